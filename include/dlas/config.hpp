@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file config.hpp
+/// \brief Feature macros derived from the compiler's target and options.
+#pragma once
+
+#if defined(_OPENMP)
+#define DLAS_HAS_OPENMP 1
+#else
+#define DLAS_HAS_OPENMP 0
+#endif
+
+#if defined(__F16C__)
+#define DLAS_HAS_F16C 1
+#else
+#define DLAS_HAS_F16C 0
+#endif
+
+/// Alignment of every buffer dlas allocates: one cache line, enough for AVX-512 loads.
+#define DLAS_BUFFER_ALIGNMENT 64

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file conv_decl.hpp
+/// \brief The primary algorithm_impl template: a combination without a kernel stops here.
+#pragma once
+
+#include "dlas/policy/algorithm.hpp"
+#include "dlas/policy/layout.hpp"
+#include "dlas/policy/precision.hpp"
+#include "dlas/policy/sparsity.hpp"
+
+namespace dlas::conv {
+
+/// The kernel of one (layout, precision, sparsity, algorithm) combination. Each algorithm
+/// header specialises it; the facade conv2d owns one and forwards to it.
+///
+/// A specialisation provides:
+///   static constexpr bool is_kernel = true;
+///   static status can_implement(const conv2d_shape&);
+///   static constexpr index_t weight_bytes(const conv2d_shape&, index_t nnz);
+///   static constexpr index_t workspace_bytes(const conv2d_shape&);
+///   algorithm_impl(const conv2d_shape&, conv_weights<Precision, Sparsity>&&, const conv2d_options&);
+///   index_t weight_bytes() const;
+///   template <class In, class Out> void run(tensor_view<const In, Layout>,
+///       tensor_view<Out, Layout>, const Out* residual, std::pmr::memory_resource*) const;
+///
+/// The primary template is empty: conv2d checks has_kernel and stops with a readable message.
+template <class Layout, class Precision, class Sparsity, class Algorithm>
+class algorithm_impl {};
+
+/// True when algorithm_impl<...> is specialised for the combination.
+template <class Layout, class Precision, class Sparsity, class Algorithm>
+concept has_kernel = requires { algorithm_impl<Layout, Precision, Sparsity, Algorithm>::is_kernel; };
+
+}  // namespace dlas::conv

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file epilogue.hpp
+/// \brief What happens to an accumulator on its way out: bias, residual, activation, requantise.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "dlas/conv/options.hpp"
+#include "dlas/conv/weights.hpp"
+#include "dlas/core/half.hpp"
+#include "dlas/optimize/quantize.hpp"
+#include "dlas/optimize/requantize.hpp"
+
+namespace dlas::conv {
+
+/// The scalar epilogue for outputs of type Out: one definition that every algorithm's
+/// vector epilogue must match bit for bit.
+///
+/// fp32/fp16: y = act(acc + bias[k] + residual), stored as Out.
+/// int8 to fp32: y = act(float(acc + bias[k]) * output_scale[k] + residual).
+/// int8 to 8 bits: q = clamp(multiplier[k].apply(acc + bias[k]) + zero_point), where the
+/// clamp bounds fold in the activation (relu: zero_point; relu6: zero_point + round(6/scale)).
+template <precision_policy Precision, class Out>
+class epilogue {
+  static constexpr bool quantized_out = Precision::quantized && !std::is_floating_point_v<Out>;
+
+ public:
+  using accum_type = typename Precision::accum_type;
+
+  template <class Sparsity>
+  epilogue(const conv_weights<Precision, Sparsity>& w, const conv2d_options& opt)
+      : bias_(w.bias().data()), act_(opt.act) {
+    if constexpr (Precision::quantized) {
+      scales_ = w.output_scales().data();
+      if constexpr (quantized_out) {
+        core::require(opt.output_quant.has_value(), errc::invalid_argument, [] {
+          return std::string("int8 conv2d: an 8-bit output needs conv2d_options.output_quant "
+                             "(or pass a float output tensor)");
+        });
+        opt.output_quant->validate<Out>("conv2d_options.output_quant");
+        multipliers_ = w.multipliers().data();
+        zero_point_ = opt.output_quant->zero_point;
+        std::int32_t lo = std::numeric_limits<Out>::min(), hi = std::numeric_limits<Out>::max();
+        if (act_ != activation::none) lo = std::max(lo, zero_point_);
+        if (act_ == activation::relu6)
+          hi = std::min<std::int32_t>(hi, optimize::quantize<std::int32_t>(6.0f, *opt.output_quant));
+        clamp_ = {lo, hi};
+      }
+    }
+  }
+
+  /// Applies the fused activation to a real value.
+  float activate(float y) const noexcept {
+    if (act_ == activation::none) return y;
+    y = std::max(y, 0.0f);
+    return act_ == activation::relu6 ? std::min(y, 6.0f) : y;
+  }
+
+  /// The output for accumulator `acc` of channel k; `residual` may be null.
+  Out operator()(accum_type acc, index_t k, const Out* residual) const noexcept {
+    if constexpr (quantized_out) {
+      return Out(clamp_(multipliers_[k].apply(acc + bias_[k]) + zero_point_));
+    } else {
+      float y;
+      if constexpr (Precision::quantized) y = float(acc + bias_[k]) * scales_[k];
+      else y = acc + bias_[k];
+      if (residual) y += float(*residual);
+      return Out(activate(y));
+    }
+  }
+
+  bool has_activation() const noexcept { return act_ != activation::none; }
+  activation act() const noexcept { return act_; }
+
+ private:
+  const accum_type* bias_;
+  activation act_;
+  const float* scales_ = nullptr;
+  const optimize::fixed_point_multiplier* multipliers_ = nullptr;
+  std::int32_t zero_point_ = 0;
+  optimize::output_clamp clamp_{0, 0};
+};
+
+}  // namespace dlas::conv

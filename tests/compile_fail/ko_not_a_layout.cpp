@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <dlas/conv2d.hpp>
+
+int main() {
+  dlas::conv2d<float, dlas::precision::fp32, dlas::sparsity::dense, dlas::algo::reference>* c = nullptr;
+  return c->shape().n == 0;
+}

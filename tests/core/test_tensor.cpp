@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+// Layout index functions, tensor views, aligned buffers and parallel_for.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "dlas/core/buffer.hpp"
+#include "dlas/core/parallel.hpp"
+#include "dlas/core/tensor.hpp"
+#include "dlas/policy/layout.hpp"
+#include "reference/counting_resource.hpp"
+
+using namespace dlas;
+
+static_assert(layout::nchw::packed({2, 3, 4, 5}) == tensor_strides{60, 20, 5, 1});
+static_assert(layout::nhwc::packed({2, 3, 4, 5}) == tensor_strides{60, 1, 15, 3});
+
+TEMPLATE_TEST_CASE("a view visits every element exactly once", "[core][tensor]", layout::nchw, layout::nhwc) {
+  const tensor_dims d{2, 3, 4, 5};
+  std::vector<int> seen(std::size_t(d.elements()), 0);
+  const tensor_view<int, TestType> v(std::span<int>(seen), d);
+  for (index_t n = 0; n < d.n; ++n)
+    for (index_t c = 0; c < d.c; ++c)
+      for (index_t h = 0; h < d.h; ++h)
+        for (index_t w = 0; w < d.w; ++w) ++v(n, c, h, w);
+  for (int s : seen) CHECK(s == 1);
+  tensor_view<const int, TestType> cv = v;  // mutable converts to const
+  CHECK(cv.data() == v.data());
+}
+
+TEST_CASE("layouts place channels as documented", "[core][tensor]") {
+  std::vector<float> buf(2 * 3 * 2 * 2);
+  const tensor_view<float, layout::nhwc> v(std::span<float>(buf), {2, 3, 2, 2});
+  CHECK(v.offset(0, 1, 0, 0) == 1);
+  CHECK(v.offset(0, 0, 0, 1) == 3);
+  CHECK(v.offset(0, 0, 1, 0) == 6);
+  CHECK(v.offset(1, 0, 0, 0) == 12);
+}
+
+TEST_CASE("aligned_buffer is aligned, zeroed, counted and movable", "[core][buffer]") {
+  testing::counting_resource counter;
+  {
+    aligned_buffer<float> b(37, &counter);
+    CHECK(reinterpret_cast<std::uintptr_t>(b.data()) % 64 == 0);
+    CHECK(counter.live == 37 * sizeof(float));
+    for (float v : b) CHECK(v == 0.0f);
+    aligned_buffer<float> moved(std::move(b));
+    CHECK(b.empty());
+    CHECK(moved.size() == 37);
+    CHECK(counter.allocations == 1);
+  }
+  CHECK(counter.live == 0);
+}
+
+TEST_CASE("oversized buffers and tensors are refused before allocating", "[core][buffer]") {
+  CHECK_THROWS_AS(aligned_buffer<double>(index_t(1) << 61), error);
+  try {
+    aligned_buffer<double> b(index_t(1) << 61);
+  } catch (const error& e) {
+    CHECK(e.code() == errc::resource_limit);
+  }
+  try {
+    aligned_buffer<char> b(index_t(1) << 50);  // 1 PiB: the allocator says no
+    FAIL("allocation succeeded");
+  } catch (const error& e) {
+    CHECK(e.code() == errc::resource_limit);
+  }
+  CHECK_THROWS_AS((tensor<float, layout::nchw>({-1, 2, 3, 4})), error);
+}
+
+TEST_CASE("parallel_for calls every index once", "[core][parallel]") {
+  std::vector<std::atomic<int>> hits(1000);
+  core::parallel_for(1000, [&](index_t i) { ++hits[std::size_t(i)]; });
+  for (auto& h : hits) CHECK(h.load() == 1);
+  CHECK(core::max_threads() >= 1);
+}

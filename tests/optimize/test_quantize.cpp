@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Weight quantisation and fixed-point requantisation.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "dlas/optimize/quantize.hpp"
+#include "dlas/optimize/requantize.hpp"
+
+using namespace dlas;
+
+TEST_CASE("per-channel weights use the full symmetric range", "[optimize][quantize]") {
+  const std::vector<float> w{0.5f, -1.0f, 0.25f, 0.0f, 0.0f, 0.0f, 2.0f, 1.0f, -0.0079f};
+  auto q = optimize::quantize_weights_per_channel(w, 3);
+  CHECK(q.scales[0] == 1.0f / 127.0f);
+  CHECK(q.values[1] == -127);
+  CHECK(q.values[0] == 64);  // 63.5 rounds half to even
+  CHECK(q.scales[1] == 1.0f);  // an all-zero channel
+  CHECK(q.values[3] == 0);
+  CHECK(q.values[6] == 127);
+  CHECK(q.values[8] == -1);  // -0.5029 -> -1
+  for (std::int8_t v : q.values) CHECK(v != -128);
+  std::vector<float> bad(4, 1.0f);
+  bad[2] = INFINITY;
+  CHECK_THROWS_AS(optimize::quantize_weights_per_channel(bad, 2), error);
+  CHECK_THROWS_AS(optimize::quantize_weights_per_channel(w, 4), error);
+}
+
+TEST_CASE("quantize and dequantize are inverse on the grid and clamp outside", "[optimize][quantize]") {
+  const quant_params p{0.5f, 10};
+  CHECK(optimize::quantize<std::uint8_t>(1.0f, p) == 12);
+  CHECK(optimize::quantize<std::uint8_t>(-100.0f, p) == 0);
+  CHECK(optimize::quantize<std::uint8_t>(1000.0f, p) == 255);
+  CHECK(optimize::quantize<std::int8_t>(-1000.0f, p) == -128);
+  CHECK(optimize::dequantize<std::uint8_t>(12, p) == 1.0f);
+  std::vector<float> x{0.0f, 0.5f, 3.0f}, back(3);
+  std::vector<std::uint8_t> codes(3);
+  optimize::quantize<std::uint8_t>(x, codes, p);
+  optimize::dequantize<std::uint8_t>(codes, back, p);
+  CHECK(back == x);
+  CHECK_THROWS_AS(optimize::quantize<std::uint8_t>(x, codes, quant_params{-1.0f, 0}), error);
+  CHECK_THROWS_AS(optimize::quantize<std::uint8_t>(x, codes, quant_params{1.0f, 256}), error);
+}
+
+TEST_CASE("fixed-point multipliers match the real product to the rounding rule", "[optimize][requantize]") {
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<double> expo(-30.0, 29.0);
+  std::uniform_int_distribution<std::int32_t> accd(-(1 << 24), 1 << 24);
+  for (int i = 0; i < 20000; ++i) {
+    const double real = std::pow(2.0, expo(gen));
+    const auto m = optimize::make_fixed_point_multiplier(real);
+    REQUIRE(m.multiplier >= (1 << 30));
+    REQUIRE(m.shift >= 1);
+    REQUIRE(m.shift <= 62);
+    // The multiplier represents real to within half a unit in the 31st bit.
+    REQUIRE(std::fabs(std::ldexp(double(m.multiplier), -m.shift) - real) <= std::ldexp(real, -31));
+    const std::int32_t acc = accd(gen);
+    const double exact = double(acc) * std::ldexp(double(m.multiplier), -m.shift);
+    if (std::fabs(exact) < 0x1p31) REQUIRE(m.apply(acc) == std::int32_t(std::floor(exact + 0.5)));
+  }
+  CHECK(optimize::make_fixed_point_multiplier(0.5).apply(3) == 2);    // 1.5 -> 2 (ties up)
+  CHECK(optimize::make_fixed_point_multiplier(0.5).apply(-3) == -1);  // -1.5 -> -1 (ties up)
+  CHECK_THROWS_AS(optimize::make_fixed_point_multiplier(0.0), error);
+  CHECK_THROWS_AS(optimize::make_fixed_point_multiplier(std::ldexp(1.0, 31)), error);
+  STATIC_REQUIRE(optimize::make_fixed_point_multiplier(0.25).shift == 32);
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file data.hpp
+/// \brief Seeded random test data and conversions between layout tensors and the oracle's.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "dlas/core/tensor.hpp"
+#include "reference/conv_fp64.hpp"
+
+namespace dlas::testing {
+
+/// Uniform floats in [lo, hi) from a fixed seed; `zero_fraction` of them set to exactly 0.
+inline std::vector<float> random_floats(std::size_t count, std::uint32_t seed, float lo = -1.0f,
+                                        float hi = 1.0f, double zero_fraction = 0.0) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::bernoulli_distribution zero(zero_fraction);
+  std::vector<float> v(count);
+  for (float& x : v) x = zero(gen) ? 0.0f : dist(gen);
+  return v;
+}
+
+/// Copies a layout tensor's values (as double) into the oracle's NCHW tensor.
+template <class T, class Layout>
+tensor64 to_fp64(tensor_view<const T, Layout> t) {
+  const tensor_dims d = t.dims();
+  tensor64 out(d.n, d.c, d.h, d.w);
+  for (index_t n = 0; n < d.n; ++n)
+    for (index_t c = 0; c < d.c; ++c)
+      for (index_t h = 0; h < d.h; ++h)
+        for (index_t w = 0; w < d.w; ++w) out.at(n, c, h, w) = double(float(t(n, c, h, w)));
+  return out;
+}
+
+/// A layout tensor of T filled from fp32 values given in logical NCHW order.
+template <class T, class Layout>
+tensor<T, Layout> from_values(const tensor_dims& d, const std::vector<float>& nchw) {
+  tensor<T, Layout> t(d);
+  auto v = t.view();
+  std::size_t i = 0;
+  for (index_t n = 0; n < d.n; ++n)
+    for (index_t c = 0; c < d.c; ++c)
+      for (index_t h = 0; h < d.h; ++h)
+        for (index_t w = 0; w < d.w; ++w) v(n, c, h, w) = T(nchw[i++]);
+  return t;
+}
+
+inline std::vector<double> to_double(const std::vector<float>& v) {
+  return std::vector<double>(v.begin(), v.end());
+}
+
+/// ||a - b||_2 / ||b||_2 over all elements (0 when both vanish).
+template <class T, class Layout>
+double relative_l2_error(tensor_view<const T, Layout> got, const tensor64& want) {
+  double num = 0.0, den = 0.0;
+  const tensor_dims d = got.dims();
+  for (index_t n = 0; n < d.n; ++n)
+    for (index_t c = 0; c < d.c; ++c)
+      for (index_t h = 0; h < d.h; ++h)
+        for (index_t w = 0; w < d.w; ++w) {
+          const double e = double(float(got(n, c, h, w))) - want.at(n, c, h, w);
+          num += e * e;
+          den += want.at(n, c, h, w) * want.at(n, c, h, w);
+        }
+  return den == 0.0 ? std::sqrt(num) : std::sqrt(num / den);
+}
+
+/// Applies the activation to every element of an oracle tensor.
+inline void activate(tensor64& t, int act /* 0 none, 1 relu, 2 relu6 */) {
+  for (double& v : t.v) {
+    if (act >= 1) v = v < 0 ? 0 : v;
+    if (act == 2) v = v > 6 ? 6 : v;
+  }
+}
+
+}  // namespace dlas::testing
