@@ -10,7 +10,7 @@
 
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/options.hpp"
-#include "dlas/conv/reference.hpp"
+#include "dlas/conv/algorithms.hpp"
 #include "dlas/conv/weights.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/footprint.hpp"

@@ -17,6 +17,50 @@ struct reference {
   static constexpr std::string_view name = "reference";
 };
 
+/// Blocked loops over output channels and output pixels around the GEMM microkernel,
+/// weights prepacked at construction; no im2col buffer.
+struct direct {
+  static constexpr policy_axis axis = policy_axis::algorithm;
+  static constexpr std::string_view name = "direct";
+};
+
+/// Input patches gathered into a matrix (im2col), then one packed GEMM per group.
+struct im2col_gemm {
+  static constexpr policy_axis axis = policy_axis::algorithm;
+  static constexpr std::string_view name = "im2col_gemm";
+};
+
+/// TVM-style spatial packing: input tiles and kernel blocks repacked so the inner loop stays
+/// in registers; the output is unpacked at the end.
+struct spatial_pack {
+  static constexpr policy_axis axis = policy_axis::algorithm;
+  static constexpr std::string_view name = "spatial_pack";
+};
+
+/// 1x1 convolutions as a GEMM over the activations in place (no im2col).
+struct pointwise {
+  static constexpr policy_axis axis = policy_axis::algorithm;
+  static constexpr std::string_view name = "pointwise";
+};
+
+/// One filter per channel (groups == c == k), vectorised over channels or rows.
+struct depthwise {
+  static constexpr policy_axis axis = policy_axis::algorithm;
+  static constexpr std::string_view name = "depthwise";
+};
+
+/// Winograd minimal filtering for 3x3 stride-1 kernels: fewer multiplies, a little error.
+struct winograd {
+  static constexpr policy_axis axis = policy_axis::algorithm;
+  static constexpr std::string_view name = "winograd";
+};
+
+/// Picks one of the above per shape and thread count from a documented rule table.
+struct automatic {
+  static constexpr policy_axis axis = policy_axis::algorithm;
+  static constexpr std::string_view name = "automatic";
+};
+
 }  // namespace dlas::algo
 
 namespace dlas {
