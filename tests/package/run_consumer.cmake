@@ -11,7 +11,7 @@ file(REMOVE_RECURSE ${WORK_DIR})
 set(consumer_args -DDLAS_SOURCE_DIR=${DLAS_SOURCE_DIR})
 if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} -S ${DLAS_SOURCE_DIR} -B ${WORK_DIR}/dlas-build -DDLAS_BUILD_TESTS=OFF
-      -DDLAS_BUILD_BENCHMARKS=OFF -DDLAS_BUILD_EXAMPLES=OFF)
+      -DDLAS_BUILD_BENCHMARKS=OFF -DDLAS_BUILD_EXAMPLES=OFF -DDLAS_BUILD_TOOLS=OFF)
   run(${CMAKE_COMMAND} --install ${WORK_DIR}/dlas-build --prefix ${WORK_DIR}/prefix)
   if(NOT EXISTS ${WORK_DIR}/prefix/include/dlas/conv2d.hpp)
     message(FATAL_ERROR "install did not place the headers")
