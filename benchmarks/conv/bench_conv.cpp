@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file bench_conv.cpp
+/// \brief dlas-bench-conv: dlas conv2d on benchdnn shape sets, interleaved with oneDNN.
+///
+///   dlas-bench-conv [--shapes FILE|resnet50|mobilenet|mobilenet_dw|vgg19[,...]] [--mb N]
+///                   [--layout nhwc|nchw] [--precision fp32|fp16|int8] [--sparsity dense|csr]
+///                   [--algorithm automatic|reference|direct|...] [--threads N] [--rounds R]
+///                   [--no-onednn] [Google Benchmark flags]
+///
+/// Per shape it registers dlas and then oneDNN (same layout, weights in oneDNN's preferred
+/// format reordered once outside the timing), and repeats the whole list --rounds times so
+/// that machine noise hits both alike. At the end it prints, per set, the median GFLOP/s of
+/// each side per shape, their ratio, the geometric mean of the ratios and the
+/// occurrence-weighted network throughput.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "dlas/bench/benchdnn.hpp"
+#include "dlas/bench/shape_sets.hpp"
+#include "dlas/conv2d.hpp"
+#include "dlas/core/parallel.hpp"
+#include "dlas/core/tensor.hpp"
+
+#if DLAS_WITH_ONEDNN
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace {
+
+using namespace dlas;
+using bench::conv_problem;
+
+// ---------------------------------------------------------------------------------------
+// Command line
+
+struct config {
+  std::string shapes = "resnet50";
+  std::optional<index_t> mb = index_t(1);
+  std::string layout = "nhwc", precision = "fp32", sparsity = "dense", algorithm = "automatic";
+  int threads = 1;
+  int rounds = 1;
+  bool onednn = true;
+  std::string format = "console";
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::fprintf(stderr,
+               "dlas-bench-conv: %s\n"
+               "usage: dlas-bench-conv [--shapes FILE|resnet50|mobilenet|mobilenet_dw|vgg19[,...]]\n"
+               "         [--mb N|file] [--layout nhwc|nchw] [--precision fp32|fp16|int8]\n"
+               "         [--sparsity dense|csr] [--algorithm NAME] [--threads N] [--rounds R]\n"
+               "         [--no-onednn] [Google Benchmark flags, e.g. --benchmark_min_time=0.2]\n",
+               msg.c_str());
+  std::exit(2);
+}
+
+int to_int(const std::string& flag, const std::string& v) {
+  try {
+    std::size_t used = 0;
+    const long x = std::stol(v, &used);
+    if (used == v.size() && x > 0 && x < (1L << 20)) return int(x);
+  } catch (const std::exception&) {
+  }
+  usage_error(flag + " needs a positive integer, got '" + v + "'");
+}
+
+// Removes dlas's own flags from argv; the rest goes to Google Benchmark.
+config parse_args(int& argc, char** argv) {
+  config cfg;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string value;
+    auto take = [&](const char* flag) {
+      const std::string f = flag;
+      if (a == f) {
+        if (i + 1 >= argc) usage_error(f + " needs a value");
+        value = argv[++i];
+        return true;
+      }
+      if (a.rfind(f + "=", 0) == 0) {
+        value = a.substr(f.size() + 1);
+        return true;
+      }
+      return false;
+    };
+    if (take("--shapes")) cfg.shapes = value;
+    else if (take("--mb")) cfg.mb = value == "file" ? std::nullopt : std::optional<index_t>(to_int("--mb", value));
+    else if (take("--layout")) cfg.layout = value;
+    else if (take("--precision")) cfg.precision = value;
+    else if (take("--sparsity")) cfg.sparsity = value;
+    else if (take("--algorithm")) cfg.algorithm = value;
+    else if (take("--threads")) cfg.threads = to_int("--threads", value);
+    else if (take("--rounds")) cfg.rounds = to_int("--rounds", value);
+    else if (a == "--no-onednn") cfg.onednn = false;
+    else {
+      if (a.rfind("--benchmark_format=", 0) == 0) cfg.format = a.substr(19);
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+  return cfg;
+}
+
+// ---------------------------------------------------------------------------------------
+// Shape sets
+
+struct shape_set {
+  std::string name;
+  std::vector<conv_problem> problems;
+};
+
+std::vector<shape_set> load_sets(const config& cfg) {
+  std::vector<shape_set> sets;
+  std::stringstream list(cfg.shapes);
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    if (item.empty()) continue;
+    const bool builtin = std::find(std::begin(bench::builtin_set_names),
+                                   std::end(bench::builtin_set_names),
+                                   item) != std::end(bench::builtin_set_names);
+    if (builtin) {
+      sets.push_back({item, bench::builtin_set(item, cfg.mb.value_or(1))});
+    } else {
+      std::string base = item.substr(item.find_last_of('/') + 1);
+      sets.push_back({base, bench::read_shape_file(item, cfg.mb)});
+    }
+  }
+  if (sets.empty()) usage_error("--shapes names no set");
+  return sets;
+}
+
+// ---------------------------------------------------------------------------------------
+// Runners: one prepared convolution each, called once per benchmark iteration.
+
+struct runner {
+  virtual ~runner() = default;
+  virtual void run() = 0;
+  virtual double bytes() const = 0;
+  virtual std::string label() const = 0;
+};
+
+using factory = std::function<std::unique_ptr<runner>(const conv2d_shape&)>;
+
+std::vector<float> uniform(index_t n, unsigned seed, float scale) {
+  std::vector<float> v(static_cast<std::size_t>(n));
+  std::uint32_t x = seed * 2654435761u + 12345u;
+  for (float& f : v) {
+    x = x * 1664525u + 1013904223u;
+    f = scale * (float(x >> 8) / float(1 << 24) * 2.0f - 1.0f);
+  }
+  return v;
+}
+
+template <class L, class P, class S, class A>
+struct dlas_runner final : runner {
+  using conv_type = conv2d<L, P, S, A>;
+  using in_type = std::conditional_t<P::quantized, std::uint8_t, typename P::storage_type>;
+  using out_type = std::conditional_t<P::quantized, float, typename P::storage_type>;
+
+  static conv2d_options options() {
+    conv2d_options o;
+    // CSR: uniform weights in [-1, 1] pruned at 0.8 keep about 20%.
+    if constexpr (S::compressed) o.prune_threshold = 0.8f;
+    return o;
+  }
+
+  explicit dlas_runner(const conv2d_shape& sh)
+      : conv(sh, uniform(sh.weight_elements(), 1, 1.0f), uniform(sh.k, 2, 0.1f), options()),
+        in(sh.input_dims()),
+        out(sh.output_dims()) {
+    const auto x = uniform(sh.input_dims().elements(), 3, 1.0f);
+    auto* d = in.view().data();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      if constexpr (P::quantized) d[i] = std::uint8_t(128 + int(x[i] * 100));
+      else d[i] = in_type(x[i]);
+    }
+  }
+  void run() override {
+    conv(in.cview(), out.view());
+    benchmark::DoNotOptimize(out.view().data());
+    benchmark::ClobberMemory();
+  }
+  double bytes() const override { return double(conv.footprint().total()); }
+  std::string label() const override { return std::string(A::name); }
+
+  conv_type conv;
+  tensor<in_type, L> in;
+  tensor<out_type, L> out;
+};
+
+using algo_list = std::tuple<algo::reference, algo::direct, algo::im2col_gemm, algo::spatial_pack,
+                             algo::pointwise, algo::depthwise, algo::winograd, algo::automatic>;
+
+template <class L, class P, class S>
+struct combination {
+  // Algorithm names with a kernel for (L, P, S), in algo_list order.
+  static std::vector<std::string> available() {
+    std::vector<std::string> v;
+    std::apply([&](auto... a) {
+      ((conv::has_kernel<L, P, S, decltype(a)> ? v.push_back(std::string(decltype(a)::name)) : void()),
+       ...);
+    }, algo_list{});
+    return v;
+  }
+
+  // can_implement and a factory for the named algorithm; false when it has no kernel.
+  static bool lookup(const std::string& name, std::function<status(const conv2d_shape&)>& check,
+                     factory& make) {
+    bool found = false;
+    std::apply([&](auto... a) {
+      (([&] {
+         using A = decltype(a);
+         if constexpr (conv::has_kernel<L, P, S, A>) {
+           if (!found && name == A::name) {
+             found = true;
+             check = [](const conv2d_shape& s) { return conv2d<L, P, S, A>::can_implement(s); };
+             make = [](const conv2d_shape& s) -> std::unique_ptr<runner> {
+               return std::make_unique<dlas_runner<L, P, S, A>>(s);
+             };
+           }
+         }
+       }()),
+       ...);
+    }, algo_list{});
+    return found;
+  }
+};
+
+// Per shape: whether dlas can run it, and a runner factory.
+struct dlas_choice {
+  std::function<status(const conv2d_shape&)> check;
+  factory make;
+};
+
+template <class L, class P, class S>
+dlas_choice choose_in(const config& cfg) {
+  using C = combination<L, P, S>;
+  dlas_choice choice;
+  if (C::lookup(cfg.algorithm, choice.check, choice.make)) return choice;
+  const auto names = C::available();
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  const bool known = std::apply(
+      [&](auto... a) { return ((cfg.algorithm == decltype(a)::name) || ...); }, algo_list{});
+  if (!known) usage_error("unknown --algorithm '" + cfg.algorithm + "' (kernels here: " + list + ")");
+  if (cfg.algorithm != "automatic") {
+    std::fprintf(stderr,
+                 "dlas-bench-conv: note: no %s kernel for %s/%s/%s yet; using reference "
+                 "(kernels here: %s)\n",
+                 cfg.algorithm.c_str(), cfg.layout.c_str(), cfg.precision.c_str(),
+                 cfg.sparsity.c_str(), list.c_str());
+    C::lookup("reference", choice.check, choice.make);
+    return choice;
+  }
+  // No algo::automatic kernel yet: pick per shape the first kernel that accepts it, in a
+  // fixed preference order (specialised kernels first, the reference last).
+  std::fprintf(stderr,
+               "dlas-bench-conv: note: no automatic kernel for %s/%s/%s yet; choosing per "
+               "shape among: %s\n",
+               cfg.layout.c_str(), cfg.precision.c_str(), cfg.sparsity.c_str(), list.c_str());
+  std::vector<dlas_choice> ordered;
+  for (const char* n : {"depthwise", "pointwise", "winograd", "im2col_gemm", "direct",
+                        "spatial_pack", "reference"}) {
+    dlas_choice c;
+    if (C::lookup(n, c.check, c.make)) ordered.push_back(std::move(c));
+  }
+  choice.check = [ordered](const conv2d_shape& s) {
+    for (const auto& c : ordered)
+      if (c.check(s).ok()) return status{};
+    return status(errc::unsupported, "no kernel accepts this shape");
+  };
+  choice.make = [ordered](const conv2d_shape& s) -> std::unique_ptr<runner> {
+    for (const auto& c : ordered)
+      if (c.check(s).ok()) return c.make(s);
+    return nullptr;
+  };
+  return choice;
+}
+
+template <class L>
+dlas_choice choose_for_layout(const config& cfg) {
+  if (cfg.precision == "fp32" && cfg.sparsity == "dense")
+    return choose_in<L, precision::fp32, sparsity::dense>(cfg);
+  if (cfg.precision == "fp32" && cfg.sparsity == "csr")
+    return choose_in<L, precision::fp32, sparsity::csr>(cfg);
+  if (cfg.precision == "fp16" && cfg.sparsity == "dense")
+    return choose_in<L, precision::fp16, sparsity::dense>(cfg);
+  if (cfg.precision == "int8" && cfg.sparsity == "dense")
+    return choose_in<L, precision::int8, sparsity::dense>(cfg);
+  if (cfg.precision == "fp16" || cfg.precision == "int8") {
+    if (cfg.sparsity == "csr")
+      usage_error("--precision " + cfg.precision +
+                  " with --sparsity csr is not benchmarked yet (fp32 csr, fp16 and int8 dense are)");
+  }
+  usage_error("unknown --precision '" + cfg.precision + "' or --sparsity '" + cfg.sparsity +
+              "' (precision: fp32, fp16, int8; sparsity: dense, csr)");
+}
+
+dlas_choice choose(const config& cfg) {
+  if (cfg.layout == "nhwc") return choose_for_layout<layout::nhwc>(cfg);
+  if (cfg.layout == "nchw") return choose_for_layout<layout::nchw>(cfg);
+  usage_error("unknown --layout '" + cfg.layout + "' (nhwc or nchw)");
+}
+
+#if DLAS_WITH_ONEDNN
+// oneDNN's convolution with algorithm::convolution_auto, src/dst in the same plain layout as
+// dlas, weights and bias reordered once into the primitive's preferred format.
+struct onednn_runner final : runner {
+  onednn_runner(const conv2d_shape& sh, bool nhwc) : eng(dnnl::engine::kind::cpu, 0), strm(eng) {
+    using dt = dnnl::memory::data_type;
+    using tag = dnnl::memory::format_tag;
+    const dnnl::memory::dims src_d{sh.n, sh.c, sh.h, sh.w};
+    const dnnl::memory::dims dst_d{sh.n, sh.k, sh.output_h(), sh.output_w()};
+    const bool grouped = sh.groups > 1;
+    const dnnl::memory::dims wei_d =
+        grouped ? dnnl::memory::dims{sh.groups, sh.k_per_group(), sh.c_per_group(), sh.r, sh.s}
+                : dnnl::memory::dims{sh.k, sh.c, sh.r, sh.s};
+    const tag act = nhwc ? tag::nhwc : tag::nchw;
+    const dnnl::memory::desc src_md(src_d, dt::f32, act), dst_md(dst_d, dt::f32, act);
+    const dnnl::memory::desc wei_any(wei_d, dt::f32, tag::any), bias_md({sh.k}, dt::f32, tag::x);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const dnnl::convolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_auto, src_md, wei_any,
+        bias_md, dst_md, {sh.stride_h, sh.stride_w}, {sh.dilation_h - 1, sh.dilation_w - 1},
+        {sh.pad_top, sh.pad_left}, {sh.pad_bottom, sh.pad_right});
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, eng);
+    impl = pd.impl_info_str();
+    prim = dnnl::convolution_forward(pd);
+    src = dnnl::memory(src_md, eng);
+    dst = dnnl::memory(dst_md, eng);
+    bias = dnnl::memory(bias_md, eng);
+    wei = dnnl::memory(pd.weights_desc(), eng);
+    scratch = dnnl::memory(pd.scratchpad_desc(), eng);
+    dnnl::memory user_wei({wei_d, dt::f32, grouped ? tag::goihw : tag::oihw}, eng);
+    fill(user_wei, uniform(sh.weight_elements(), 1, 1.0f));
+    fill(bias, uniform(sh.k, 2, 0.1f));
+    fill(src, uniform(sh.input_dims().elements(), 3, 1.0f));
+    dnnl::reorder(user_wei, wei).execute(strm, user_wei, wei);
+    strm.wait();
+    total_bytes = double(src_md.get_size() + dst_md.get_size() + bias_md.get_size() +
+                         pd.weights_desc().get_size() + pd.scratchpad_desc().get_size());
+  }
+  static void fill(dnnl::memory& m, const std::vector<float>& v) {
+    std::memcpy(m.get_data_handle(), v.data(), std::min(m.get_desc().get_size(), v.size() * 4));
+  }
+  void run() override {
+    prim.execute(strm, {{DNNL_ARG_SRC, src},
+                        {DNNL_ARG_WEIGHTS, wei},
+                        {DNNL_ARG_BIAS, bias},
+                        {DNNL_ARG_DST, dst},
+                        {DNNL_ARG_SCRATCHPAD, scratch}});
+    strm.wait();
+  }
+  double bytes() const override { return total_bytes; }
+  std::string label() const override { return impl; }
+
+  dnnl::engine eng;
+  dnnl::stream strm;
+  dnnl::convolution_forward prim;
+  dnnl::memory src, wei, bias, dst, scratch;
+  std::string impl;
+  double total_bytes = 0;
+};
+#endif
+
+// ---------------------------------------------------------------------------------------
+// Registration and the summary
+
+enum class side { dlas, onednn };
+
+struct entry {
+  std::size_t set = 0, problem = 0;
+  side who = side::dlas;
+};
+
+std::map<std::string, entry>& registry() {
+  static std::map<std::string, entry> m;
+  return m;
+}
+
+void bench_body(benchmark::State& state, const conv2d_shape& sh, const factory& make) {
+  std::unique_ptr<runner> r;
+  try {
+    r = make(sh);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  if (!r) {
+    state.SkipWithError("no kernel for this shape");
+    return;
+  }
+  r->run();  // warm-up: first-touch pages, caches
+  for (auto _ : state) r->run();
+  state.SetLabel(r->label());
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(sh.flops() * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["bytes"] = benchmark::Counter(r->bytes(), benchmark::Counter::kDefaults,
+                                               benchmark::Counter::kIs1024);
+}
+
+// Forwards to the display reporter chosen by --benchmark_format and keeps every run's
+// GFLOP/s for the summary.
+class summary_reporter final : public benchmark::BenchmarkReporter {
+ public:
+  explicit summary_reporter(const std::string& format) {
+    if (format == "json") inner_ = std::make_unique<benchmark::JSONReporter>();
+    else if (format == "csv") inner_ = make_csv();
+    else inner_ = std::make_unique<benchmark::ConsoleReporter>(benchmark::ConsoleReporter::OO_Tabular);
+  }
+  bool ReportContext(const Context& ctx) override {
+    inner_->SetOutputStream(&GetOutputStream());
+    inner_->SetErrorStream(&GetErrorStream());
+    return inner_->ReportContext(ctx);
+  }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
+      const auto it = registry().find(run.run_name.function_name);
+      const auto c = run.counters.find("GFLOP/s");
+      if (it == registry().end() || c == run.counters.end()) continue;
+      samples[{it->second.set, it->second.problem, int(it->second.who)}].push_back(c->second.value);
+    }
+    inner_->ReportRuns(runs);
+  }
+  void Finalize() override { inner_->Finalize(); }
+
+  std::map<std::tuple<std::size_t, std::size_t, int>, std::vector<double>> samples;
+
+ private:
+  // Google Benchmark 1.7 marks its CSV reporter deprecated; --benchmark_format=csv uses it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  static std::unique_ptr<benchmark::BenchmarkReporter> make_csv() {
+    return std::make_unique<benchmark::CSVReporter>();
+  }
+#pragma GCC diagnostic pop
+
+  std::unique_ptr<benchmark::BenchmarkReporter> inner_;
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_set>& sets,
+                   const summary_reporter& rep, bool with_onednn) {
+  std::fprintf(out,
+               "\nSummary: dlas %s/%s/%s/%s vs %s, %d thread(s), median GFLOP/s over %s\n",
+               cfg.layout.c_str(), cfg.precision.c_str(), cfg.sparsity.c_str(),
+               cfg.algorithm.c_str(), with_onednn ? "oneDNN (convolution_auto)" : "(no oneDNN)",
+               cfg.threads, "rounds and repetitions");
+  for (std::size_t si = 0; si < sets.size(); ++si) {
+    const shape_set& set = sets[si];
+    std::fprintf(out, "\n%-34s %5s %10s %10s %7s\n", ("set " + set.name).c_str(), "count",
+                 "dlas", "oneDNN", "ratio");
+    double log_sum = 0, log_dlas = 0, log_dnn = 0;
+    int n_ratio = 0, n_dlas = 0, n_dnn = 0;
+    double flop = 0, t_dlas = 0, t_dnn = 0;
+    bool all_dlas = true, all_dnn = true;
+    for (std::size_t pi = 0; pi < set.problems.size(); ++pi) {
+      const conv_problem& p = set.problems[pi];
+      auto get = [&](side s) {
+        const auto it = rep.samples.find({si, pi, int(s)});
+        return it == rep.samples.end() ? 0.0 : median(it->second);
+      };
+      const double a = get(side::dlas), b = with_onednn ? get(side::onednn) : 0.0;
+      const double f = double(p.weight) * p.shape.flops() * 1e-9;
+      flop += f;
+      if (a > 0) t_dlas += f / a, log_dlas += std::log(a), ++n_dlas;
+      else all_dlas = false;
+      if (b > 0) t_dnn += f / b, log_dnn += std::log(b), ++n_dnn;
+      else all_dnn = false;
+      char ratio[16] = "-";
+      if (a > 0 && b > 0) {
+        std::snprintf(ratio, sizeof ratio, "%.2f", a / b);
+        log_sum += std::log(a / b);
+        ++n_ratio;
+      }
+      const std::string name = p.name.empty() ? "line " + std::to_string(p.line) : p.name;
+      std::fprintf(out, "%-34s %5lld %10.2f %10.2f %7s\n", name.c_str(), (long long)p.weight, a, b,
+                   ratio);
+    }
+    std::fprintf(out, "%-34s %5s %10.2f %10.2f %7.2f\n", "geomean", "",
+                 n_dlas ? std::exp(log_dlas / n_dlas) : 0.0, n_dnn ? std::exp(log_dnn / n_dnn) : 0.0,
+                 n_ratio ? std::exp(log_sum / n_ratio) : 0.0);
+    if (all_dlas && all_dnn && t_dlas > 0 && t_dnn > 0)
+      std::fprintf(out, "%-34s %5s %10.2f %10.2f %7.2f\n", "network (count-weighted)", "",
+                   flop / t_dlas, flop / t_dnn, t_dnn / t_dlas);
+  }
+  std::fprintf(out,
+               "\nratio = dlas / oneDNN GFLOP/s (> 1: dlas faster); fp32 FMA peak ~92 GFLOP/s per "
+               "core here.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  config cfg = parse_args(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+#if DLAS_HAS_OPENMP
+  omp_set_num_threads(cfg.threads);
+#else
+  if (cfg.threads != 1)
+    std::fprintf(stderr, "dlas-bench-conv: note: built without OpenMP; running 1 thread\n");
+  cfg.threads = 1;
+#endif
+#if !DLAS_WITH_ONEDNN
+  cfg.onednn = false;
+#endif
+  std::vector<shape_set> sets;
+  dlas_choice choice;
+  try {
+    sets = load_sets(cfg);
+    choice = choose(cfg);
+  } catch (const dlas::error& e) {
+    std::fprintf(stderr, "dlas-bench-conv: %s\n", e.what());
+    return 1;
+  }
+  const bool nhwc = cfg.layout == "nhwc";
+  for (int round = 0; round < cfg.rounds; ++round)
+    for (std::size_t si = 0; si < sets.size(); ++si)
+      for (std::size_t pi = 0; pi < sets[si].problems.size(); ++pi) {
+        const conv_problem& p = sets[si].problems[pi];
+        const std::string base = sets[si].name + "/" +
+                                 (p.name.empty() ? "line" + std::to_string(p.line) : p.name) +
+                                 (cfg.rounds > 1 ? "/round" + std::to_string(round + 1) : "");
+        const std::string dl = base + "/dlas";
+        registry()[dl] = {si, pi, side::dlas};
+        const status st = choice.check(p.shape);
+        if (!st.ok()) {
+          const std::string why = st.message();
+          benchmark::RegisterBenchmark(dl.c_str(), [why](benchmark::State& s) {
+            s.SkipWithError(why.c_str());
+          });
+        } else {
+          benchmark::RegisterBenchmark(dl.c_str(), [sh = p.shape, make = choice.make](
+                                                       benchmark::State& s) { bench_body(s, sh, make); })
+              ->Unit(benchmark::kMicrosecond)
+              ->UseRealTime();
+        }
+#if DLAS_WITH_ONEDNN
+        if (cfg.onednn) {
+          const std::string dn = base + "/onednn";
+          registry()[dn] = {si, pi, side::onednn};
+          benchmark::RegisterBenchmark(dn.c_str(), [sh = p.shape, nhwc](benchmark::State& s) {
+            bench_body(s, sh, [nhwc](const conv2d_shape& x) -> std::unique_ptr<runner> {
+              return std::make_unique<onednn_runner>(x, nhwc);
+            });
+          })
+              ->Unit(benchmark::kMicrosecond)
+              ->UseRealTime();
+        }
+#endif
+      }
+  summary_reporter rep(cfg.format);
+  benchmark::RunSpecifiedBenchmarks(&rep);
+  print_summary(cfg.format == "console" ? stdout : stderr, cfg, sets, rep, cfg.onednn);
+  benchmark::Shutdown();
+  return 0;
+}
