@@ -4,3 +4,7 @@
 #pragma once
 
 #include "dlas/conv/reference.hpp"
+#include "dlas/conv/pointwise.hpp"
+#include "dlas/conv/direct.hpp"
+#include "dlas/conv/im2col_gemm.hpp"
+#include "dlas/conv/spatial_pack.hpp"

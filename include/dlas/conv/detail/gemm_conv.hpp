@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file gemm_conv.hpp
+/// \brief What the fp32 GEMM-based algorithms share: weight packing, the blocked NHWC and NCHW
+/// GEMM drivers around kernel::gemm_tile, and the gathers that feed them.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <memory_resource>
+#include <string>
+
+#include "dlas/conv/options.hpp"
+#include "dlas/conv/weights.hpp"
+#include "dlas/core/buffer.hpp"
+#include "dlas/core/error.hpp"
+#include "dlas/core/parallel.hpp"
+#include "dlas/core/shape.hpp"
+#include "dlas/kernel/gemm_tile.hpp"
+#include "dlas/kernel/packing.hpp"
+#include "dlas/kernel/registry.hpp"
+#include "dlas/policy/layout.hpp"
+#include "dlas/policy/precision.hpp"
+#include "dlas/policy/sparsity.hpp"
+
+namespace dlas::conv::detail {
+
+/// The register tile every fp32 GEMM-based algorithm uses (6x16 on AVX2).
+using f32_tile = kernel::f32_gemm_tile<>;
+inline constexpr int tile_mr = f32_tile::mr;
+inline constexpr int tile_nr = f32_tile::nr;
+
+/// Depth of one K block: a 256 x NR block of packed B (16 KB at NR = 16) stays in L1 while
+/// the tiles of a block of rows stream past it. The split never depends on the thread count.
+inline constexpr index_t k_block = 256;
+/// Tiles of rows (NHWC: MR output pixels each) that share one B block.
+inline constexpr index_t rows_block_tiles = 16;
+/// Packed-panel buffers of the NCHW drivers: at most this many panels are in flight at once.
+inline constexpr index_t max_panel_slots = 16;
+
+constexpr index_t ceil_div(index_t a, index_t b) noexcept { return (a + b - 1) / b; }
+
+/// Columns of one group's weight matrix: C/groups * R * S.
+constexpr index_t gemm_depth(const conv2d_shape& sh) noexcept {
+  return sh.c_per_group() * sh.r * sh.s;
+}
+
+constexpr bool has_padding(const conv2d_shape& sh) noexcept {
+  return sh.pad_top > 0 || sh.pad_left > 0 || sh.pad_bottom > 0 || sh.pad_right > 0;
+}
+
+/// Elements of the weights packed as NHWC B panels: per group, kg columns in NR-wide panels,
+/// rows in (r, s, c) order.
+constexpr index_t panel_weight_elements(const conv2d_shape& sh) noexcept {
+  return sh.groups * kernel::packed_panels_elements<tile_nr>(gemm_depth(sh), sh.k_per_group());
+}
+
+/// Weights and bias in the form a GEMM-based algorithm reads them; everything it keeps.
+class packed_weights {
+ public:
+  /// The form of the weight matrix.
+  enum class form {
+    panels,  ///< B operand: NR-wide panels per group, rows (r, s, c) (NHWC pixels x channels)
+    rows,    ///< A operand: K rows of (c, r, s), as given (NCHW channels x pixels)
+  };
+
+  static constexpr index_t bytes(const conv2d_shape& sh, form f) noexcept {
+    const index_t m = f == form::panels ? panel_weight_elements(sh) : sh.weight_elements();
+    return buffer_bytes<float>(m) + buffer_bytes<float>(sh.k);
+  }
+
+  packed_weights() = default;
+  packed_weights(const conv2d_shape& sh, const conv_weights<precision::fp32, sparsity::dense>& w,
+                 form f)
+      : bias_(w.bias()) {
+    const float* src = w.matrix().data();
+    if (f == form::rows) {
+      matrix_ = aligned_buffer<float>(w.matrix().span());
+      return;
+    }
+    matrix_ = aligned_buffer<float>(panel_weight_elements(sh), uninitialized);
+    const index_t kdim = gemm_depth(sh), kg = sh.k_per_group(), cg = sh.c_per_group();
+    const index_t per_group = kernel::packed_panels_elements<tile_nr>(kdim, kg);
+    for (index_t g = 0; g < sh.groups; ++g)
+      kernel::pack_panels<tile_nr>(matrix_.data() + g * per_group, kdim, kg,
+                                   [&](index_t kk, index_t j) {
+                                     const index_t rs = kk / cg, c = kk % cg;
+                                     const index_t r = rs / sh.s, s = rs % sh.s;
+                                     return src[(g * kg + j) * kdim + (c * sh.r + r) * sh.s + s];
+                                   });
+  }
+
+  const float* matrix() const noexcept { return matrix_.data(); }
+  const float* bias() const noexcept { return bias_.data(); }
+  index_t bytes() const noexcept { return matrix_.bytes() + bias_.bytes(); }
+
+ private:
+  aligned_buffer<float> matrix_;
+  aligned_buffer<float> bias_;
+};
+
+/// One NHWC GEMM: C (pixels x kg, row stride ldc) = A (pixels x kdim) * B (packed panels).
+struct nhwc_problem {
+  index_t pixels = 0;             ///< rows: output pixels of one image
+  index_t cols = 0;               ///< columns: output channels of one group
+  index_t kdim = 0;               ///< depth
+  index_t segment = 0;            ///< K blocks never cross a multiple of this (A row runs)
+  const float* b = nullptr;       ///< packed panels of this group
+  float* c = nullptr;             ///< output at (pixel 0, first channel of the group)
+  index_t ldc = 0;                ///< output row stride (K)
+  const float* bias = nullptr;    ///< bias of the group's first channel
+  const float* residual = nullptr;  ///< residual at the same offset as c, or null
+  bool finish = true;             ///< apply bias, residual and activation
+  activation act = activation::none;
+};
+
+/// Runs an NHWC GEMM, threaded over blocks of pixels and panels of channels.
+///
+/// `rows(pixel, k0)` returns a pointer to A[pixel][k0], valid up to the end of k0's segment.
+/// Loops: (blocks of rows x groups of panels) in parallel; K blocks; panels; row tiles. Each
+/// output element is summed in the same order for any thread count.
+template <class Rows>
+void nhwc_gemm(const nhwc_problem& pb, Rows&& rows) {
+  const index_t tiles = ceil_div(pb.pixels, tile_mr);
+  const index_t panels = ceil_div(pb.cols, tile_nr);
+  const index_t row_blocks = ceil_div(tiles, rows_block_tiles);
+  const index_t panel_groups = std::clamp<index_t>(ceil_div(8, row_blocks), 1, panels);
+  const index_t panels_per_group = ceil_div(panels, panel_groups);
+  core::parallel_for(row_blocks * panel_groups, [&](index_t item) {
+    const index_t tb = item / panel_groups, pg = item % panel_groups;
+    const index_t t0 = tb * rows_block_tiles, t1 = std::min(tiles, t0 + rows_block_tiles);
+    const index_t j0 = pg * panels_per_group, j1 = std::min(panels, j0 + panels_per_group);
+    for (index_t seg0 = 0; seg0 < pb.kdim; seg0 += pb.segment) {
+      const index_t seg_end = std::min(pb.kdim, seg0 + pb.segment);
+      for (index_t k0 = seg0; k0 < seg_end; k0 += k_block) {
+        const index_t kc = std::min(k_block, seg_end - k0);
+        kernel::tile_epilogue ep;
+        ep.accumulate = k0 > 0;
+        ep.finish = pb.finish && k0 + kc == pb.kdim;
+        ep.bias = kernel::bias_mode::per_col;
+        ep.act = pb.act;
+        for (index_t j = j0; j < j1; ++j) {
+          const int n = int(std::min<index_t>(tile_nr, pb.cols - j * tile_nr));
+          const float* b = pb.b + j * tile_nr * pb.kdim + k0 * tile_nr;
+          ep.bias_ptr = pb.bias + j * tile_nr;
+          for (index_t t = t0; t < t1; ++t) {
+            const index_t p0 = t * tile_mr;
+            const int m = int(std::min<index_t>(tile_mr, pb.pixels - p0));
+            const float* a[tile_mr];
+            for (int i = 0; i < m; ++i) a[i] = rows(p0 + i, k0);
+            const index_t off = p0 * pb.ldc + j * tile_nr;
+            ep.residual = pb.residual ? pb.residual + off : nullptr;
+            f32_tile::run(kc, a, b, pb.c + off, pb.ldc, m, n, ep);
+          }
+        }
+      }
+    }
+  });
+}
+
+/// One NCHW GEMM: C (kg x pixels, row stride ldc) = A (weight rows) * B (pixel panels).
+struct nchw_problem {
+  index_t rows = 0;               ///< output channels of one group
+  index_t pixels = 0;             ///< output pixels of one image
+  index_t kdim = 0;               ///< depth
+  const float* a = nullptr;       ///< weight row of the group's first channel (stride kdim)
+  float* c = nullptr;             ///< output at (first channel of the group, pixel 0)
+  index_t ldc = 0;                ///< output row stride (P * Q)
+  const float* bias = nullptr;    ///< bias of the group's first channel
+  const float* residual = nullptr;  ///< residual at the same offset as c, or null
+  activation act = activation::none;
+};
+
+/// Panel slots the NCHW drivers use for a problem of `pixels` columns.
+constexpr index_t panel_slots(index_t pixels) noexcept {
+  return std::min(max_panel_slots, ceil_div(pixels, tile_nr));
+}
+
+/// Runs an NCHW GEMM over panels of NR pixels, threaded over panels.
+///
+/// `panel(j, slot)` returns the packed kdim x NR panel of pixels [j * NR, j * NR + NR),
+/// packing it into `slot` (kdim * NR floats) if needed. Slot s serves panels s, s + slots, ...
+template <class Panel>
+void nchw_gemm(const nchw_problem& pb, Panel&& panel, float* slots, index_t nslots) {
+  const index_t panels = ceil_div(pb.pixels, tile_nr);
+  const index_t tiles = ceil_div(pb.rows, tile_mr);
+  core::parallel_for(nslots, [&](index_t s) {
+    float* slot = slots ? slots + s * pb.kdim * tile_nr : nullptr;
+    for (index_t j = s; j < panels; j += nslots) {
+      const float* b = panel(j, slot);
+      const int n = int(std::min<index_t>(tile_nr, pb.pixels - j * tile_nr));
+      for (index_t k0 = 0; k0 < pb.kdim; k0 += k_block) {
+        const index_t kc = std::min(k_block, pb.kdim - k0);
+        kernel::tile_epilogue ep;
+        ep.accumulate = k0 > 0;
+        ep.finish = k0 + kc == pb.kdim;
+        ep.bias = kernel::bias_mode::per_row;
+        ep.act = pb.act;
+        for (index_t t = 0; t < tiles; ++t) {
+          const index_t r0 = t * tile_mr;
+          const int m = int(std::min<index_t>(tile_mr, pb.rows - r0));
+          const float* a[tile_mr];
+          for (int i = 0; i < m; ++i) a[i] = pb.a + (r0 + i) * pb.kdim + k0;
+          const index_t off = r0 * pb.ldc + j * tile_nr;
+          ep.bias_ptr = pb.bias + r0;
+          ep.residual = pb.residual ? pb.residual + off : nullptr;
+          f32_tile::run(kc, a, b + k0 * tile_nr, pb.c + off, pb.ldc, m, n, ep);
+        }
+      }
+    }
+  });
+}
+
+/// Packs the im2col panel of output pixels [j0, j0 + n) of image `img`, group `g`, from an
+/// NCHW input: row (c, r, s) holds x[c][p*sh - pt + r*dh][q*sw - pl + s*dw], zero outside.
+/// Runs of pixels on one output row are copied as contiguous runs when the stride is 1.
+inline void pack_nchw_panel(const conv2d_shape& sh, const float* x, index_t img, index_t g,
+                            index_t j0, index_t n, float* dst) {
+  const index_t Q = sh.output_w(), cg = sh.c_per_group(), H = sh.h, W = sh.w;
+  const float* xg = x + (img * sh.c + g * cg) * H * W;
+  for (index_t c = 0; c < cg; ++c)
+    for (index_t r = 0; r < sh.r; ++r)
+      for (index_t s = 0; s < sh.s; ++s) {
+        float* d = dst + ((c * sh.r + r) * sh.s + s) * tile_nr;
+        const float* plane = xg + c * H * W;
+        index_t j = 0;
+        while (j < n) {
+          const index_t pix = j0 + j, p = pix / Q, q0 = pix % Q;
+          const index_t len = std::min(n - j, Q - q0);  // run on output row p
+          const index_t y = p * sh.stride_h - sh.pad_top + r * sh.dilation_h;
+          float* out = d + j;
+          if (y < 0 || y >= H) {
+            std::fill(out, out + len, 0.0f);
+          } else {
+            const float* row = plane + y * W;
+            const index_t x0 = q0 * sh.stride_w - sh.pad_left + s * sh.dilation_w;
+            if (sh.stride_w == 1) {
+              // q in [lo, hi) reads inside the row.
+              const index_t lo = std::clamp<index_t>(-x0, 0, len);
+              const index_t hi = std::clamp<index_t>(W - x0, lo, len);
+              std::fill(out, out + lo, 0.0f);
+              if (hi > lo) std::memcpy(out + lo, row + x0 + lo, std::size_t(hi - lo) * sizeof(float));
+              std::fill(out + hi, out + len, 0.0f);
+            } else {
+              for (index_t t = 0; t < len; ++t) {
+                const index_t xx = x0 + t * sh.stride_w;
+                out[t] = xx >= 0 && xx < W ? row[xx] : 0.0f;
+              }
+            }
+          }
+          j += len;
+        }
+        std::fill(d + n, d + tile_nr, 0.0f);
+      }
+}
+
+/// Pointer to the input pixel an NHWC output pixel reads for tap (r, s), or null in the
+/// padding: x[img][p*sh - pt + r*dh][q*sw - pl + s*dw][g * cg].
+inline const float* nhwc_tap(const conv2d_shape& sh, const float* x, index_t img, index_t g,
+                             index_t pixel, index_t r, index_t s) noexcept {
+  const index_t Q = sh.output_w();
+  const index_t p = pixel / Q, q = pixel % Q;
+  const index_t y = p * sh.stride_h - sh.pad_top + r * sh.dilation_h;
+  const index_t xx = q * sh.stride_w - sh.pad_left + s * sh.dilation_w;
+  if (y < 0 || y >= sh.h || xx < 0 || xx >= sh.w) return nullptr;
+  return x + ((img * sh.h + y) * sh.w + xx) * sh.c + g * sh.c_per_group();
+}
+
+/// Allocates `count` floats of workspace from `mr` (nothing when count is 0).
+inline aligned_buffer<float> workspace(index_t count, std::pmr::memory_resource* mr) {
+  return aligned_buffer<float>(count, uninitialized, mr);
+}
+
+}  // namespace dlas::conv::detail

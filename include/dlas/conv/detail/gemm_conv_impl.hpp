@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file gemm_conv_impl.hpp
+/// \brief gemm_conv<Layout, Algorithm>: the fp32 dense kernels of algo::pointwise, direct,
+/// im2col_gemm and spatial_pack, which differ only in how the GEMM's activation operand is
+/// formed. Each algorithm header specialises conv::algorithm_impl with one of them.
+#pragma once
+
+#include <memory_resource>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "dlas/conv/conv_decl.hpp"
+#include "dlas/conv/detail/gemm_conv.hpp"
+#include "dlas/core/tensor_view.hpp"
+#include "dlas/policy/algorithm.hpp"
+
+namespace dlas::conv::detail {
+
+/// The fp32 dense convolution of one GEMM-based algorithm in one layout.
+///
+/// NHWC: C[pixels x channels] = A[pixels x (r, s, c)] * B, weights packed as NR-wide
+/// panels (channels map to the tile's vector dimension). NCHW: C[channels x pixels] =
+/// weights[channels x (c, r, s)] * B[(c, r, s) x pixels], pixels packed into NR-wide panels.
+/// Algorithms:
+///   pointwise     1x1 only; A is the input itself (NHWC), or panels gathered per use (NCHW)
+///   direct        A rows point into the input per tap (NHWC, no copy), or panels gathered
+///                 per use (NCHW); no im2col buffer
+///   im2col_gemm   the whole im2col matrix of one image and group is built first
+///   spatial_pack  the input is repacked once per image into a zero-padded NHWC tile; NCHW
+///                 also computes into an NHWC output tile that is unpacked (with the epilogue)
+template <class Layout, class Algorithm>
+class gemm_conv {
+  static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
+  static constexpr bool is_pointwise = std::is_same_v<Algorithm, algo::pointwise>;
+  static constexpr bool is_direct = std::is_same_v<Algorithm, algo::direct>;
+  static constexpr bool is_im2col = std::is_same_v<Algorithm, algo::im2col_gemm>;
+  static constexpr bool is_spatial = std::is_same_v<Algorithm, algo::spatial_pack>;
+  static_assert(is_pointwise || is_direct || is_im2col || is_spatial);
+  static constexpr packed_weights::form weight_form =
+      nhwc || is_spatial ? packed_weights::form::panels : packed_weights::form::rows;
+
+ public:
+  static constexpr bool is_kernel = true;
+  using weights_type = conv_weights<precision::fp32, sparsity::dense>;
+
+  static status can_implement(const conv2d_shape& sh) {
+    if constexpr (is_pointwise)
+      if (sh.r != 1 || sh.s != 1)
+        return {errc::unsupported, "algo::pointwise needs a 1x1 kernel, got r = " +
+                                       std::to_string(sh.r) + ", s = " + std::to_string(sh.s) +
+                                       "; use algo::direct or algo::im2col_gemm"};
+    return {};
+  }
+
+  static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t) noexcept {
+    return packed_weights::bytes(sh, weight_form);
+  }
+
+  /// Exactly the floats one call allocates (the workspace is reused across images and groups).
+  static constexpr index_t workspace_elements(const conv2d_shape& sh) noexcept {
+    const index_t pq = sh.output_h() * sh.output_w(), kdim = gemm_depth(sh);
+    const index_t padded = (sh.h + sh.pad_top + sh.pad_bottom) * (sh.w + sh.pad_left + sh.pad_right) * sh.c;
+    if constexpr (is_spatial) return nhwc ? padded : padded + pq * sh.k;
+    else if constexpr (is_im2col)
+      return nhwc ? pq * kdim : kernel::packed_panels_elements<tile_nr>(kdim, pq);
+    else if constexpr (nhwc) return has_padding(sh) ? sh.c_per_group() : 0;  // a zero row
+    else return panel_slots(pq) * kdim * tile_nr;
+  }
+  static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
+    return buffer_bytes<float>(workspace_elements(sh));
+  }
+
+  gemm_conv(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
+      : shape_(sh), act_(opt.act) {
+    can_implement(sh).throw_if_error();
+    weights_ = packed_weights(sh, w, weight_form);
+  }
+
+  index_t weight_bytes() const noexcept { return weights_.bytes(); }
+
+  template <class In, class Out>
+  void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
+           std::pmr::memory_resource* mr) const {
+    static_assert(std::is_same_v<In, float> && std::is_same_v<Out, float>,
+                  "dlas: the fp32 GEMM-based algorithms take float tensors");
+    aligned_buffer<float> ws = detail::workspace(workspace_elements(shape_), mr);
+    for (index_t img = 0; img < shape_.n; ++img) {
+      if constexpr (nhwc) run_nhwc(in.data(), out.data(), residual, ws.data(), img);
+      else run_nchw(in.data(), out.data(), residual, ws.data(), img);
+    }
+  }
+
+ private:
+  /// Copies image `img` into ws as a zero-padded (H + pads) x (W + pads) x C NHWC tile.
+  template <class Src>
+  void pack_padded(float* ws, Src&& src) const {
+    const conv2d_shape& sh = shape_;
+    const index_t hp = sh.h + sh.pad_top + sh.pad_bottom, wp = sh.w + sh.pad_left + sh.pad_right;
+    core::parallel_for(hp, [&](index_t yy) {
+      float* row = ws + yy * wp * sh.c;
+      const index_t y = yy - sh.pad_top;
+      if (y < 0 || y >= sh.h) {
+        std::fill(row, row + wp * sh.c, 0.0f);
+        return;
+      }
+      std::fill(row, row + sh.pad_left * sh.c, 0.0f);
+      for (index_t x = 0; x < sh.w; ++x) src(y, x, row + (x + sh.pad_left) * sh.c);
+      std::fill(row + (sh.pad_left + sh.w) * sh.c, row + wp * sh.c, 0.0f);
+    });
+  }
+
+  void run_nhwc(const float* x, float* y, const float* residual, float* ws, index_t img) const {
+    const conv2d_shape& sh = shape_;
+    const index_t pq = sh.output_h() * sh.output_w(), Q = sh.output_w();
+    const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kdim = gemm_depth(sh);
+    const index_t wp = sh.w + sh.pad_left + sh.pad_right;
+    if constexpr (is_spatial)
+      pack_padded(ws, [&](index_t yy, index_t xx, float* dst) {
+        const float* s = x + ((img * sh.h + yy) * sh.w + xx) * sh.c;
+        std::copy(s, s + sh.c, dst);
+      });
+    const float* zero = ws;  // pointwise and direct: a zero row of cg floats
+    if constexpr ((is_pointwise || is_direct))
+      if (has_padding(sh)) std::fill(ws, ws + cg, 0.0f);
+    for (index_t g = 0; g < sh.groups; ++g) {
+      nhwc_problem pb;
+      pb.pixels = pq;
+      pb.cols = kg;
+      pb.kdim = kdim;
+      pb.segment = is_direct || is_spatial ? cg : kdim;
+      pb.b = weights_.matrix() + g * kernel::packed_panels_elements<tile_nr>(kdim, kg);
+      const index_t off = img * pq * sh.k + g * kg;
+      pb.c = y + off;
+      pb.ldc = sh.k;
+      pb.bias = weights_.bias() + g * kg;
+      pb.residual = residual ? residual + off : nullptr;
+      pb.act = act_;
+      if constexpr (is_pointwise) {
+        nhwc_gemm(pb, [&](index_t pixel, index_t k0) {
+          const float* t = detail::nhwc_tap(sh, x, img, g, pixel, 0, 0);
+          return (t ? t : zero) + k0;
+        });
+      } else if constexpr (is_direct) {
+        nhwc_gemm(pb, [&](index_t pixel, index_t k0) {
+          const index_t rs = k0 / cg;
+          const float* t = detail::nhwc_tap(sh, x, img, g, pixel, rs / sh.s, rs % sh.s);
+          return (t ? t : zero) + k0 % cg;
+        });
+      } else if constexpr (is_im2col) {
+        core::parallel_for(pq, [&](index_t pixel) {
+          float* row = ws + pixel * kdim;
+          for (index_t r = 0; r < sh.r; ++r)
+            for (index_t s = 0; s < sh.s; ++s) {
+              float* d = row + (r * sh.s + s) * cg;
+              const float* t = detail::nhwc_tap(sh, x, img, g, pixel, r, s);
+              if (t) std::copy(t, t + cg, d);
+              else std::fill(d, d + cg, 0.0f);
+            }
+        });
+        nhwc_gemm(pb, [&](index_t pixel, index_t k0) { return ws + pixel * kdim + k0; });
+      } else {
+        nhwc_gemm(pb, [&](index_t pixel, index_t k0) {
+          const index_t rs = k0 / cg, p = pixel / Q, q = pixel % Q;
+          const index_t yy = p * sh.stride_h + (rs / sh.s) * sh.dilation_h;
+          const index_t xx = q * sh.stride_w + (rs % sh.s) * sh.dilation_w;
+          return ws + (yy * wp + xx) * sh.c + g * cg + k0 % cg;
+        });
+      }
+    }
+  }
+
+  void run_nchw(const float* x, float* y, const float* residual, float* ws, index_t img) const {
+    const conv2d_shape& sh = shape_;
+    const index_t pq = sh.output_h() * sh.output_w(), Q = sh.output_w();
+    const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kdim = gemm_depth(sh);
+    if constexpr (is_spatial) {
+      const index_t hp = sh.h + sh.pad_top + sh.pad_bottom, wp = sh.w + sh.pad_left + sh.pad_right;
+      const index_t hw = sh.h * sh.w;
+      const float* xi = x + img * sh.c * hw;
+      pack_padded(ws, [&](index_t yy, index_t xx, float* dst) {
+        const float* s = xi + yy * sh.w + xx;
+        for (index_t c = 0; c < sh.c; ++c) dst[c] = s[c * hw];
+      });
+      float* tile_out = ws + hp * wp * sh.c;  // pq x K, NHWC
+      for (index_t g = 0; g < sh.groups; ++g) {
+        nhwc_problem pb;
+        pb.pixels = pq;
+        pb.cols = kg;
+        pb.kdim = kdim;
+        pb.segment = cg;
+        pb.b = weights_.matrix() + g * kernel::packed_panels_elements<tile_nr>(kdim, kg);
+        pb.c = tile_out + g * kg;
+        pb.ldc = sh.k;
+        pb.bias = weights_.bias() + g * kg;
+        pb.finish = false;
+        nhwc_gemm(pb, [&](index_t pixel, index_t k0) {
+          const index_t rs = k0 / cg, p = pixel / Q, q = pixel % Q;
+          const index_t yy = p * sh.stride_h + (rs / sh.s) * sh.dilation_h;
+          const index_t xx = q * sh.stride_w + (rs % sh.s) * sh.dilation_w;
+          return ws + (yy * wp + xx) * sh.c + g * cg + k0 % cg;
+        });
+      }
+      // Unpack to NCHW with the epilogue, in the order of kernel::finish_scalar.
+      const float* bias = weights_.bias();
+      core::parallel_for(sh.k, [&](index_t k) {
+        float* dst = y + (img * sh.k + k) * pq;
+        const float* res = residual ? residual + (img * sh.k + k) * pq : nullptr;
+        kernel::tile_epilogue ep;
+        ep.bias = kernel::bias_mode::per_row;
+        ep.bias_ptr = bias + k;
+        ep.act = act_;
+        for (index_t i = 0; i < pq; ++i) {
+          ep.residual = res ? res + i : nullptr;
+          dst[i] = kernel::finish_scalar(tile_out[i * sh.k + k], ep, 0, 0, 0);
+        }
+      });
+      return;
+    }
+    for (index_t g = 0; g < sh.groups; ++g) {
+      nchw_problem pb;
+      pb.rows = kg;
+      pb.pixels = pq;
+      pb.kdim = kdim;
+      pb.a = weights_.matrix() + g * kg * kdim;
+      const index_t off = (img * sh.k + g * kg) * pq;
+      pb.c = y + off;
+      pb.ldc = pq;
+      pb.bias = weights_.bias() + g * kg;
+      pb.residual = residual ? residual + off : nullptr;
+      pb.act = act_;
+      const index_t panels = ceil_div(pq, tile_nr);
+      if constexpr (is_im2col) {
+        core::parallel_for(panels, [&](index_t j) {
+          detail::pack_nchw_panel(sh, x, img, g, j * tile_nr,
+                                  std::min<index_t>(tile_nr, pq - j * tile_nr), ws + j * kdim * tile_nr);
+        });
+        nchw_gemm(pb, [&](index_t j, float*) -> const float* { return ws + j * kdim * tile_nr; },
+                  nullptr, panels);
+      } else {
+        nchw_gemm(
+            pb,
+            [&](index_t j, float* slot) -> const float* {
+              detail::pack_nchw_panel(sh, x, img, g, j * tile_nr,
+                                      std::min<index_t>(tile_nr, pq - j * tile_nr), slot);
+              return slot;
+            },
+            ws, panel_slots(pq));
+      }
+    }
+  }
+
+  conv2d_shape shape_;
+  activation act_;
+  packed_weights weights_;
+};
+
+}  // namespace dlas::conv::detail
