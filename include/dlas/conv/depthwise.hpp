@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file depthwise.hpp
+/// \brief algo::depthwise in fp32: one filter per channel, SIMD over channels (NHWC) or along
+/// output rows (NCHW), bias, residual and activation applied in registers.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <memory_resource>
+#include <string>
+#include <utility>
+
+#include <xsimd/xsimd.hpp>
+
+#include "dlas/conv/conv_decl.hpp"
+#include "dlas/conv/epilogue.hpp"
+#include "dlas/conv/weights.hpp"
+#include "dlas/core/buffer.hpp"
+#include "dlas/core/error.hpp"
+#include "dlas/core/parallel.hpp"
+#include "dlas/core/tensor_view.hpp"
+
+namespace dlas::conv {
+
+namespace detail {
+
+/// fp32 register of the compile target and its lane count.
+using dw_batch = xsimd::batch<float, xsimd::default_arch>;
+inline constexpr index_t dw_lanes = index_t(dw_batch::size);
+
+/// Vector form of epilogue<fp32, float>: the same operations in the same order.
+[[gnu::always_inline]] inline dw_batch dw_finish(dw_batch acc, dw_batch bias, const float* residual,
+                                                 activation act) noexcept {
+  dw_batch y = acc + bias;
+  if (residual) y += dw_batch::load_unaligned(residual);
+  if (act != activation::none) y = xsimd::max(y, dw_batch(0.0f));
+  if (act == activation::relu6) y = xsimd::min(y, dw_batch(6.0f));
+  return y;
+}
+
+/// Scalar form, identical to epilogue<fp32, float>: y = act(acc + bias + residual).
+inline float dw_finish(float acc, float bias, const float* residual, activation act) noexcept {
+  float y = acc + bias;
+  if (residual) y += *residual;
+  if (act != activation::none) y = std::max(y, 0.0f);
+  if (act == activation::relu6) y = std::min(y, 6.0f);
+  return y;
+}
+
+/// Arguments shared by every row of one call.
+struct dw_args {
+  const conv2d_shape* sh;
+  const float* w;     // packed weights (layout-specific, see the class comment)
+  const float* bias;  // C biases
+  activation act;
+};
+
+/// NHWC: one output row (n, p) of every channel. Channels c < c_vec go through the SIMD
+/// path V at a time, with four output pixels per step in the interior (four independent
+/// accumulators); the remaining channels take the scalar path. KR/KS fix a kernel size at
+/// compile time (0: taken from the shape).
+template <int KR, int KS>
+void dw_nhwc_row(const dw_args& a, const float* in, float* out, const float* residual, index_t n,
+                 index_t p) {
+  const conv2d_shape& sh = *a.sh;
+  const index_t R = KR ? KR : sh.r, S = KS ? KS : sh.s;
+  const index_t C = sh.c, W = sh.w, Q = sh.output_w();
+  const index_t Cp = (C + dw_lanes - 1) / dw_lanes * dw_lanes;  // packed channel stride
+  const index_t c_vec = C / dw_lanes * dw_lanes;
+  const index_t y0 = p * sh.stride_h - sh.pad_top;
+  // Taps r in [r_lo, r_hi) read rows inside the input.
+  index_t r_lo = 0, r_hi = R;
+  while (r_lo < R && y0 + r_lo * sh.dilation_h < 0) ++r_lo;
+  while (r_hi > r_lo && y0 + (r_hi - 1) * sh.dilation_h >= sh.h) --r_hi;
+  // Output columns [q_lo, q_hi) read only columns inside the input.
+  index_t q_lo = 0, q_hi = Q;
+  while (q_lo < Q && q_lo * sh.stride_w - sh.pad_left < 0) ++q_lo;
+  while (q_hi > q_lo && (q_hi - 1) * sh.stride_w - sh.pad_left + (S - 1) * sh.dilation_w >= W) --q_hi;
+  const bool full_rows = r_lo == 0 && r_hi == R;
+  const float* in_n = in + n * sh.h * W * C;
+  const index_t out_row = (n * sh.output_h() + p) * Q * C;
+  float* o_row = out + out_row;
+  const float* res_row = residual ? residual + out_row : nullptr;
+
+  // One output pixel, any position: taps outside the input are skipped.
+  auto pixel_vec = [&](index_t q, index_t c0) {
+    const index_t x0 = q * sh.stride_w - sh.pad_left;
+    dw_batch acc(0.0f);
+    for (index_t r = r_lo; r < r_hi; ++r) {
+      const float* row = in_n + (y0 + r * sh.dilation_h) * W * C + c0;
+      for (index_t s = 0; s < S; ++s) {
+        const index_t x = x0 + s * sh.dilation_w;
+        if (x < 0 || x >= W) continue;
+        acc = xsimd::fma(dw_batch::load_unaligned(row + x * C),
+                         dw_batch::load_aligned(a.w + (r * S + s) * Cp + c0), acc);
+      }
+    }
+    dw_finish(acc, dw_batch::load_unaligned(a.bias + c0), res_row ? res_row + q * C + c0 : nullptr,
+              a.act)
+        .store_unaligned(o_row + q * C + c0);
+  };
+
+  for (index_t c0 = 0; c0 < c_vec; c0 += dw_lanes) {
+    index_t q = 0;
+    for (; q < q_lo; ++q) pixel_vec(q, c0);
+    if (full_rows) {
+      // Interior: every tap valid; four pixels share each weight register.
+      const dw_batch bias = dw_batch::load_unaligned(a.bias + c0);
+      for (; q + 4 <= q_hi; q += 4) {
+        dw_batch acc0(0.0f), acc1(0.0f), acc2(0.0f), acc3(0.0f);
+        const index_t x0 = q * sh.stride_w - sh.pad_left;
+        const index_t step = sh.stride_w * C;
+        for (index_t r = 0; r < R; ++r) {
+          const float* row = in_n + (y0 + r * sh.dilation_h) * W * C + c0 + x0 * C;
+          for (index_t s = 0; s < S; ++s) {
+            const dw_batch wv = dw_batch::load_aligned(a.w + (r * S + s) * Cp + c0);
+            const float* px = row + s * sh.dilation_w * C;
+            acc0 = xsimd::fma(dw_batch::load_unaligned(px), wv, acc0);
+            acc1 = xsimd::fma(dw_batch::load_unaligned(px + step), wv, acc1);
+            acc2 = xsimd::fma(dw_batch::load_unaligned(px + 2 * step), wv, acc2);
+            acc3 = xsimd::fma(dw_batch::load_unaligned(px + 3 * step), wv, acc3);
+          }
+        }
+        float* o = o_row + q * C + c0;
+        const float* rr = res_row ? res_row + q * C + c0 : nullptr;
+        dw_finish(acc0, bias, rr, a.act).store_unaligned(o);
+        dw_finish(acc1, bias, rr ? rr + C : nullptr, a.act).store_unaligned(o + C);
+        dw_finish(acc2, bias, rr ? rr + 2 * C : nullptr, a.act).store_unaligned(o + 2 * C);
+        dw_finish(acc3, bias, rr ? rr + 3 * C : nullptr, a.act).store_unaligned(o + 3 * C);
+      }
+    }
+    for (; q < Q; ++q) pixel_vec(q, c0);
+  }
+
+  // Channels past the last full vector: scalar, same tap order, fma like the vector path.
+  for (index_t c = c_vec; c < C; ++c)
+    for (index_t q = 0; q < Q; ++q) {
+      const index_t x0 = q * sh.stride_w - sh.pad_left;
+      float acc = 0.0f;
+      for (index_t r = r_lo; r < r_hi; ++r) {
+        const float* row = in_n + (y0 + r * sh.dilation_h) * W * C + c;
+        for (index_t s = 0; s < S; ++s) {
+          const index_t x = x0 + s * sh.dilation_w;
+          if (x < 0 || x >= W) continue;
+          acc = std::fma(row[x * C], a.w[(r * S + s) * Cp + c], acc);
+        }
+      }
+      o_row[q * C + c] = dw_finish(acc, a.bias[c], res_row ? res_row + q * C + c : nullptr, a.act);
+    }
+}
+
+/// Output pixels per NCHW segment: four registers.
+inline constexpr index_t dw_segment = 4 * dw_lanes;
+
+/// NCHW: one output row (n, c, p). Each segment of dw_segment outputs keeps four
+/// accumulators; tap (r, s) of the segment reads dw_segment consecutive values either
+/// straight from the input row (stride 1, all inside) or from a stack copy of the row's
+/// columns split into `stride_w` phases, with zeros for the padding, so that strided and
+/// padded taps are contiguous loads too.
+template <int KR, int KS>
+void dw_nchw_row(const dw_args& a, const float* in, float* out, const float* residual, index_t n,
+                 index_t c, index_t p, float* phase_buf) {
+  const conv2d_shape& sh = *a.sh;
+  const index_t R = KR ? KR : sh.r, S = KS ? KS : sh.s;
+  const index_t W = sh.w, Q = sh.output_w(), sw = sh.stride_w, dw = sh.dilation_w;
+  const index_t y0 = p * sh.stride_h - sh.pad_top;
+  index_t r_lo = 0, r_hi = R;
+  while (r_lo < R && y0 + r_lo * sh.dilation_h < 0) ++r_lo;
+  while (r_hi > r_lo && y0 + (r_hi - 1) * sh.dilation_h >= sh.h) --r_hi;
+  const float* plane = in + (n * sh.c + c) * sh.h * W;
+  const float* wc = a.w + c * R * S;
+  const index_t out_off = ((n * sh.c + c) * sh.output_h() + p) * Q;
+  const dw_batch bias(a.bias[c]);
+  const index_t phase_len = dw_segment + (S - 1) * dw / sw + 1;
+
+  for (index_t q0 = 0; q0 < Q; q0 += dw_segment) {
+    const index_t xbase = q0 * sw - sh.pad_left;
+    const bool direct = sw == 1 && xbase >= 0 && xbase + dw_segment - 1 + (S - 1) * dw < W;
+    dw_batch acc0(0.0f), acc1(0.0f), acc2(0.0f), acc3(0.0f);
+    for (index_t r = r_lo; r < r_hi; ++r) {
+      const float* row = plane + (y0 + r * sh.dilation_h) * W;
+      const float* src = row + xbase;
+      if (!direct) {
+        for (index_t u = 0; u < sw * phase_len; ++u) {
+          const index_t x = xbase + u;
+          phase_buf[(u % sw) * phase_len + u / sw] = (x >= 0 && x < W) ? row[x] : 0.0f;
+        }
+      }
+      for (index_t s = 0; s < S; ++s) {
+        const dw_batch wv(wc[r * S + s]);
+        const float* px = direct ? src + s * dw
+                                 : phase_buf + ((s * dw) % sw) * phase_len + (s * dw) / sw;
+        acc0 = xsimd::fma(dw_batch::load_unaligned(px), wv, acc0);
+        acc1 = xsimd::fma(dw_batch::load_unaligned(px + dw_lanes), wv, acc1);
+        acc2 = xsimd::fma(dw_batch::load_unaligned(px + 2 * dw_lanes), wv, acc2);
+        acc3 = xsimd::fma(dw_batch::load_unaligned(px + 3 * dw_lanes), wv, acc3);
+      }
+    }
+    const index_t count = std::min(dw_segment, Q - q0);
+    alignas(64) float tmp[dw_segment];
+    const float* res = residual ? residual + out_off + q0 : nullptr;
+    float* dst = count == dw_segment ? out + out_off + q0 : tmp;
+    if (res && count < dw_segment) {  // partial segment: a padded copy of the residual
+      alignas(64) float rtmp[dw_segment] = {};
+      std::copy(res, res + count, rtmp);
+      dw_finish(acc0, bias, rtmp, a.act).store_aligned(tmp);
+      dw_finish(acc1, bias, rtmp + dw_lanes, a.act).store_aligned(tmp + dw_lanes);
+      dw_finish(acc2, bias, rtmp + 2 * dw_lanes, a.act).store_aligned(tmp + 2 * dw_lanes);
+      dw_finish(acc3, bias, rtmp + 3 * dw_lanes, a.act).store_aligned(tmp + 3 * dw_lanes);
+    } else {
+      dw_finish(acc0, bias, res, a.act).store_unaligned(dst);
+      dw_finish(acc1, bias, res ? res + dw_lanes : nullptr, a.act).store_unaligned(dst + dw_lanes);
+      dw_finish(acc2, bias, res ? res + 2 * dw_lanes : nullptr, a.act)
+          .store_unaligned(dst + 2 * dw_lanes);
+      dw_finish(acc3, bias, res ? res + 3 * dw_lanes : nullptr, a.act)
+          .store_unaligned(dst + 3 * dw_lanes);
+    }
+    if (count < dw_segment) std::copy(tmp, tmp + count, out + out_off + q0);
+  }
+}
+
+/// Largest phase buffer (floats) the NCHW path keeps on the stack.
+inline constexpr index_t dw_stack_floats = 1024;
+
+/// Phase-buffer floats an NCHW row of `sh` needs; above dw_stack_floats (very wide dilated
+/// kernels or strides) rows take dw_nchw_row_scalar instead.
+constexpr index_t dw_phase_floats(const conv2d_shape& sh) noexcept {
+  return sh.stride_w * (dw_segment + (sh.s - 1) * sh.dilation_w / sh.stride_w + 1);
+}
+
+/// NCHW scalar row for shapes whose phase buffer would not fit on the stack.
+inline void dw_nchw_row_scalar(const dw_args& a, const float* in, float* out, const float* residual,
+                               index_t n, index_t c, index_t p, float*) {
+  const conv2d_shape& sh = *a.sh;
+  const index_t W = sh.w, Q = sh.output_w();
+  const float* plane = in + (n * sh.c + c) * sh.h * W;
+  const index_t out_off = ((n * sh.c + c) * sh.output_h() + p) * Q;
+  for (index_t q = 0; q < Q; ++q) {
+    float acc = 0.0f;
+    for (index_t r = 0; r < sh.r; ++r) {
+      const index_t y = p * sh.stride_h - sh.pad_top + r * sh.dilation_h;
+      if (y < 0 || y >= sh.h) continue;
+      for (index_t s = 0; s < sh.s; ++s) {
+        const index_t x = q * sh.stride_w - sh.pad_left + s * sh.dilation_w;
+        if (x < 0 || x >= W) continue;
+        acc = std::fma(plane[y * W + x], a.w[(c * sh.r + r) * sh.s + s], acc);
+      }
+    }
+    out[out_off + q] = dw_finish(acc, a.bias[c], residual ? residual + out_off + q : nullptr, a.act);
+  }
+}
+
+}  // namespace detail
+
+/// Depthwise fp32 convolution (groups == c == k), any kernel size, stride, padding and
+/// dilation, NCHW and NHWC.
+///
+/// Weights are repacked at construction: NHWC as R x S x Cp (Cp = c rounded up to the SIMD
+/// width, zero-filled) so that one aligned load gives one tap of V channels; NCHW as the
+/// C x R x S matrix as given. Each output row is computed by one thread in a fixed order, so
+/// results are bitwise identical for any thread count. No workspace.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::depthwise> {
+  static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
+
+ public:
+  static constexpr bool is_kernel = true;
+  using weights_type = conv_weights<precision::fp32, sparsity::dense>;
+
+  static status can_implement(const conv2d_shape& sh) {
+    if (sh.groups != sh.c)
+      return {errc::unsupported, "algo::depthwise needs groups == c (one filter per channel); got "
+                                 "groups " + std::to_string(sh.groups) + ", c " + std::to_string(sh.c) +
+                                 " (use algo::im2col_gemm or algo::reference for grouped convolutions)"};
+    if (sh.k != sh.c)
+      return {errc::unsupported,
+              "algo::depthwise needs k == c; a channel multiplier k/c = " +
+                  std::to_string(sh.k / sh.c) + " is not supported (use algo::reference)"};
+    return {};
+  }
+
+  /// Packed weights plus the bias: the same formula the constructor allocates with.
+  static constexpr index_t packed_weight_elements(const conv2d_shape& sh) noexcept {
+    const index_t cp = (sh.c + detail::dw_lanes - 1) / detail::dw_lanes * detail::dw_lanes;
+    return nhwc ? sh.r * sh.s * cp : sh.c * sh.r * sh.s;
+  }
+  static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t = 0) noexcept {
+    return buffer_bytes<float>(packed_weight_elements(sh)) + buffer_bytes<float>(sh.k);
+  }
+  static constexpr index_t workspace_bytes(const conv2d_shape&) noexcept { return 0; }
+
+  algorithm_impl(const conv2d_shape& sh, weights_type&& weights, const conv2d_options& opt)
+      : shape_(sh), act_(opt.act), packed_(packed_weight_elements(sh)), bias_(weights.bias()) {
+    const float* w = weights.matrix().data();  // C x (R * S)
+    const index_t taps = sh.r * sh.s;
+    if constexpr (nhwc) {
+      const index_t cp = packed_.size() / taps;
+      for (index_t c = 0; c < sh.c; ++c)
+        for (index_t t = 0; t < taps; ++t) packed_[t * cp + c] = w[c * taps + t];
+    } else {
+      std::copy(w, w + sh.c * taps, packed_.data());
+    }
+  }
+
+  index_t weight_bytes() const noexcept { return packed_.bytes() + bias_.bytes(); }
+
+  template <class In, class Out>
+  void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
+           std::pmr::memory_resource*) const {
+    static_assert(std::is_same_v<In, float> && std::is_same_v<Out, float>,
+                  "algo::depthwise fp32 takes float tensors");
+    const conv2d_shape& sh = shape_;
+    const detail::dw_args args{&sh, packed_.data(), bias_.data(), act_};
+    const float* x = in.data();
+    float* y = out.data();
+    const index_t P = sh.output_h();
+    if constexpr (nhwc) {
+      auto rows = [&](auto kernel) {
+        core::parallel_for(sh.n * P, [&](index_t i) { kernel(args, x, y, residual, i / P, i % P); });
+      };
+      if (sh.r == 3 && sh.s == 3) rows(detail::dw_nhwc_row<3, 3>);
+      else rows(detail::dw_nhwc_row<0, 0>);
+    } else {
+      auto rows = [&](auto kernel) {
+        core::parallel_for(sh.n * sh.c, [&](index_t nc) {
+          alignas(64) float buf[detail::dw_stack_floats];
+          for (index_t p = 0; p < P; ++p) kernel(args, x, y, residual, nc / sh.c, nc % sh.c, p, buf);
+        });
+      };
+      if (detail::dw_phase_floats(sh) > detail::dw_stack_floats) rows(detail::dw_nchw_row_scalar);
+      else if (sh.r == 3 && sh.s == 3) rows(detail::dw_nchw_row<3, 3>);
+      else rows(detail::dw_nchw_row<0, 0>);
+    }
+  }
+
+ private:
+  conv2d_shape shape_;
+  activation act_;
+  aligned_buffer<float> packed_;
+  aligned_buffer<float> bias_;
+};
+
+}  // namespace dlas::conv
