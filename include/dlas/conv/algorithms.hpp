@@ -8,3 +8,4 @@
 #include "dlas/conv/direct.hpp"
 #include "dlas/conv/im2col_gemm.hpp"
 #include "dlas/conv/spatial_pack.hpp"
+#include "dlas/conv/depthwise.hpp"
