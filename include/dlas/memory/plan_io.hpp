@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file plan_io.hpp
+/// \brief Plans as JSON (dlas.plan/1), predictions as JSON, and PyTorch pipeline split points.
+#pragma once
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dlas/core/error.hpp"
+#include "dlas/memory/predictor.hpp"
+#include "dlas/memory/recommender.hpp"
+
+namespace dlas::memory {
+
+/// The format tag of plan files.
+inline constexpr std::string_view plan_format = "dlas.plan/1";
+
+/// {"stages": [{"layers": [a, b], "in_flight": n, "peak_bytes": n}, ...]}.
+inline nlohmann::json stages_to_json(const std::vector<stage_prediction>& stages) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : stages)
+    out.push_back({{"layers", {s.first, s.last}},
+                   {"in_flight", s.in_flight},
+                   {"peak_bytes", s.peak_bytes}});
+  return nlohmann::json{{"stages", std::move(out)}};
+}
+
+/// A plan in the format dlas.plan/1: the same "stages" as a prediction, plus its bounds, its
+/// configuration and the layer names where each stage begins.
+inline nlohmann::json to_json(const plan& p) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& s : p.stages) {
+    nlohmann::json e{{"layers", {s.first, s.last}},
+                     {"in_flight", s.in_flight},
+                     {"peak_bytes", s.peak_bytes}};
+    if (std::size_t(s.last) <= p.layer_names.size() && s.first < s.last) {
+      e["first_layer"] = p.layer_names[std::size_t(s.first)];
+      e["last_layer"] = p.layer_names[std::size_t(s.last - 1)];
+    }
+    if (s.seconds > 0) e["seconds_per_micro_batch"] = s.seconds;
+    stages.push_back(std::move(e));
+  }
+  const auto& o = p.pipeline;
+  nlohmann::json j{{"format", plan_format},
+                   {"model", p.model},
+                   {"schedule", std::string(to_string(o.kind))},
+                   {"micro_batches", o.micro_batches},
+                   {"micro_batch_size", o.micro_batch_size},
+                   {"pipeline_parallel", int(p.stages.size())},
+                   {"data_parallel", o.parallel.data},
+                   {"tensor_parallel", o.parallel.tensor},
+                   {"zero_stage", o.parallel.zero},
+                   {"bounds", p.bounds},
+                   {"stages", std::move(stages)},
+                   {"largest_peak_bytes", p.largest_peak},
+                   {"second_peak_bytes", p.second_peak},
+                   {"fits", p.fits},
+                   {"smallest_budget_bytes", p.smallest_budget}};
+  if (o.kind == schedule::inference) j["queue_depth"] = o.queue_depth;
+  if (p.budget > 0) j["budget_bytes"] = p.budget;
+  return j;
+}
+
+/// Reads back what to_json(plan) wrote (configuration, bounds, stages); errc::parse_error on
+/// a document that is not a dlas.plan/1 plan.
+inline plan plan_from_json(const nlohmann::json& j) {
+  auto fail = [](const std::string& what) -> void {
+    throw error(errc::parse_error, "plan: " + what);
+  };
+  if (!j.is_object() || !j.contains("format") || j["format"] != plan_format)
+    fail("not a dlas.plan/1 document");
+  plan p;
+  try {
+    p.model = j.value("model", "");
+    p.pipeline.kind = parse_schedule(j.at("schedule").get<std::string>());
+    p.pipeline.micro_batches = j.at("micro_batches").get<int>();
+    p.pipeline.micro_batch_size = j.at("micro_batch_size").get<int>();
+    p.pipeline.queue_depth = j.value("queue_depth", 1);
+    p.pipeline.parallel.data = j.value("data_parallel", 1);
+    p.pipeline.parallel.tensor = j.value("tensor_parallel", 1);
+    p.pipeline.parallel.zero = j.value("zero_stage", 0);
+    p.bounds = j.at("bounds").get<std::vector<int>>();
+    for (const auto& s : j.at("stages")) {
+      const auto layers = s.at("layers").get<std::vector<int>>();
+      if (layers.size() != 2) fail("a stage's 'layers' must be [first, last]");
+      p.stages.push_back({layers[0], layers[1], s.at("in_flight").get<int>(),
+                          s.at("peak_bytes").get<bytes_t>(), s.value("seconds_per_micro_batch", 0.0)});
+    }
+    p.largest_peak = j.value("largest_peak_bytes", bytes_t(0));
+    p.second_peak = j.value("second_peak_bytes", bytes_t(0));
+    p.budget = j.value("budget_bytes", bytes_t(0));
+    p.fits = j.value("fits", true);
+    p.smallest_budget = j.value("smallest_budget_bytes", bytes_t(0));
+  } catch (const nlohmann::json::exception& e) {
+    fail(std::string("missing or mistyped field: ") + e.what());
+  } catch (const error& e) {
+    if (e.code() == errc::parse_error) throw;
+    fail(e.what());
+  }
+  validate_bounds(p.bounds, std::size_t(p.bounds.empty() ? 0 : p.bounds.back()));
+  return p;
+}
+
+/// Split points for torch.distributed.pipelining: every stage after the first begins at the
+/// module named by the profile's layer there, e.g.
+/// {"format": "dlas.torch_split/1", "split_spec": {"layer2.1": "BEGINNING"}, "stages": [...]};
+/// in Python: {name: SplitPoint.BEGINNING for name in doc["split_spec"]}.
+inline nlohmann::json torch_split_spec(const plan& p) {
+  core::require(p.layer_names.size() >= std::size_t(p.bounds.empty() ? 0 : p.bounds.back()),
+                errc::invalid_argument,
+                [] { return std::string("the plan has no layer names to split at"); });
+  nlohmann::json spec = nlohmann::json::object();
+  nlohmann::json stages = nlohmann::json::array();
+  for (std::size_t s = 0; s + 1 < p.bounds.size(); ++s) {
+    if (s > 0) spec[p.layer_names[std::size_t(p.bounds[s])]] = "BEGINNING";
+    nlohmann::json names = nlohmann::json::array();
+    for (int i = p.bounds[s]; i < p.bounds[s + 1]; ++i) names.push_back(p.layer_names[std::size_t(i)]);
+    stages.push_back(std::move(names));
+  }
+  return {{"format", "dlas.torch_split/1"}, {"split_spec", std::move(spec)},
+          {"stages", std::move(stages)}};
+}
+
+/// Writes JSON to `path`; errc::io_error when it cannot.
+inline void write_json(const nlohmann::json& j, const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  core::require(bool(out), errc::io_error, [&] { return "cannot create '" + path + "'"; });
+  out << j.dump(2) << '\n';
+  core::require(bool(out), errc::io_error, [&] { return "cannot write '" + path + "'"; });
+}
+
+/// Reads a plan file; errc::io_error when unreadable, errc::parse_error when malformed.
+inline plan read_plan(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  core::require(bool(in), errc::io_error, [&] { return "cannot open plan '" + path + "'"; });
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const nlohmann::json::parse_error& e) {
+    throw error(errc::parse_error, path + ": malformed JSON: " + e.what());
+  }
+  return plan_from_json(j);
+}
+
+/// A human-readable table of stages: layers, in flight, peak in MiB.
+inline std::string stages_table(const std::vector<plan_stage>& stages,
+                                const std::vector<std::string>& names = {}) {
+  std::string out = "stage  layers        in_flight   peak_MiB  first .. last\n";
+  char line[256];
+  for (std::size_t s = 0; s < stages.size(); ++s) {
+    const auto& st = stages[s];
+    std::string span;
+    if (std::size_t(st.last) <= names.size())
+      span = names[std::size_t(st.first)] + " .. " + names[std::size_t(st.last - 1)];
+    std::snprintf(line, sizeof line, "%5zu  [%4d, %4d)  %9d  %9.1f  %s\n", s, st.first, st.last,
+                  st.in_flight, double(st.peak_bytes) / 1048576.0, span.c_str());
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace dlas::memory

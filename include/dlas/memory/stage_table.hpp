@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file stage_table.hpp
+/// \brief stage_peak_table: the simulated stage peak in closed form, O(1) per stage after setup.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <span>
+#include <vector>
+
+#include "dlas/memory/layer_terms.hpp"
+#include "dlas/memory/predictor.hpp"
+
+namespace dlas::memory {
+
+/// Answers "peak of a stage holding layers [a, b)" for any a, b and stage index in constant time,
+/// with exactly the value simulate_stage() computes; the recommender asks it O(p n^2) times.
+///
+/// The simulation's peak is the largest of a few levels, each a prefix sum plus a range maximum
+/// over the layers of the stage (sparse tables). With L the level of everything but the current
+/// micro-batch:
+///   forward   L + I + max(max_i (M_a[a, i) + forward_peak_i), M_a[a, b))
+///   backward  L + max(A + g, I + M_a[a, b-1) + backward_peak_{b-1},
+///                     I + g + max_{k < b-1} (M_a[a, k) + backward_peak_k + new gradients above k))
+/// with I the stage input, A = I + M_a[a, b), g the output gradient; L takes the values the
+/// schedule produces (w = micro-batches in flight): warm-up and first backward (w - 1) A, the
+/// steady state (w - 1) A + gradients, the step gradients + step transient.
+class stage_peak_table {
+ public:
+  stage_peak_table(std::vector<layer_terms> terms, bytes_t baseline, step_transient_rule rule,
+                   const pipeline_options& options)
+      : t_(std::move(terms)), baseline_(baseline), rule_(rule), o_(options) {
+    const std::size_t n = t_.size();
+    act_.assign(n + 1, 0);
+    grad_.assign(n + 1, 0);
+    fixed_.assign(n + 1, 0);
+    weights_.assign(n + 1, 0);
+    step_.assign(n + 1, 0);
+    std::vector<bytes_t> f(n), x(n), y(n), s(n), ws(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      act_[i + 1] = act_[i] + t_[i].activation;
+      grad_[i + 1] = grad_[i] + t_[i].grads;
+      fixed_[i + 1] = fixed_[i] + t_[i].weights + t_[i].optimizer;
+      weights_[i + 1] = weights_[i] + t_[i].weights;
+      step_[i + 1] = step_[i] + t_[i].step_transient;
+    }
+    views_ = detail::inference_views(t_);
+    for (std::size_t i = 0; i < n; ++i) {
+      f[i] = act_[i] + t_[i].forward_peak;
+      x[i] = act_[i] + t_[i].backward_peak;
+      y[i] = x[i] - grad_[i + 1];
+      s[i] = t_[i].step_transient;
+      ws[i] = views_[i].workspace + views_[i].input + views_[i].output;
+    }
+    fwd_.build(f);
+    bwd_.build(x);
+    bwd_new_.build(y);
+    step_max_.build(s);
+    infer_.build(ws);
+  }
+
+  std::size_t size() const noexcept { return t_.size(); }
+  const std::vector<layer_terms>& terms() const noexcept { return t_; }
+  const pipeline_options& options() const noexcept { return o_; }
+
+  /// The parts of a stage's peak that do not depend on its position in the pipeline.
+  struct stage_parts {
+    bytes_t start = 0;       ///< level at the start of the iteration
+    bytes_t later = 0;       ///< gradients that appear during it
+    bytes_t held = 0;        ///< per micro-batch in flight (inference: its queue slot)
+    bytes_t fwd = 0;         ///< forward peak above the level of the other micro-batches
+    bytes_t bwd_first = 0;   ///< first backward's peak above it
+    bytes_t bwd_steady = 0;  ///< later backwards' peak above it
+    bytes_t step = 0;        ///< optimiser step transient
+  };
+
+  /// The position-independent parts of the stage holding layers [a, b) (0 <= a < b <= size()).
+  stage_parts parts(int a, int b) const noexcept {
+    const std::size_t ua = std::size_t(a), ub = std::size_t(b);
+    stage_parts r;
+    if (o_.kind == schedule::inference) {
+      r.start = baseline_ + weights_[ub] - weights_[ua];
+      r.held = t_[ua].input + t_[ub - 1].output;
+      r.fwd = inference_running(ua, ub);
+      return r;
+    }
+    const bytes_t in = t_[ua].input;
+    const bytes_t g = ub == t_.size() ? 0 : t_[ub - 1].output;
+    const bytes_t grads = grad_[ub] - grad_[ua];
+    r.held = in + act_[ub] - act_[ua];
+    r.start = baseline_ + fixed_[ub] - fixed_[ua] + (o_.grads_persist ? grads : 0);
+    r.later = o_.grads_persist ? 0 : grads;
+    r.fwd = in - act_[ua] + std::max(fwd_.max(ua, ub), act_[ub]);
+    const bytes_t last_layer = in - act_[ua] + x_at(ub - 1);
+    r.bwd_first = r.bwd_steady = std::max(r.held + g, last_layer);
+    if (ub - ua >= 2) {
+      const bytes_t base = in + g - act_[ua];
+      r.bwd_steady = std::max(r.bwd_steady, base + bwd_.max(ua, ub - 1));
+      r.bwd_first = o_.grads_persist
+                        ? r.bwd_steady
+                        : std::max(r.bwd_first, base + grad_[ub] + bwd_new_.max(ua, ub - 1));
+    }
+    r.step = rule_ == step_transient_rule::sum ? step_[ub] - step_[ua] : step_max_.max(ua, ub);
+    return r;
+  }
+
+  /// The peak of a stage with parts `p` and `w` micro-batches in flight.
+  bytes_t peak(const stage_parts& p, int w) const noexcept {
+    if (o_.kind == schedule::inference) return p.start + bytes_t(w) * p.held + p.fwd;
+    const bytes_t others = bytes_t(w - 1) * p.held;
+    bytes_t r = std::max(p.start + others + std::max(p.fwd, p.bwd_first), p.start);
+    if (o_.micro_batches > w)
+      r = std::max(r, p.start + p.later + others + std::max(p.fwd, p.bwd_steady));
+    else if (o_.micro_batches >= 2)
+      r = std::max(r, p.start + p.later + others - p.held + p.bwd_steady);
+    return std::max(r, p.start + p.later + p.step);
+  }
+
+  /// Peak bytes of stage `stage` of `stages` holding layers [a, b) (0 <= a < b <= size()).
+  bytes_t peak(int a, int b, int stages, int stage) const noexcept {
+    return peak(parts(a, b), in_flight(o_.kind, stages, stage, o_.micro_batches, o_.queue_depth));
+  }
+
+  /// Forward plus backward seconds of one micro-batch through layers [a, b).
+  double seconds(int a, int b) const noexcept {
+    double s = 0;
+    for (int i = a; i < b; ++i) s += t_[std::size_t(i)].seconds;
+    return s;
+  }
+
+ private:
+  /// Range maximum over [lo, hi) in O(1) after an O(n log n) build.
+  class sparse_max {
+   public:
+    void build(const std::vector<bytes_t>& v) {
+      const std::size_t n = v.size();
+      levels_.assign(1, v);
+      for (std::size_t len = 2; len <= n; len *= 2) {
+        const auto& prev = levels_.back();
+        std::vector<bytes_t> next(n - len + 1);
+        for (std::size_t i = 0; i + len <= n; ++i)
+          next[i] = std::max(prev[i], prev[i + len / 2]);
+        levels_.push_back(std::move(next));
+      }
+    }
+    bytes_t max(std::size_t lo, std::size_t hi) const noexcept {
+      const std::size_t k = std::size_t(std::bit_width(hi - lo)) - 1;
+      return std::max(levels_[k][lo], levels_[k][hi - (std::size_t(1) << k)]);
+    }
+
+   private:
+    std::vector<std::vector<bytes_t>> levels_;
+  };
+
+  bytes_t x_at(std::size_t k) const noexcept { return act_[k] + t_[k].backward_peak; }
+
+  /// The running layer's scratch and interior activations (inference_stage_bytes' last term).
+  bytes_t inference_running(std::size_t a, std::size_t b) const noexcept {
+    if (b - a == 1) return views_[a].workspace;
+    bytes_t running = std::max(views_[a].workspace + views_[a].output,
+                               views_[b - 1].workspace + views_[b - 1].input);
+    if (b - a > 2) running = std::max(running, infer_.max(a + 1, b - 1));
+    return running;
+  }
+
+  std::vector<layer_terms> t_;
+  bytes_t baseline_;
+  step_transient_rule rule_;
+  pipeline_options o_;
+  std::vector<detail::inference_view> views_;
+  std::vector<bytes_t> act_, grad_, fixed_, weights_, step_;  // prefix sums
+  sparse_max fwd_, bwd_, bwd_new_, step_max_, infer_;
+};
+
+}  // namespace dlas::memory

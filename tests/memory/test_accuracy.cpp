@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// Predicted against measured stage peaks (ResNet-50 fp32 on an H200, PyTorch, Adam).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dlas/memory/predictor.hpp"
+#include "dlas/memory/profile_io.hpp"
+#include "memory/support.hpp"
+
+using namespace dlas;
+using namespace dlas::memory;
+
+namespace {
+
+struct truth_record {
+  std::vector<int> bounds;
+  int stage, micro_batches, micro_batch_size, in_flight;
+  schedule kind;
+  bytes_t peak;
+};
+
+std::vector<truth_record> read_truth(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in);
+  nlohmann::json j;
+  in >> j;
+  std::vector<truth_record> out;
+  for (const auto& r : j.at("records"))
+    out.push_back({r.at("bounds").get<std::vector<int>>(), r.at("stage").get<int>(),
+                   r.at("micro_batches").get<int>(), r.at("micro_batch_size").get<int>(),
+                   r.at("in_flight").get<int>(), parse_schedule(r.at("schedule").get<std::string>()),
+                   r.at("peak_bytes").get<bytes_t>()});
+  return out;
+}
+
+struct accuracy {
+  double mean = 0, worst = 0;
+  int count = 0;
+};
+
+accuracy measure(const profile& prof, const std::vector<truth_record>& truth, int only_size,
+                 size_fit fit = size_fit::additive_linear) {
+  accuracy a;
+  for (const auto& t : truth) {
+    if (only_size && t.micro_batch_size != only_size) continue;
+    const pipeline_options o{.kind = t.kind, .micro_batches = t.micro_batches,
+                             .micro_batch_size = t.micro_batch_size, .fit = fit};
+    const auto stages = predict(prof, t.bounds, o);
+    const auto& s = stages.at(std::size_t(t.stage));
+    CHECK(s.in_flight == t.in_flight);
+    const double err = std::abs(double(s.peak_bytes - t.peak)) / double(t.peak);
+    a.mean += err;
+    a.worst = std::max(a.worst, err);
+    ++a.count;
+  }
+  a.mean /= a.count;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("predicted stage peaks match the measured ones", "[memory][accuracy]") {
+  const profile prof = read_profile(testing::memory_fixture("resnet50_fp32_h200.profile.json"));
+  const auto truth = read_truth(testing::memory_fixture("resnet50_fp32_h200.truth.json"));
+  REQUIRE(truth.size() > 100);
+  const accuracy all = measure(prof, truth, 0);
+  std::printf("memory model, %d measured stages: mean |error| %.3f%%, worst %.3f%%\n", all.count,
+              100 * all.mean, 100 * all.worst);
+  CHECK(all.mean <= 0.01);
+  CHECK(all.worst <= 0.03);
+
+  // Size 4 predicted from a profile that only holds sizes 1 and 2.
+  const profile small = with_sizes(prof, {1, 2});
+  const accuracy four = measure(small, truth, 4);
+  const accuracy four_linear = measure(small, truth, 4, size_fit::all_linear);
+  std::printf("memory model, size 4 from sizes 1 and 2 (%d stages): mean %.3f%%, worst %.3f%% "
+              "(all fields linear: mean %.3f%%, worst %.3f%%)\n",
+              four.count, 100 * four.mean, 100 * four.worst, 100 * four_linear.mean,
+              100 * four_linear.worst);
+  CHECK(four.mean <= 0.02);
+}
+
+TEST_CASE("the fixture agrees with the measurements it was converted from", "[memory][accuracy]") {
+  const std::filesystem::path src =
+      std::filesystem::path(DLAS_SHARED_DIR) / "memtruth" / "resnet50_fp32_h200.jsonl";
+  if (!std::filesystem::exists(src)) {
+    WARN("skipped: " << src.string() << " is not present");
+    return;
+  }
+  const auto truth = read_truth(testing::memory_fixture("resnet50_fp32_h200.truth.json"));
+  std::set<std::tuple<std::vector<int>, int, int, int, bytes_t>> fixture;
+  for (const auto& t : truth)
+    fixture.insert({t.bounds, t.stage, t.micro_batches, t.micro_batch_size, t.peak});
+  std::ifstream in(src);
+  std::string line;
+  int records = 0;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.at("type") != "truth") continue;
+    ++records;
+    CHECK(fixture.count({j.at("bounds").get<std::vector<int>>(), j.at("s").get<int>(),
+                         j.at("m").get<int>(), j.at("mbs").get<int>(),
+                         j.at("peak_alloc").get<bytes_t>()}) == 1);
+  }
+  CHECK(records >= int(truth.size()));
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// dlas.profile/1: reading, writing, validation with errors that name the field and the layer.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "dlas/memory/profile_io.hpp"
+#include "memory/support.hpp"
+#include "reference/errors.hpp"
+
+using namespace dlas;
+using namespace dlas::memory;
+
+namespace {
+
+std::string minimal_layer(const std::string& body) {
+  return R"({"format": "dlas.profile/1", "model": "m", "precision": "fp32", "baseline_bytes": 10,
+            "layers": [)" + body + "]}";
+}
+
+}  // namespace
+
+TEST_CASE("profile round trip through JSON and files", "[memory][profile]") {
+  const profile p = testing::random_profile(5, 3);
+  const profile q = profile_from_json(to_json(p));
+  REQUIRE(q.layers.size() == 5);
+  CHECK(q.baseline_bytes == p.baseline_bytes);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(q.layers[i].name == p.layers[i].name);
+    CHECK(q.layers[i].independent_bytes() == p.layers[i].independent_bytes());
+    CHECK(q.layers[i].per_micro_batch.at(2).backward_peak_bytes ==
+          p.layers[i].per_micro_batch.at(2).backward_peak_bytes);
+  }
+  const std::string path = "test_memory_roundtrip.profile.json";
+  write_profile(p, path);
+  const profile r = read_profile(path);
+  CHECK(r.layers[4].per_micro_batch.at(1).activation_bytes ==
+        p.layers[4].per_micro_batch.at(1).activation_bytes);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("the fixture profile reads", "[memory][profile]") {
+  const profile p = read_profile(testing::memory_fixture("resnet50_fp32_h200.profile.json"));
+  CHECK(p.model == "resnet50");
+  CHECK(p.layers.size() == 18);
+  CHECK(p.layers.front().name == "stem");
+  CHECK(p.layers.front().per_micro_batch.size() == 3);
+}
+
+TEST_CASE("only activation_bytes and M_i are required", "[memory][profile]") {
+  const profile p = parse_profile(minimal_layer(
+      R"({"independent_bytes": 100, "per_micro_batch": {"2": {"activation_bytes": 40}}})"));
+  REQUIRE(p.layers.size() == 1);
+  CHECK(p.layers[0].name == "layer0");
+  CHECK(p.layers[0].independent_bytes() == 100);
+  const auto c = p.layers[0].per_micro_batch.at(2);
+  CHECK(c.forward_peak_bytes == 40);
+  CHECK(c.backward_peak_bytes == 40);
+  // One profiled size: other sizes scale in proportion.
+  CHECK(cost_at(p.layers[0], 4).activation_bytes == 80);
+}
+
+TEST_CASE("profile errors name the field and the layer", "[memory][profile]") {
+  REQUIRE_DLAS_ERROR(parse_profile("{\"format\": \"dlas.profile/1\", "), errc::parse_error,
+                     "malformed JSON");
+  REQUIRE_DLAS_ERROR(parse_profile(R"({"format": "dlas.profile/2", "layers": []})"),
+                     errc::parse_error, "unknown format");
+  REQUIRE_DLAS_ERROR(parse_profile(R"({"layers": []})"), errc::parse_error, "'format'");
+  REQUIRE_DLAS_ERROR(parse_profile(R"({"format": "dlas.profile/1", "layers": []})"),
+                     errc::parse_error, "'layers'");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(minimal_layer(
+          R"({"name": "conv1", "independent_bytes": 1, "per_micro_batch": {"1": {"output_bytes": 4}}})")),
+      errc::parse_error, "layers[0] ('conv1').per_micro_batch[\"1\"]: missing field 'activation_bytes'");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(minimal_layer(
+          R"({"name": "fc", "weight_bytes": -5, "grad_bytes": 0, "optimizer_bytes": 0,
+              "per_micro_batch": {"1": {"activation_bytes": 4}}})")),
+      errc::parse_error, "layers[0] ('fc'): field 'weight_bytes' must not be negative");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(minimal_layer(
+          R"({"name": "fc", "weight_bytes": 5, "per_micro_batch": {"1": {"activation_bytes": 4}}})")),
+      errc::parse_error, "missing field 'grad_bytes'");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(minimal_layer(R"({"name": "fc", "per_micro_batch": {"1": {"activation_bytes": 4}}})")),
+      errc::parse_error, "missing field 'weight_bytes'");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(minimal_layer(R"({"name": "fc", "independent_bytes": 3})")),
+      errc::parse_error, "('fc'): missing field 'per_micro_batch'");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(minimal_layer(
+          R"({"independent_bytes": 3, "per_micro_batch": {"two": {"activation_bytes": 4}}})")),
+      errc::parse_error, "key 'two' is not a positive micro-batch size");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(minimal_layer(
+          R"({"independent_bytes": 3, "per_micro_batch": {"1": {"activation_bytes": "4"}}})")),
+      errc::parse_error, "'activation_bytes' must be an integer");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(minimal_layer(
+          R"({"independent_bytes": 3, "per_micro_batch": {"1": {"activation_bytes": 4,
+              "backward_peak_bytes": -1}}})")),
+      errc::parse_error, "'backward_peak_bytes' must not be negative");
+  REQUIRE_DLAS_ERROR(read_profile("/nonexistent/dir/p.json"), errc::io_error, "cannot open");
+}
