@@ -11,6 +11,7 @@
 #include "dlas/core/tensor.hpp"
 #include "dlas/policy/layout.hpp"
 #include "reference/counting_resource.hpp"
+#include "reference/errors.hpp"
 
 using namespace dlas;
 
@@ -54,20 +55,29 @@ TEST_CASE("aligned_buffer is aligned, zeroed, counted and movable", "[core][buff
   CHECK(counter.live == 0);
 }
 
+namespace {
+// A resource that always fails, as an exhausted device would.
+class failing_resource : public std::pmr::memory_resource {
+  void* do_allocate(std::size_t, std::size_t) override { throw std::bad_alloc(); }
+  void do_deallocate(void*, std::size_t, std::size_t) override {}
+  bool do_is_equal(const memory_resource& o) const noexcept override { return this == &o; }
+};
+}  // namespace
+
 TEST_CASE("oversized buffers and tensors are refused before allocating", "[core][buffer]") {
-  CHECK_THROWS_AS(aligned_buffer<double>(index_t(1) << 61), error);
-  try {
-    aligned_buffer<double> b(index_t(1) << 61);
-  } catch (const error& e) {
-    CHECK(e.code() == errc::resource_limit);
-  }
-  try {
-    aligned_buffer<char> b(index_t(1) << 50);  // 1 PiB: the allocator says no
-    FAIL("allocation succeeded");
-  } catch (const error& e) {
-    CHECK(e.code() == errc::resource_limit);
-  }
-  CHECK_THROWS_AS((tensor<float, layout::nchw>({-1, 2, 3, 4})), error);
+  REQUIRE_DLAS_ERROR(aligned_buffer<double>(index_t(1) << 61), errc::resource_limit, "overflows");
+  REQUIRE_DLAS_ERROR(aligned_buffer<char>(index_t(1) << 50), errc::resource_limit,
+                     "exceeds the limit of 1099511627776 bytes");
+  const index_t old = core::allocation_limit();
+  core::set_allocation_limit(1000);
+  REQUIRE_DLAS_ERROR(aligned_buffer<float>(251), errc::resource_limit, "allocation of 1004 bytes");
+  CHECK(aligned_buffer<float>(250).size() == 250);
+  core::set_allocation_limit(old);
+  CHECK_THROWS_AS(core::set_allocation_limit(0), error);
+  failing_resource exhausted;
+  REQUIRE_DLAS_ERROR(aligned_buffer<float>(16, &exhausted), errc::resource_limit,
+                     "allocation of 64 bytes failed");
+  REQUIRE_DLAS_ERROR((tensor<float, layout::nchw>({-1, 2, 3, 4})), errc::invalid_shape, "negative");
 }
 
 TEST_CASE("parallel_for calls every index once", "[core][parallel]") {

@@ -3,6 +3,7 @@
 /// \brief aligned_buffer: an owning, 64-byte aligned array drawn from a memory resource.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <memory_resource>
@@ -17,6 +18,27 @@
 #include "dlas/core/shape.hpp"
 
 namespace dlas {
+
+namespace core {
+namespace detail {
+inline std::atomic<index_t>& allocation_limit_value() noexcept {
+  static std::atomic<index_t> limit{index_t{1} << 40};
+  return limit;
+}
+}  // namespace detail
+
+/// Largest single allocation dlas makes (default 1 TiB). Larger requests, such as the
+/// workspace of an absurd shape, are refused with errc::resource_limit before allocating.
+inline index_t allocation_limit() noexcept { return detail::allocation_limit_value().load(); }
+
+/// Sets allocation_limit(); a deployment on a small device can lower it to its memory size.
+inline void set_allocation_limit(index_t bytes) {
+  require(bytes > 0, errc::invalid_argument,
+          [&] { return "set_allocation_limit: " + std::to_string(bytes) + " must be positive"; });
+  detail::allocation_limit_value().store(bytes);
+}
+
+}  // namespace core
 
 /// Tag for aligned_buffer: leave the elements uninitialised (workspaces overwritten anyway).
 struct uninitialized_t {
@@ -34,7 +56,7 @@ constexpr index_t buffer_bytes(index_t n) noexcept {
 ///
 /// Memory comes from a std::pmr::memory_resource, so callers (tests, the executor's arena)
 /// can count or place every byte a kernel allocates. Allocation failure and size overflow
-/// surface as dlas::error(errc::resource_limit).
+/// and requests above core::allocation_limit() surface as dlas::error(errc::resource_limit).
 template <class T>
 class aligned_buffer {
   static_assert(std::is_trivially_copyable_v<T>, "aligned_buffer holds trivially copyable types");
@@ -57,6 +79,11 @@ class aligned_buffer {
       : mr_(mr) {
     core::require(n >= 0 && core::checked_mul(n, index_t(sizeof(T))) >= 0, errc::resource_limit,
                   [&] { return "buffer of " + std::to_string(n) + " elements overflows"; });
+    core::require(n * index_t(sizeof(T)) <= core::allocation_limit(), errc::resource_limit, [&] {
+      return "allocation of " + std::to_string(n * index_t(sizeof(T))) +
+             " bytes exceeds the limit of " + std::to_string(core::allocation_limit()) +
+             " bytes (core::set_allocation_limit)";
+    });
     if (n == 0) return;
     try {
       data_ = static_cast<T*>(mr_->allocate(std::size_t(n) * sizeof(T), alignment));
