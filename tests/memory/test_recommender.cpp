@@ -156,7 +156,7 @@ TEST_CASE("plans round-trip and export PyTorch split points", "[memory][plan]") 
   CHECK(split["split_spec"].size() == 2);
   CHECK(split["split_spec"].contains("layer" + std::to_string(p.bounds[1])));
   CHECK(split["stages"][0][0] == "layer0");
-  REQUIRE_DLAS_ERROR(plan_from_json(nlohmann::json{{"format", "other"}}), errc::parse_error,
+  REQUIRE_DLAS_ERROR(plan_from_json(ordered_json{{"format", "other"}}), errc::parse_error,
                      "not a dlas.plan/1");
   REQUIRE_DLAS_ERROR(read_plan("/nonexistent/plan.json"), errc::io_error, "cannot open");
   CHECK(stages_table(p.stages, p.layer_names).find("layer0") != std::string::npos);

@@ -20,22 +20,66 @@ namespace dlas::memory {
 /// The format tag of plan files.
 inline constexpr std::string_view plan_format = "dlas.plan/1";
 
+/// JSON whose objects keep the order their fields were written in.
+using ordered_json = nlohmann::ordered_json;
+
+namespace detail {
+
+inline std::string inline_json(const ordered_json& v) {
+  std::string out;
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it)
+      out += (out.empty() ? "" : ", ") + ordered_json(it.key()).dump() + ": " + inline_json(*it);
+    return "{" + out + "}";
+  }
+  if (v.is_array()) {
+    for (const auto& e : v) out += (out.empty() ? "" : ", ") + inline_json(e);
+    return "[" + out + "]";
+  }
+  return v.dump();
+}
+
+}  // namespace detail
+
+/// Text of a JSON object with one top-level field per line and one array element (a stage)
+/// per line: readable, diffable and still plain JSON.
+inline std::string format_json(const ordered_json& j) {
+  if (!j.is_object()) return detail::inline_json(j);
+  std::string out = "{";
+  bool first = true;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    out += first ? "\n  " : ",\n  ";
+    first = false;
+    out += ordered_json(it.key()).dump() + ": ";
+    if (it->is_array() && !it->empty() && it->front().is_structured()) {
+      std::string items;
+      for (const auto& e : *it) items += (items.empty() ? "\n    " : ",\n    ") + detail::inline_json(e);
+      out += "[" + items + "\n  ]";
+    } else {
+      out += detail::inline_json(*it);
+    }
+  }
+  return out + "\n}\n";
+}
+
 /// {"stages": [{"layers": [a, b], "in_flight": n, "peak_bytes": n}, ...]}.
-inline nlohmann::json stages_to_json(const std::vector<stage_prediction>& stages) {
-  nlohmann::json out = nlohmann::json::array();
+inline ordered_json stages_to_json(const std::vector<stage_prediction>& stages) {
+  ordered_json out = ordered_json::array();
   for (const auto& s : stages)
     out.push_back({{"layers", {s.first, s.last}},
                    {"in_flight", s.in_flight},
                    {"peak_bytes", s.peak_bytes}});
-  return nlohmann::json{{"stages", std::move(out)}};
+  ordered_json j;
+  j["stages"] = std::move(out);
+  return j;
 }
 
 /// A plan in the format dlas.plan/1: the same "stages" as a prediction, plus its bounds, its
 /// configuration and the layer names where each stage begins.
-inline nlohmann::json to_json(const plan& p) {
-  nlohmann::json stages = nlohmann::json::array();
+inline ordered_json to_json(const plan& p) {
+  ordered_json stages = ordered_json::array();
   for (const auto& s : p.stages) {
-    nlohmann::json e{{"layers", {s.first, s.last}},
+    ordered_json e{{"layers", {s.first, s.last}},
                      {"in_flight", s.in_flight},
                      {"peak_bytes", s.peak_bytes}};
     if (std::size_t(s.last) <= p.layer_names.size() && s.first < s.last) {
@@ -46,7 +90,7 @@ inline nlohmann::json to_json(const plan& p) {
     stages.push_back(std::move(e));
   }
   const auto& o = p.pipeline;
-  nlohmann::json j{{"format", plan_format},
+  ordered_json j{{"format", plan_format},
                    {"model", p.model},
                    {"schedule", std::string(to_string(o.kind))},
                    {"micro_batches", o.micro_batches},
@@ -68,7 +112,7 @@ inline nlohmann::json to_json(const plan& p) {
 
 /// Reads back what to_json(plan) wrote (configuration, bounds, stages); errc::parse_error on
 /// a document that is not a dlas.plan/1 plan.
-inline plan plan_from_json(const nlohmann::json& j) {
+inline plan plan_from_json(const ordered_json& j) {
   auto fail = [](const std::string& what) -> void {
     throw error(errc::parse_error, "plan: " + what);
   };
@@ -96,7 +140,7 @@ inline plan plan_from_json(const nlohmann::json& j) {
     p.budget = j.value("budget_bytes", bytes_t(0));
     p.fits = j.value("fits", true);
     p.smallest_budget = j.value("smallest_budget_bytes", bytes_t(0));
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const ordered_json::exception& e) {
     fail(std::string("missing or mistyped field: ") + e.what());
   } catch (const error& e) {
     if (e.code() == errc::parse_error) throw;
@@ -110,27 +154,30 @@ inline plan plan_from_json(const nlohmann::json& j) {
 /// module named by the profile's layer there, e.g.
 /// {"format": "dlas.torch_split/1", "split_spec": {"layer2.1": "BEGINNING"}, "stages": [...]};
 /// in Python: {name: SplitPoint.BEGINNING for name in doc["split_spec"]}.
-inline nlohmann::json torch_split_spec(const plan& p) {
+inline ordered_json torch_split_spec(const plan& p) {
   core::require(p.layer_names.size() >= std::size_t(p.bounds.empty() ? 0 : p.bounds.back()),
                 errc::invalid_argument,
                 [] { return std::string("the plan has no layer names to split at"); });
-  nlohmann::json spec = nlohmann::json::object();
-  nlohmann::json stages = nlohmann::json::array();
+  ordered_json spec = ordered_json::object();
+  ordered_json stages = ordered_json::array();
   for (std::size_t s = 0; s + 1 < p.bounds.size(); ++s) {
     if (s > 0) spec[p.layer_names[std::size_t(p.bounds[s])]] = "BEGINNING";
-    nlohmann::json names = nlohmann::json::array();
+    ordered_json names = ordered_json::array();
     for (int i = p.bounds[s]; i < p.bounds[s + 1]; ++i) names.push_back(p.layer_names[std::size_t(i)]);
     stages.push_back(std::move(names));
   }
-  return {{"format", "dlas.torch_split/1"}, {"split_spec", std::move(spec)},
-          {"stages", std::move(stages)}};
+  ordered_json j;
+  j["format"] = "dlas.torch_split/1";
+  j["split_spec"] = std::move(spec);
+  j["stages"] = std::move(stages);
+  return j;
 }
 
 /// Writes JSON to `path`; errc::io_error when it cannot.
-inline void write_json(const nlohmann::json& j, const std::string& path) {
+inline void write_json(const ordered_json& j, const std::string& path) {
   std::ofstream out(path, std::ios::binary);
   core::require(bool(out), errc::io_error, [&] { return "cannot create '" + path + "'"; });
-  out << j.dump(2) << '\n';
+  out << format_json(j);
   core::require(bool(out), errc::io_error, [&] { return "cannot write '" + path + "'"; });
 }
 
@@ -138,10 +185,10 @@ inline void write_json(const nlohmann::json& j, const std::string& path) {
 inline plan read_plan(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   core::require(bool(in), errc::io_error, [&] { return "cannot open plan '" + path + "'"; });
-  nlohmann::json j;
+  ordered_json j;
   try {
     in >> j;
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const ordered_json::parse_error& e) {
     throw error(errc::parse_error, path + ": malformed JSON: " + e.what());
   }
   return plan_from_json(j);
