@@ -4,6 +4,7 @@
 #   bash scripts/dlas.sh run              the main job (examples and benchmark suite, built-in defaults)
 #   bash scripts/dlas.sh test             build and run the whole test suite
 #   bash scripts/dlas.sh test --sanitize  the same under AddressSanitizer + UBSan
+#   bash scripts/dlas.sh fuzz [SECONDS]    run every libFuzzer target for SECONDS (default 60)
 # Each installs missing Debian packages (as root), configures, builds and runs.
 set -euo pipefail
 
@@ -11,9 +12,11 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mode=${1:-}
 shift || true
 sanitize=0
+fuzz_seconds=60
 for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=1 ;;
+    [0-9]*) fuzz_seconds=$arg ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -22,7 +25,8 @@ packages=(cmake ninja-build g++ libxsimd-dev libeigen3-dev nlohmann-json3-dev ca
 case "$mode" in
   run) packages+=(libdnnl-dev) ;;  # oneDNN: the optional peer the benchmarks compare with
   test) ;;
-  *) echo "usage: bash scripts/dlas.sh run | test [--sanitize]" >&2; exit 2 ;;
+  fuzz) packages+=(clang libclang-rt-14-dev) ;;
+  *) echo "usage: bash scripts/dlas.sh run | test [--sanitize] | fuzz [SECONDS]" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -43,6 +47,20 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 jobs=$(nproc)
+if [ "$mode" = fuzz ]; then
+  build="$root/build/fuzz"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DDLAS_BUILD_FUZZERS=ON \
+    -DDLAS_WITH_OPENMP=OFF -DDLAS_BUILD_BENCHMARKS=OFF -DDLAS_BUILD_EXAMPLES=OFF -DDLAS_BUILD_TOOLS=OFF
+  targets=$(cd "$root/tests/fuzz/corpus" && ls)
+  cmake --build "$build" -j "$jobs" --target $(printf 'fuzz_%s ' $targets)
+  # New inputs go to a scratch corpus; the seeds in the repository stay as they are.
+  printf '%s\n' $targets | xargs -P "$jobs" -I{} sh -c '
+    mkdir -p "$1/corpus/{}" && "$1/tests/fuzz/fuzz_{}" -max_total_time="$3" -rss_limit_mb=2048 \
+      -timeout=10 -print_final_stats=1 "$1/corpus/{}" "$2/tests/fuzz/corpus/{}" \
+      >"$1/fuzz_{}.log" 2>&1 && echo "fuzz_{}: clean for $3 s" ||
+      { echo "fuzz_{}: FAILED"; tail -40 "$1/fuzz_{}.log"; exit 1; }' _ "$build" "$root" "$fuzz_seconds"
+  exit 0
+fi
 if [ "$mode" = test ]; then
   if [ $sanitize = 1 ]; then
     build="$root/build/asan"

@@ -132,14 +132,15 @@ struct conv2d_shape {
       if (f.value < 0) return {f.name, f.value, "must not be negative"};
     if (c % groups != 0) return {"groups", groups, "must divide the input channels c"};
     if (k % groups != 0) return {"groups", groups, "must divide the output channels k"};
-    // Sizes derived below must not overflow before we compare them.
-    constexpr index_t limit = index_t{1} << 40;
-    const field_ref bounded[] = {{"h", h}, {"w", w}, {"r", r}, {"s", s}, {"pad_top", pad_top},
-                                 {"pad_left", pad_left}, {"pad_bottom", pad_bottom},
-                                 {"pad_right", pad_right}, {"dilation_h", dilation_h},
-                                 {"dilation_w", dilation_w}};
-    for (const auto& f : bounded)
-      if (f.value > limit) return {f.name, f.value, "is too large (limit 2^40)"};
+    // Sizes derived below (padded extents, dilated kernels) must not overflow before we
+    // compare them: spatial sizes up to 2^40, kernel sizes and dilations up to 2^20.
+    const field_ref spatial[] = {{"h", h}, {"w", w}, {"pad_top", pad_top}, {"pad_left", pad_left},
+                                 {"pad_bottom", pad_bottom}, {"pad_right", pad_right}};
+    for (const auto& f : spatial)
+      if (f.value > index_t{1} << 40) return {f.name, f.value, "is too large (limit 2^40)"};
+    const field_ref kernel[] = {{"r", r}, {"s", s}, {"dilation_h", dilation_h}, {"dilation_w", dilation_w}};
+    for (const auto& f : kernel)
+      if (f.value > index_t{1} << 20) return {f.name, f.value, "is too large (limit 2^20)"};
     if (dilated_r() > h + pad_top + pad_bottom)
       return {"r", r, "dilated kernel is taller than the padded input"};
     if (dilated_s() > w + pad_left + pad_right)
