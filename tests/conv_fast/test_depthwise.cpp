@@ -31,6 +31,7 @@ std::vector<named_shape> depthwise_shapes() {
                  s.pad_top = 2, s.pad_bottom = 0, s.stride_w = 2;
                  return s;
                }()});
+  v.push_back({"dw_9x9_many_taps", make_shape(1, 11, 12, 12, 11, 9, 9, 1, 4, 1, 11)});
   v.push_back({"dw_stride40_scalar_rows", [] {  // NCHW phase buffer too large: scalar rows
                  conv2d_shape s = make_shape(1, 3, 5, 100, 3, 3, 3, 1, 1, 1, 3);
                  s.stride_w = 40;
@@ -38,7 +39,7 @@ std::vector<named_shape> depthwise_shapes() {
                }()});
   std::mt19937 gen(2024);
   auto pick = [&](int lo, int hi) { return index_t(std::uniform_int_distribution<int>(lo, hi)(gen)); };
-  while (v.size() < 41) {
+  while (v.size() < 42) {
     const index_t c = pick(1, 40);
     conv2d_shape s = make_shape(pick(1, 2), c, pick(1, 20), pick(1, 45), c, pick(1, 5), pick(1, 5),
                                 pick(1, 3), 0, pick(1, 3), c);

@@ -56,10 +56,103 @@ struct dw_args {
   activation act;
 };
 
-/// NHWC: one output row (n, p) of every channel. Channels c < c_vec go through the SIMD
-/// path V at a time, with four output pixels per step in the interior (four independent
-/// accumulators); the remaining channels take the scalar path. KR/KS fix a kernel size at
-/// compile time (0: taken from the shape).
+/// Most taps (r * s) the NHWC pixel path gathers on the stack; larger kernels use
+/// dw_nhwc_row_large.
+inline constexpr index_t dw_max_taps = 64;
+
+/// NHWC, one output pixel, all channels: tap t reads the input pixel at base + off[t] with
+/// weights tap[t] (only the taps inside the input, in r, s order). KT > 0: exactly KT taps,
+/// unrolled.
+/// dw_nhwc_pixel_from handles channels [c_begin, c_begin + count) only.
+template <int KT>
+[[gnu::always_inline]] inline void dw_nhwc_pixel_from(const dw_args& a, const float* base,
+                                                      const index_t* off, const index_t* tap,
+                                                      index_t c_begin, index_t count, index_t Cp,
+                                                      float* o, const float* res, index_t taps = KT) {
+  const index_t T = KT ? KT : taps;
+  const index_t C = c_begin + count;
+  const index_t c_vec = c_begin + count / dw_lanes * dw_lanes;
+  index_t c0 = c_begin;
+  // Two channel blocks per step: two independent FMA chains.
+  for (; c0 + 2 * dw_lanes <= c_vec; c0 += 2 * dw_lanes) {
+    dw_batch acc0(0.0f), acc1(0.0f);
+    for (index_t t = 0; t < T; ++t) {
+      const float* wt = a.w + tap[t] * Cp + c0;
+      const float* src = base + off[t] + c0;
+      acc0 = xsimd::fma(dw_batch::load_unaligned(src), dw_batch::load_aligned(wt), acc0);
+      acc1 = xsimd::fma(dw_batch::load_unaligned(src + dw_lanes),
+                        dw_batch::load_aligned(wt + dw_lanes), acc1);
+    }
+    dw_finish(acc0, dw_batch::load_unaligned(a.bias + c0), res ? res + c0 : nullptr, a.act)
+        .store_unaligned(o + c0);
+    dw_finish(acc1, dw_batch::load_unaligned(a.bias + c0 + dw_lanes),
+              res ? res + c0 + dw_lanes : nullptr, a.act)
+        .store_unaligned(o + c0 + dw_lanes);
+  }
+  for (; c0 < c_vec; c0 += dw_lanes) {
+    dw_batch acc(0.0f);
+    for (index_t t = 0; t < T; ++t)
+      acc = xsimd::fma(dw_batch::load_unaligned(base + off[t] + c0),
+                       dw_batch::load_aligned(a.w + tap[t] * Cp + c0), acc);
+    dw_finish(acc, dw_batch::load_unaligned(a.bias + c0), res ? res + c0 : nullptr, a.act)
+        .store_unaligned(o + c0);
+  }
+  // Channels past the last full vector: scalar, same tap order, fma like the vector path.
+  for (index_t c = c_vec; c < C; ++c) {
+    float acc = 0.0f;
+    for (index_t t = 0; t < T; ++t) acc = std::fma(base[off[t] + c], a.w[tap[t] * Cp + c], acc);
+    o[c] = dw_finish(acc, a.bias[c], res ? res + c : nullptr, a.act);
+  }
+}
+
+template <int KT>
+[[gnu::always_inline]] inline void dw_nhwc_pixel(const dw_args& a, const float* base,
+                                                 const index_t* off, const index_t* tap,
+                                                 index_t taps, index_t C, index_t Cp, float* o,
+                                                 const float* res) {
+  dw_nhwc_pixel_from<KT>(a, base, off, tap, 0, C, Cp, o, res, taps);
+}
+
+/// NHWC, two interior output pixels `step` floats apart, all channels, KT taps at base +
+/// off[t]: each weight register serves both pixels (1.5 loads per FMA instead of 2).
+template <int KT>
+[[gnu::always_inline]] inline void dw_nhwc_pixel_pair(const dw_args& a, const float* base,
+                                                      index_t step, const index_t* off, index_t C,
+                                                      index_t Cp, float* o, const float* res) {
+  const index_t c_vec = C / dw_lanes * dw_lanes;
+  index_t c0 = 0;
+  for (; c0 + 2 * dw_lanes <= c_vec; c0 += 2 * dw_lanes) {
+    dw_batch a0(0.0f), a1(0.0f), b0(0.0f), b1(0.0f);  // a: first pixel, b: second
+    for (index_t t = 0; t < KT; ++t) {
+      const float* wt = a.w + t * Cp + c0;
+      const dw_batch w0 = dw_batch::load_aligned(wt), w1 = dw_batch::load_aligned(wt + dw_lanes);
+      const float* src = base + off[t] + c0;
+      a0 = xsimd::fma(dw_batch::load_unaligned(src), w0, a0);
+      a1 = xsimd::fma(dw_batch::load_unaligned(src + dw_lanes), w1, a1);
+      b0 = xsimd::fma(dw_batch::load_unaligned(src + step), w0, b0);
+      b1 = xsimd::fma(dw_batch::load_unaligned(src + step + dw_lanes), w1, b1);
+    }
+    const dw_batch bias0 = dw_batch::load_unaligned(a.bias + c0);
+    const dw_batch bias1 = dw_batch::load_unaligned(a.bias + c0 + dw_lanes);
+    dw_finish(a0, bias0, res ? res + c0 : nullptr, a.act).store_unaligned(o + c0);
+    dw_finish(a1, bias1, res ? res + c0 + dw_lanes : nullptr, a.act).store_unaligned(o + c0 + dw_lanes);
+    dw_finish(b0, bias0, res ? res + C + c0 : nullptr, a.act).store_unaligned(o + C + c0);
+    dw_finish(b1, bias1, res ? res + C + c0 + dw_lanes : nullptr, a.act)
+        .store_unaligned(o + C + c0 + dw_lanes);
+  }
+  if (c0 < C) {  // remaining channels: each pixel on its own, same arithmetic per output
+    index_t tap[KT];
+    for (index_t t = 0; t < KT; ++t) tap[t] = t;
+    const index_t rest = C - c0;
+    dw_nhwc_pixel_from<KT>(a, base, off, tap, c0, rest, Cp, o, res);
+    dw_nhwc_pixel_from<KT>(a, base + step, off, tap, c0, rest, Cp, o + C, res ? res + C : nullptr);
+  }
+}
+
+/// NHWC: one output row (n, p) of every channel. For each output pixel the pointers to the
+/// input pixels its taps read are gathered once (taps in the padding are left out), then
+/// every channel runs through them, V at a time. KR/KS fix a kernel size at compile time
+/// (0: taken from the shape); interior pixels of a fixed-size kernel take the unrolled path.
 template <int KR, int KS>
 void dw_nhwc_row(const dw_args& a, const float* in, float* out, const float* residual, index_t n,
                  index_t p) {
@@ -67,87 +160,91 @@ void dw_nhwc_row(const dw_args& a, const float* in, float* out, const float* res
   const index_t R = KR ? KR : sh.r, S = KS ? KS : sh.s;
   const index_t C = sh.c, W = sh.w, Q = sh.output_w();
   const index_t Cp = (C + dw_lanes - 1) / dw_lanes * dw_lanes;  // packed channel stride
-  const index_t c_vec = C / dw_lanes * dw_lanes;
   const index_t y0 = p * sh.stride_h - sh.pad_top;
-  // Taps r in [r_lo, r_hi) read rows inside the input.
-  index_t r_lo = 0, r_hi = R;
-  while (r_lo < R && y0 + r_lo * sh.dilation_h < 0) ++r_lo;
-  while (r_hi > r_lo && y0 + (r_hi - 1) * sh.dilation_h >= sh.h) --r_hi;
-  // Output columns [q_lo, q_hi) read only columns inside the input.
-  index_t q_lo = 0, q_hi = Q;
-  while (q_lo < Q && q_lo * sh.stride_w - sh.pad_left < 0) ++q_lo;
-  while (q_hi > q_lo && (q_hi - 1) * sh.stride_w - sh.pad_left + (S - 1) * sh.dilation_w >= W) --q_hi;
-  const bool full_rows = r_lo == 0 && r_hi == R;
   const float* in_n = in + n * sh.h * W * C;
   const index_t out_row = (n * sh.output_h() + p) * Q * C;
-  float* o_row = out + out_row;
-  const float* res_row = residual ? residual + out_row : nullptr;
-
-  // One output pixel, any position: taps outside the input are skipped.
-  auto pixel_vec = [&](index_t q, index_t c0) {
+  index_t off[dw_max_taps], tap[dw_max_taps];
+  // Interior pixels (every tap inside the input) share one offset table.
+  index_t ioff[dw_max_taps], itap[dw_max_taps];
+  for (index_t r = 0; r < R; ++r)
+    for (index_t s = 0; s < S; ++s) {
+      ioff[r * S + s] = (r * sh.dilation_h * W + s * sh.dilation_w) * C;
+      itap[r * S + s] = r * S + s;
+    }
+  const bool rows_inside = y0 >= 0 && y0 + (R - 1) * sh.dilation_h < sh.h;
+  for (index_t q = 0; q < Q; ++q) {
     const index_t x0 = q * sh.stride_w - sh.pad_left;
-    dw_batch acc(0.0f);
-    for (index_t r = r_lo; r < r_hi; ++r) {
-      const float* row = in_n + (y0 + r * sh.dilation_h) * W * C + c0;
+    float* o = out + out_row + q * C;
+    const float* res = residual ? residual + out_row + q * C : nullptr;
+    if (rows_inside && x0 >= 0 && x0 + (S - 1) * sh.dilation_w < W) {
+      const float* base = in_n + (y0 * W + x0) * C;
+      if constexpr (KR * KS > 0) {
+        const index_t x1 = x0 + sh.stride_w;
+        if (q + 1 < Q && x1 + (S - 1) * sh.dilation_w < W) {  // a pair of interior pixels
+          dw_nhwc_pixel_pair<KR * KS>(a, base, sh.stride_w * C, ioff, C, Cp, o, res);
+          ++q;
+          continue;
+        }
+      }
+      if (KR * KS > 0) dw_nhwc_pixel<KR * KS>(a, base, ioff, itap, R * S, C, Cp, o, res);
+      else dw_nhwc_pixel<0>(a, base, ioff, itap, R * S, C, Cp, o, res);
+      continue;
+    }
+    index_t taps = 0;
+    for (index_t r = 0; r < R; ++r) {
+      const index_t y = y0 + r * sh.dilation_h;
+      if (y < 0 || y >= sh.h) continue;
       for (index_t s = 0; s < S; ++s) {
         const index_t x = x0 + s * sh.dilation_w;
         if (x < 0 || x >= W) continue;
-        acc = xsimd::fma(dw_batch::load_unaligned(row + x * C),
-                         dw_batch::load_aligned(a.w + (r * S + s) * Cp + c0), acc);
+        off[taps] = (y * W + x) * C;
+        tap[taps++] = r * S + s;
       }
     }
-    dw_finish(acc, dw_batch::load_unaligned(a.bias + c0), res_row ? res_row + q * C + c0 : nullptr,
-              a.act)
-        .store_unaligned(o_row + q * C + c0);
-  };
-
-  for (index_t c0 = 0; c0 < c_vec; c0 += dw_lanes) {
-    index_t q = 0;
-    for (; q < q_lo; ++q) pixel_vec(q, c0);
-    if (full_rows) {
-      // Interior: every tap valid; four pixels share each weight register.
-      const dw_batch bias = dw_batch::load_unaligned(a.bias + c0);
-      for (; q + 4 <= q_hi; q += 4) {
-        dw_batch acc0(0.0f), acc1(0.0f), acc2(0.0f), acc3(0.0f);
-        const index_t x0 = q * sh.stride_w - sh.pad_left;
-        const index_t step = sh.stride_w * C;
-        for (index_t r = 0; r < R; ++r) {
-          const float* row = in_n + (y0 + r * sh.dilation_h) * W * C + c0 + x0 * C;
-          for (index_t s = 0; s < S; ++s) {
-            const dw_batch wv = dw_batch::load_aligned(a.w + (r * S + s) * Cp + c0);
-            const float* px = row + s * sh.dilation_w * C;
-            acc0 = xsimd::fma(dw_batch::load_unaligned(px), wv, acc0);
-            acc1 = xsimd::fma(dw_batch::load_unaligned(px + step), wv, acc1);
-            acc2 = xsimd::fma(dw_batch::load_unaligned(px + 2 * step), wv, acc2);
-            acc3 = xsimd::fma(dw_batch::load_unaligned(px + 3 * step), wv, acc3);
-          }
-        }
-        float* o = o_row + q * C + c0;
-        const float* rr = res_row ? res_row + q * C + c0 : nullptr;
-        dw_finish(acc0, bias, rr, a.act).store_unaligned(o);
-        dw_finish(acc1, bias, rr ? rr + C : nullptr, a.act).store_unaligned(o + C);
-        dw_finish(acc2, bias, rr ? rr + 2 * C : nullptr, a.act).store_unaligned(o + 2 * C);
-        dw_finish(acc3, bias, rr ? rr + 3 * C : nullptr, a.act).store_unaligned(o + 3 * C);
-      }
-    }
-    for (; q < Q; ++q) pixel_vec(q, c0);
+    dw_nhwc_pixel<0>(a, in_n, off, tap, taps, C, Cp, o, res);
   }
+}
 
-  // Channels past the last full vector: scalar, same tap order, fma like the vector path.
-  for (index_t c = c_vec; c < C; ++c)
-    for (index_t q = 0; q < Q; ++q) {
-      const index_t x0 = q * sh.stride_w - sh.pad_left;
-      float acc = 0.0f;
-      for (index_t r = r_lo; r < r_hi; ++r) {
-        const float* row = in_n + (y0 + r * sh.dilation_h) * W * C + c;
+/// NHWC for kernels with more than dw_max_taps taps: per pixel and channel block, taps in the
+/// padding skipped by bounds checks.
+inline void dw_nhwc_row_large(const dw_args& a, const float* in, float* out, const float* residual,
+                              index_t n, index_t p) {
+  const conv2d_shape& sh = *a.sh;
+  const index_t R = sh.r, S = sh.s, C = sh.c, W = sh.w, Q = sh.output_w();
+  const index_t Cp = (C + dw_lanes - 1) / dw_lanes * dw_lanes;
+  const index_t c_vec = C / dw_lanes * dw_lanes;
+  const index_t y0 = p * sh.stride_h - sh.pad_top;
+  const float* in_n = in + n * sh.h * W * C;
+  const index_t out_row = (n * sh.output_h() + p) * Q * C;
+  for (index_t q = 0; q < Q; ++q) {
+    const index_t x0 = q * sh.stride_w - sh.pad_left;
+    float* o = out + out_row + q * C;
+    const float* res = residual ? residual + out_row + q * C : nullptr;
+    for (index_t c0 = 0; c0 < C; c0 += dw_lanes) {
+      const bool vec = c0 < c_vec;
+      dw_batch acc(0.0f);
+      float acc_s[dw_lanes] = {};
+      for (index_t r = 0; r < R; ++r) {
+        const index_t y = y0 + r * sh.dilation_h;
+        if (y < 0 || y >= sh.h) continue;
         for (index_t s = 0; s < S; ++s) {
           const index_t x = x0 + s * sh.dilation_w;
           if (x < 0 || x >= W) continue;
-          acc = std::fma(row[x * C], a.w[(r * S + s) * Cp + c], acc);
+          const float* src = in_n + (y * W + x) * C + c0;
+          const float* wt = a.w + (r * S + s) * Cp + c0;
+          if (vec) acc = xsimd::fma(dw_batch::load_unaligned(src), dw_batch::load_aligned(wt), acc);
+          else
+            for (index_t c = 0; c < C - c0; ++c) acc_s[c] = std::fma(src[c], wt[c], acc_s[c]);
         }
       }
-      o_row[q * C + c] = dw_finish(acc, a.bias[c], res_row ? res_row + q * C + c : nullptr, a.act);
+      if (vec)
+        dw_finish(acc, dw_batch::load_unaligned(a.bias + c0), res ? res + c0 : nullptr, a.act)
+            .store_unaligned(o + c0);
+      else
+        for (index_t c = c0; c < C; ++c)
+          o[c] = dw_finish(acc_s[c - c0], a.bias[c], res ? res + c : nullptr, a.act);
     }
+  }
 }
 
 /// Output pixels per NCHW segment: four registers.
@@ -320,7 +417,8 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::depthwise> 
         core::parallel_for(sh.n * P, [&](index_t i) { kernel(args, x, y, residual, i / P, i % P); });
       };
       if (sh.r == 3 && sh.s == 3) rows(detail::dw_nhwc_row<3, 3>);
-      else rows(detail::dw_nhwc_row<0, 0>);
+      else if (sh.r * sh.s <= detail::dw_max_taps) rows(detail::dw_nhwc_row<0, 0>);
+      else rows(detail::dw_nhwc_row_large);
     } else {
       auto rows = [&](auto kernel) {
         core::parallel_for(sh.n * sh.c, [&](index_t nc) {
