@@ -81,4 +81,12 @@ else
     echo "== $(basename "$example")"
     "$example"
   done
+  # The convolution suite on its built-in default: ResNet-50 v1 and MobileNet v1 depthwise,
+  # mb 1, one thread, dlas interleaved with oneDNN (when found); docs/benchmarks.md explains.
+  bench="$build/benchmarks/conv/dlas-bench-conv"
+  if [ -x "$bench" ]; then
+    echo "== dlas-bench-conv --shapes resnet50,mobilenet_dw --mb 1 --threads 1"
+    "$bench" --shapes resnet50,mobilenet_dw --mb 1 --threads 1 --rounds 2 \
+      --benchmark_min_time=0.05
+  fi
 fi
