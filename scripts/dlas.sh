@@ -4,6 +4,7 @@
 #   bash scripts/dlas.sh run              the main job (examples and benchmark suite, built-in defaults)
 #   bash scripts/dlas.sh test             build and run the whole test suite
 #   bash scripts/dlas.sh test --sanitize  the same under AddressSanitizer + UBSan
+#   bash scripts/dlas.sh test --thread    the convolution tests under ThreadSanitizer (clang, OpenMP)
 #   bash scripts/dlas.sh fuzz [SECONDS]    run every libFuzzer target for SECONDS (default 60)
 # Each installs missing Debian packages (as root), configures, builds and runs.
 set -euo pipefail
@@ -16,6 +17,7 @@ fuzz_seconds=60
 for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=1 ;;
+    --thread) sanitize=thread ;;
     [0-9]*) fuzz_seconds=$arg ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
@@ -24,7 +26,7 @@ done
 packages=(cmake ninja-build g++ libxsimd-dev libeigen3-dev nlohmann-json3-dev catch2 libbenchmark-dev)
 case "$mode" in
   run) packages+=(libdnnl-dev) ;;  # oneDNN: the optional peer the benchmarks compare with
-  test) ;;
+  test) [ "$sanitize" = thread ] && packages+=(clang libomp-14-dev) ;;
   fuzz) packages+=(clang libclang-rt-14-dev) ;;
   *) echo "usage: bash scripts/dlas.sh run | test [--sanitize] | fuzz [SECONDS]" >&2; exit 2 ;;
 esac
@@ -61,6 +63,19 @@ if [ "$mode" = fuzz ]; then
       { echo "fuzz_{}: FAILED"; tail -40 "$1/fuzz_{}.log"; exit 1; }' _ "$build" "$root" "$fuzz_seconds"
   exit 0
 fi
+if [ "$mode" = test ] && [ "$sanitize" = thread ]; then
+  # libarcher tells ThreadSanitizer about OpenMP's synchronisation, so the parallel kernels
+  # are checked for real races without false reports from the uninstrumented runtime.
+  build="$root/build/tsan"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DDLAS_SANITIZE=thread -DDLAS_BUILD_BENCHMARKS=OFF -DDLAS_BUILD_EXAMPLES=OFF -DDLAS_BUILD_TOOLS=OFF
+  targets=$(ninja -C "$build" -t targets all | grep -o '^tests/test_conv[a-z0-9_]*' | sort -u | xargs -n1 basename)
+  cmake --build "$build" -j "$jobs" --target $targets
+  export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so OMP_NUM_THREADS=2
+  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+  ctest --test-dir "$build" --output-on-failure -j "$jobs" -R '^conv'
+  exit 0
+fi
 if [ "$mode" = test ]; then
   if [ $sanitize = 1 ]; then
     build="$root/build/asan"
@@ -86,7 +101,7 @@ else
   bench="$build/benchmarks/conv/dlas-bench-conv"
   if [ -x "$bench" ]; then
     echo "== dlas-bench-conv --shapes resnet50,mobilenet_dw --mb 1 --threads 1"
-    "$bench" --shapes resnet50,mobilenet_dw --mb 1 --threads 1 --rounds 2 \
-      --benchmark_min_time=0.05
+    "$bench" --shapes resnet50,mobilenet_dw --mb 1 --threads 1 --rounds 3 \
+      --benchmark_min_time=0.1
   fi
 fi
