@@ -36,7 +36,7 @@ void register_all(std::tuple<Tiles...>*) {
   (
       [] {
         if (!Tiles::available()) return;
-        benchmark::RegisterBenchmark(Tiles::name().c_str(), bench_tile<Tiles>)->Arg(256)->Arg(2048);
+        benchmark::RegisterBenchmark(Tiles::name().c_str(), bench_tile<Tiles>)->Arg(64)->Arg(256)->Arg(2048);
       }(),
       ...);
 }

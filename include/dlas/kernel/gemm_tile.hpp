@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "dlas/conv/options.hpp"
 #include "dlas/core/shape.hpp"
@@ -142,5 +143,20 @@ struct gemm_tile {
       }
   }
 };
+
+/// Runs `Tile` on m rows through the instance with exactly m rows (MR = m, same NV and Arch),
+/// so that a last row tile with m < MR keeps the vector epilogue instead of the scalar one.
+template <class Tile>
+[[gnu::always_inline]] inline void run_rows(index_t kc, const typename Tile::storage_type* const* a,
+                                            const typename Tile::storage_type* b, float* c,
+                                            index_t ldc, int m, int n, const tile_epilogue& ep) noexcept {
+  using T = typename Tile::storage_type;
+  using A = typename Tile::arch_type;
+  constexpr int nv = Tile::nr / int(Tile::batch::size);
+  if (m == Tile::mr) return Tile::run(kc, a, b, c, ldc, m, n, ep);
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    ((m == I + 1 ? gemm_tile<T, I + 1, nv, A>::run(kc, a, b, c, ldc, m, n, ep) : void()), ...);
+  }(std::make_integer_sequence<int, Tile::mr - 1>{});
+}
 
 }  // namespace dlas::kernel

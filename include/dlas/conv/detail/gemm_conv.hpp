@@ -115,7 +115,8 @@ struct nhwc_problem {
 
 /// Runs an NHWC GEMM, threaded over blocks of pixels and panels of channels.
 ///
-/// `rows(pixel, k0)` returns a pointer to A[pixel][k0], valid up to the end of k0's segment.
+/// `rows(p0, m, k0, out)` writes m pointers: out[i] = &A[p0 + i][k0], each valid up to the end
+/// of k0's segment. They are formed once per K block and row tile and reused for every panel.
 /// Loops: (blocks of rows x groups of panels) in parallel; K blocks; panels; row tiles. Each
 /// output element is summed in the same order for any thread count.
 template <class Rows>
@@ -129,10 +130,15 @@ void nhwc_gemm(const nhwc_problem& pb, Rows&& rows) {
     const index_t tb = item / panel_groups, pg = item % panel_groups;
     const index_t t0 = tb * rows_block_tiles, t1 = std::min(tiles, t0 + rows_block_tiles);
     const index_t j0 = pg * panels_per_group, j1 = std::min(panels, j0 + panels_per_group);
+    const float* a[rows_block_tiles * tile_mr];
     for (index_t seg0 = 0; seg0 < pb.kdim; seg0 += pb.segment) {
       const index_t seg_end = std::min(pb.kdim, seg0 + pb.segment);
       for (index_t k0 = seg0; k0 < seg_end; k0 += k_block) {
         const index_t kc = std::min(k_block, seg_end - k0);
+        for (index_t t = t0; t < t1; ++t) {
+          const index_t p0 = t * tile_mr;
+          rows(p0, int(std::min<index_t>(tile_mr, pb.pixels - p0)), k0, a + (t - t0) * tile_mr);
+        }
         kernel::tile_epilogue ep;
         ep.accumulate = k0 > 0;
         ep.finish = pb.finish && k0 + kc == pb.kdim;
@@ -145,11 +151,9 @@ void nhwc_gemm(const nhwc_problem& pb, Rows&& rows) {
           for (index_t t = t0; t < t1; ++t) {
             const index_t p0 = t * tile_mr;
             const int m = int(std::min<index_t>(tile_mr, pb.pixels - p0));
-            const float* a[tile_mr];
-            for (int i = 0; i < m; ++i) a[i] = rows(p0 + i, k0);
             const index_t off = p0 * pb.ldc + j * tile_nr;
             ep.residual = pb.residual ? pb.residual + off : nullptr;
-            f32_tile::run(kc, a, b, pb.c + off, pb.ldc, m, n, ep);
+            kernel::run_rows<f32_tile>(kc, a + (t - t0) * tile_mr, b, pb.c + off, pb.ldc, m, n, ep);
           }
         }
       }
@@ -170,24 +174,32 @@ struct nchw_problem {
   activation act = activation::none;
 };
 
-/// Panel slots the NCHW drivers use for a problem of `pixels` columns.
+/// Panels the NCHW drivers pack and compute together: the weight tile is reused across
+/// them, and each output row and input plane is visited for 4 x NR pixels at a time.
+inline constexpr index_t panels_per_slot = 4;
+
+/// Panel slots (of panels_per_slot panels each) the NCHW drivers use for `pixels` columns.
 constexpr index_t panel_slots(index_t pixels) noexcept {
-  return std::min(max_panel_slots, ceil_div(pixels, tile_nr));
+  return std::min(max_panel_slots, ceil_div(ceil_div(pixels, tile_nr), panels_per_slot));
 }
 
-/// Runs an NCHW GEMM over panels of NR pixels, threaded over panels.
+/// Runs an NCHW GEMM over groups of panels_per_slot panels of NR pixels, threaded over them.
 ///
 /// `panel(j, slot)` returns the packed kdim x NR panel of pixels [j * NR, j * NR + NR),
-/// packing it into `slot` (kdim * NR floats) if needed. Slot s serves panels s, s + slots, ...
+/// packing it into `slot` (kdim * NR floats) if needed. Slot s (panels_per_slot panels)
+/// serves panel groups s, s + nslots, ...; the split does not depend on the thread count.
 template <class Panel>
 void nchw_gemm(const nchw_problem& pb, Panel&& panel, float* slots, index_t nslots) {
   const index_t panels = ceil_div(pb.pixels, tile_nr);
+  const index_t groups = ceil_div(panels, panels_per_slot);
   const index_t tiles = ceil_div(pb.rows, tile_mr);
   core::parallel_for(nslots, [&](index_t s) {
-    float* slot = slots ? slots + s * pb.kdim * tile_nr : nullptr;
-    for (index_t j = s; j < panels; j += nslots) {
-      const float* b = panel(j, slot);
-      const int n = int(std::min<index_t>(tile_nr, pb.pixels - j * tile_nr));
+    float* slot = slots ? slots + s * panels_per_slot * pb.kdim * tile_nr : nullptr;
+    for (index_t gi = s; gi < groups; gi += nslots) {
+      const index_t j0 = gi * panels_per_slot, j1 = std::min(panels, j0 + panels_per_slot);
+      const float* b[panels_per_slot];
+      for (index_t j = j0; j < j1; ++j)
+        b[j - j0] = panel(j, slot ? slot + (j - j0) * pb.kdim * tile_nr : nullptr);
       for (index_t k0 = 0; k0 < pb.kdim; k0 += k_block) {
         const index_t kc = std::min(k_block, pb.kdim - k0);
         kernel::tile_epilogue ep;
@@ -200,10 +212,13 @@ void nchw_gemm(const nchw_problem& pb, Panel&& panel, float* slots, index_t nslo
           const int m = int(std::min<index_t>(tile_mr, pb.rows - r0));
           const float* a[tile_mr];
           for (int i = 0; i < m; ++i) a[i] = pb.a + (r0 + i) * pb.kdim + k0;
-          const index_t off = r0 * pb.ldc + j * tile_nr;
           ep.bias_ptr = pb.bias + r0;
-          ep.residual = pb.residual ? pb.residual + off : nullptr;
-          f32_tile::run(kc, a, b + k0 * tile_nr, pb.c + off, pb.ldc, m, n, ep);
+          for (index_t j = j0; j < j1; ++j) {
+            const int n = int(std::min<index_t>(tile_nr, pb.pixels - j * tile_nr));
+            const index_t off = r0 * pb.ldc + j * tile_nr;
+            ep.residual = pb.residual ? pb.residual + off : nullptr;
+            kernel::run_rows<f32_tile>(kc, a, b[j - j0] + k0 * tile_nr, pb.c + off, pb.ldc, m, n, ep);
+          }
         }
       }
     }
@@ -212,57 +227,98 @@ void nchw_gemm(const nchw_problem& pb, Panel&& panel, float* slots, index_t nslo
 
 /// Packs the im2col panel of output pixels [j0, j0 + n) of image `img`, group `g`, from an
 /// NCHW input: row (c, r, s) holds x[c][p*sh - pt + r*dh][q*sw - pl + s*dw], zero outside.
-/// Runs of pixels on one output row are copied as contiguous runs when the stride is 1.
+///
+/// The panel's pixels are split once into runs on one output row, and each run, per tap
+/// (r, s), into pieces (zeros, a contiguous or strided copy); the channel loop then only
+/// replays the pieces. A 1x1 stride-1 unpadded kernel copies straight from each channel plane.
 inline void pack_nchw_panel(const conv2d_shape& sh, const float* x, index_t img, index_t g,
                             index_t j0, index_t n, float* dst) {
-  const index_t Q = sh.output_w(), cg = sh.c_per_group(), H = sh.h, W = sh.w;
-  const float* xg = x + (img * sh.c + g * cg) * H * W;
-  for (index_t c = 0; c < cg; ++c)
-    for (index_t r = 0; r < sh.r; ++r)
-      for (index_t s = 0; s < sh.s; ++s) {
-        float* d = dst + ((c * sh.r + r) * sh.s + s) * tile_nr;
-        const float* plane = xg + c * H * W;
-        index_t j = 0;
-        while (j < n) {
-          const index_t pix = j0 + j, p = pix / Q, q0 = pix % Q;
-          const index_t len = std::min(n - j, Q - q0);  // run on output row p
-          const index_t y = p * sh.stride_h - sh.pad_top + r * sh.dilation_h;
-          float* out = d + j;
-          if (y < 0 || y >= H) {
-            std::fill(out, out + len, 0.0f);
-          } else {
-            const float* row = plane + y * W;
-            const index_t x0 = q0 * sh.stride_w - sh.pad_left + s * sh.dilation_w;
-            if (sh.stride_w == 1) {
-              // q in [lo, hi) reads inside the row.
-              const index_t lo = std::clamp<index_t>(-x0, 0, len);
-              const index_t hi = std::clamp<index_t>(W - x0, lo, len);
-              std::fill(out, out + lo, 0.0f);
-              if (hi > lo) std::memcpy(out + lo, row + x0 + lo, std::size_t(hi - lo) * sizeof(float));
-              std::fill(out + hi, out + len, 0.0f);
-            } else {
-              for (index_t t = 0; t < len; ++t) {
-                const index_t xx = x0 + t * sh.stride_w;
-                out[t] = xx >= 0 && xx < W ? row[xx] : 0.0f;
-              }
-            }
-          }
-          j += len;
-        }
-        std::fill(d + n, d + tile_nr, 0.0f);
+  const index_t Q = sh.output_w(), cg = sh.c_per_group(), H = sh.h, W = sh.w, hw = H * W;
+  const float* xg = x + (img * sh.c + g * cg) * hw;
+  if (sh.r == 1 && sh.s == 1 && sh.stride_h == 1 && sh.stride_w == 1 && !has_padding(sh)) {
+    for (index_t c = 0; c < cg; ++c) {
+      float* d = dst + c * tile_nr;
+      const float* src = xg + c * hw + j0;
+      if (n == tile_nr) {
+        for (int j = 0; j < tile_nr; ++j) d[j] = src[j];
+      } else {
+        for (index_t j = 0; j < n; ++j) d[j] = src[j];
+        for (index_t j = n; j < tile_nr; ++j) d[j] = 0.0f;
       }
+    }
+    return;
+  }
+  struct run {
+    index_t j, p, q0, len;
+  };
+  struct piece {
+    index_t dst, src, len, step;  ///< src < 0: zeros
+  };
+  run runs[tile_nr];
+  int nruns = 0;
+  for (index_t j = 0; j < n;) {
+    const index_t pix = j0 + j, p = pix / Q, q0 = pix % Q, len = std::min(n - j, Q - q0);
+    runs[nruns++] = {j, p, q0, len};
+    j += len;
+  }
+  piece pieces[3 * tile_nr + 1];
+  for (index_t r = 0; r < sh.r; ++r)
+    for (index_t s = 0; s < sh.s; ++s) {
+      int np = 0;
+      for (int u = 0; u < nruns; ++u) {
+        const run& ru = runs[u];
+        const index_t y = ru.p * sh.stride_h - sh.pad_top + r * sh.dilation_h;
+        if (y < 0 || y >= H) {
+          pieces[np++] = {ru.j, -1, ru.len, 0};
+          continue;
+        }
+        const index_t x0 = ru.q0 * sh.stride_w - sh.pad_left + s * sh.dilation_w;
+        const index_t sw = sh.stride_w;
+        // q in [lo, hi) reads inside the row: x0 + q * sw in [0, W).
+        const index_t lo = std::clamp<index_t>(x0 < 0 ? (-x0 + sw - 1) / sw : 0, 0, ru.len);
+        const index_t hi = std::clamp<index_t>(x0 < W ? (W - x0 + sw - 1) / sw : 0, lo, ru.len);
+        if (lo > 0) pieces[np++] = {ru.j, -1, lo, 0};
+        if (hi > lo) pieces[np++] = {ru.j + lo, y * W + x0 + lo * sw, hi - lo, sw};
+        if (ru.len > hi) pieces[np++] = {ru.j + hi, -1, ru.len - hi, 0};
+      }
+      if (n < tile_nr) pieces[np++] = {n, -1, tile_nr - n, 0};
+      for (index_t c = 0; c < cg; ++c) {
+        float* d = dst + ((c * sh.r + r) * sh.s + s) * tile_nr;
+        const float* plane = xg + c * hw;
+        for (int u = 0; u < np; ++u) {
+          const piece& pc = pieces[u];
+          float* o = d + pc.dst;
+          if (pc.src < 0) {
+            for (index_t t = 0; t < pc.len; ++t) o[t] = 0.0f;
+          } else if (pc.step == 1) {
+            const float* in = plane + pc.src;
+            for (index_t t = 0; t < pc.len; ++t) o[t] = in[t];
+          } else {
+            const float* in = plane + pc.src;
+            for (index_t t = 0; t < pc.len; ++t) o[t] = in[t * pc.step];
+          }
+        }
+      }
+    }
 }
 
-/// Pointer to the input pixel an NHWC output pixel reads for tap (r, s), or null in the
-/// padding: x[img][p*sh - pt + r*dh][q*sw - pl + s*dw][g * cg].
-inline const float* nhwc_tap(const conv2d_shape& sh, const float* x, index_t img, index_t g,
-                             index_t pixel, index_t r, index_t s) noexcept {
+/// Row pointers of the NHWC output pixels [p0, p0 + m) for tap (r, s), channel c0 of group
+/// g: &x[img][p*sh - pt + r*dh][q*sw - pl + s*dw][g * cg + c0], or zero + c0 in the padding.
+/// `x` is the input, or (padded = true) a copy padded on every side, of width `w`.
+inline void nhwc_tap_rows(const conv2d_shape& sh, const float* x, index_t w, bool padded,
+                          index_t img, index_t g, index_t p0, int m, index_t r, index_t s,
+                          index_t c0, const float* zero, const float** out) noexcept {
   const index_t Q = sh.output_w();
-  const index_t p = pixel / Q, q = pixel % Q;
-  const index_t y = p * sh.stride_h - sh.pad_top + r * sh.dilation_h;
-  const index_t xx = q * sh.stride_w - sh.pad_left + s * sh.dilation_w;
-  if (y < 0 || y >= sh.h || xx < 0 || xx >= sh.w) return nullptr;
-  return x + ((img * sh.h + y) * sh.w + xx) * sh.c + g * sh.c_per_group();
+  const index_t h = padded ? sh.h + sh.pad_top + sh.pad_bottom : sh.h;
+  const index_t dy = padded ? 0 : sh.pad_top, dx = padded ? 0 : sh.pad_left;
+  const float* base = x + img * h * w * sh.c + g * sh.c_per_group() + c0;
+  index_t p = p0 / Q, q = p0 % Q;
+  for (int i = 0; i < m; ++i) {
+    const index_t y = p * sh.stride_h - dy + r * sh.dilation_h;
+    const index_t xx = q * sh.stride_w - dx + s * sh.dilation_w;
+    out[i] = y < 0 || y >= h || xx < 0 || xx >= w ? zero + c0 : base + (y * w + xx) * sh.c;
+    if (++q == Q) q = 0, ++p;
+  }
 }
 
 /// Allocates `count` floats of workspace from `mr` (nothing when count is 0).

@@ -65,7 +65,7 @@ class gemm_conv {
     else if constexpr (is_im2col)
       return nhwc ? pq * kdim : kernel::packed_panels_elements<tile_nr>(kdim, pq);
     else if constexpr (nhwc) return has_padding(sh) ? sh.c_per_group() : 0;  // a zero row
-    else return panel_slots(pq) * kdim * tile_nr;
+    else return panel_slots(pq) * panels_per_slot * kdim * tile_nr;
   }
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
     return buffer_bytes<float>(workspace_elements(sh));
@@ -92,6 +92,13 @@ class gemm_conv {
   }
 
  private:
+  /// Depth of the runs an output pixel reads contiguously from the padded NHWC tile: a whole
+  /// kernel row (S taps of C channels) when groups is 1 and the kernel is not dilated
+  /// horizontally, one tap (C / groups channels) otherwise.
+  static constexpr index_t spatial_segment(const conv2d_shape& sh) noexcept {
+    return sh.groups == 1 && sh.dilation_w == 1 ? sh.s * sh.c : sh.c_per_group();
+  }
+
   /// Copies image `img` into ws as a zero-padded (H + pads) x (W + pads) x C NHWC tile.
   template <class Src>
   void pack_padded(float* ws, Src&& src) const {
@@ -112,7 +119,7 @@ class gemm_conv {
 
   void run_nhwc(const float* x, float* y, const float* residual, float* ws, index_t img) const {
     const conv2d_shape& sh = shape_;
-    const index_t pq = sh.output_h() * sh.output_w(), Q = sh.output_w();
+    const index_t pq = sh.output_h() * sh.output_w();
     const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kdim = gemm_depth(sh);
     const index_t wp = sh.w + sh.pad_left + sh.pad_right;
     if constexpr (is_spatial)
@@ -128,7 +135,7 @@ class gemm_conv {
       pb.pixels = pq;
       pb.cols = kg;
       pb.kdim = kdim;
-      pb.segment = is_direct || is_spatial ? cg : kdim;
+      pb.segment = is_direct ? cg : is_spatial ? spatial_segment(sh) : kdim;
       pb.b = weights_.matrix() + g * kernel::packed_panels_elements<tile_nr>(kdim, kg);
       const index_t off = img * pq * sh.k + g * kg;
       pb.c = y + off;
@@ -137,34 +144,56 @@ class gemm_conv {
       pb.residual = residual ? residual + off : nullptr;
       pb.act = act_;
       if constexpr (is_pointwise) {
-        nhwc_gemm(pb, [&](index_t pixel, index_t k0) {
-          const float* t = detail::nhwc_tap(sh, x, img, g, pixel, 0, 0);
-          return (t ? t : zero) + k0;
-        });
+        if (sh.stride_h == 1 && sh.stride_w == 1 && !has_padding(sh)) {
+          const float* base = x + img * pq * sh.c + g * cg;  // output pixel = input pixel
+          nhwc_gemm(pb, [&](index_t p0, int m, index_t k0, const float** a) {
+            for (int i = 0; i < m; ++i) a[i] = base + (p0 + i) * sh.c + k0;
+          });
+        } else {
+          nhwc_gemm(pb, [&](index_t p0, int m, index_t k0, const float** a) {
+            detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0, m, 0, 0, k0, zero, a);
+          });
+        }
       } else if constexpr (is_direct) {
-        nhwc_gemm(pb, [&](index_t pixel, index_t k0) {
+        nhwc_gemm(pb, [&](index_t p0, int m, index_t k0, const float** a) {
           const index_t rs = k0 / cg;
-          const float* t = detail::nhwc_tap(sh, x, img, g, pixel, rs / sh.s, rs % sh.s);
-          return (t ? t : zero) + k0 % cg;
+          detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0, m, rs / sh.s, rs % sh.s,
+                                k0 - rs * cg, zero, a);
         });
       } else if constexpr (is_im2col) {
-        core::parallel_for(pq, [&](index_t pixel) {
-          float* row = ws + pixel * kdim;
-          for (index_t r = 0; r < sh.r; ++r)
-            for (index_t s = 0; s < sh.s; ++s) {
-              float* d = row + (r * sh.s + s) * cg;
-              const float* t = detail::nhwc_tap(sh, x, img, g, pixel, r, s);
-              if (t) std::copy(t, t + cg, d);
-              else std::fill(d, d + cg, 0.0f);
+        core::parallel_for(ceil_div(pq, tile_mr), [&](index_t t) {
+          const index_t p0 = t * tile_mr;
+          const int m = int(std::min<index_t>(tile_mr, pq - p0));
+          const float* taps[tile_mr];
+          const float* last[tile_mr];
+          for (index_t r = 0; r < sh.r; ++r) {
+            // With dilation_w 1 and groups 1, taps (r, 0 .. S-1) of a pixel inside the input are
+            // S * C contiguous floats: one copy instead of S.
+            detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0, m, r, 0, 0, nullptr, taps);
+            detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0, m, r, sh.s - 1, 0, nullptr, last);
+            for (int i = 0; i < m; ++i) {
+              float* d = ws + (p0 + i) * kdim + r * sh.s * cg;
+              if (sh.groups == 1 && sh.dilation_w == 1 && taps[i] && last[i]) {
+                std::copy(taps[i], taps[i] + sh.s * cg, d);
+                continue;
+              }
+              for (index_t s = 0; s < sh.s; ++s) {
+                const float* tap[1];
+                detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0 + i, 1, r, s, 0, nullptr, tap);
+                if (tap[0]) std::copy(tap[0], tap[0] + cg, d + s * cg);
+                else std::fill(d + s * cg, d + (s + 1) * cg, 0.0f);
+              }
             }
+          }
         });
-        nhwc_gemm(pb, [&](index_t pixel, index_t k0) { return ws + pixel * kdim + k0; });
+        nhwc_gemm(pb, [&](index_t p0, int m, index_t k0, const float** a) {
+          for (int i = 0; i < m; ++i) a[i] = ws + (p0 + i) * kdim + k0;
+        });
       } else {
-        nhwc_gemm(pb, [&](index_t pixel, index_t k0) {
-          const index_t rs = k0 / cg, p = pixel / Q, q = pixel % Q;
-          const index_t yy = p * sh.stride_h + (rs / sh.s) * sh.dilation_h;
-          const index_t xx = q * sh.stride_w + (rs % sh.s) * sh.dilation_w;
-          return ws + (yy * wp + xx) * sh.c + g * cg + k0 % cg;
+        nhwc_gemm(pb, [&](index_t p0, int m, index_t k0, const float** a) {
+          const index_t rs = k0 / cg;
+          detail::nhwc_tap_rows(sh, ws, wp, true, 0, g, p0, m, rs / sh.s, rs % sh.s,
+                                k0 - rs * cg, nullptr, a);
         });
       }
     }
@@ -172,7 +201,7 @@ class gemm_conv {
 
   void run_nchw(const float* x, float* y, const float* residual, float* ws, index_t img) const {
     const conv2d_shape& sh = shape_;
-    const index_t pq = sh.output_h() * sh.output_w(), Q = sh.output_w();
+    const index_t pq = sh.output_h() * sh.output_w();
     const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kdim = gemm_depth(sh);
     if constexpr (is_spatial) {
       const index_t hp = sh.h + sh.pad_top + sh.pad_bottom, wp = sh.w + sh.pad_left + sh.pad_right;
@@ -188,31 +217,35 @@ class gemm_conv {
         pb.pixels = pq;
         pb.cols = kg;
         pb.kdim = kdim;
-        pb.segment = cg;
+        pb.segment = spatial_segment(sh);
         pb.b = weights_.matrix() + g * kernel::packed_panels_elements<tile_nr>(kdim, kg);
         pb.c = tile_out + g * kg;
         pb.ldc = sh.k;
         pb.bias = weights_.bias() + g * kg;
         pb.finish = false;
-        nhwc_gemm(pb, [&](index_t pixel, index_t k0) {
-          const index_t rs = k0 / cg, p = pixel / Q, q = pixel % Q;
-          const index_t yy = p * sh.stride_h + (rs / sh.s) * sh.dilation_h;
-          const index_t xx = q * sh.stride_w + (rs % sh.s) * sh.dilation_w;
-          return ws + (yy * wp + xx) * sh.c + g * cg + k0 % cg;
+        nhwc_gemm(pb, [&](index_t p0, int m, index_t k0, const float** a) {
+          const index_t rs = k0 / cg;
+          detail::nhwc_tap_rows(sh, ws, wp, true, 0, g, p0, m, rs / sh.s, rs % sh.s,
+                                k0 - rs * cg, nullptr, a);
         });
       }
-      // Unpack to NCHW with the epilogue, in the order of kernel::finish_scalar.
+      // Unpack to NCHW with the epilogue, in the order of kernel::finish_scalar, a block of
+      // 16 pixels at a time so that both sides stay in cache.
       const float* bias = weights_.bias();
-      core::parallel_for(sh.k, [&](index_t k) {
-        float* dst = y + (img * sh.k + k) * pq;
-        const float* res = residual ? residual + (img * sh.k + k) * pq : nullptr;
+      constexpr index_t block = 16;
+      core::parallel_for(ceil_div(pq, block), [&](index_t bi) {
+        const index_t i0 = bi * block, i1 = std::min(pq, i0 + block);
         kernel::tile_epilogue ep;
         ep.bias = kernel::bias_mode::per_row;
-        ep.bias_ptr = bias + k;
         ep.act = act_;
-        for (index_t i = 0; i < pq; ++i) {
-          ep.residual = res ? res + i : nullptr;
-          dst[i] = kernel::finish_scalar(tile_out[i * sh.k + k], ep, 0, 0, 0);
+        for (index_t k = 0; k < sh.k; ++k) {
+          float* dst = y + (img * sh.k + k) * pq;
+          const float* res = residual ? residual + (img * sh.k + k) * pq : nullptr;
+          ep.bias_ptr = bias + k;
+          for (index_t i = i0; i < i1; ++i) {
+            ep.residual = res ? res + i : nullptr;
+            dst[i] = kernel::finish_scalar(tile_out[i * sh.k + k], ep, 0, 0, 0);
+          }
         }
       });
       return;
@@ -236,7 +269,7 @@ class gemm_conv {
                                   std::min<index_t>(tile_nr, pq - j * tile_nr), ws + j * kdim * tile_nr);
         });
         nchw_gemm(pb, [&](index_t j, float*) -> const float* { return ws + j * kdim * tile_nr; },
-                  nullptr, panels);
+                  nullptr, ceil_div(panels, panels_per_slot));
       } else {
         nchw_gemm(
             pb,
