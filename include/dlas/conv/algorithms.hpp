@@ -9,3 +9,5 @@
 #include "dlas/conv/im2col_gemm.hpp"
 #include "dlas/conv/spatial_pack.hpp"
 #include "dlas/conv/depthwise.hpp"
+#include "dlas/conv/automatic.hpp"
+#include "dlas/conv/winograd.hpp"

@@ -30,6 +30,13 @@ struct im2col_gemm {
   static constexpr std::string_view name = "im2col_gemm";
 };
 
+/// im2col_gemm with Eigen's GEMM instead of dlas's packed GEMM, to compare the two; needs
+/// Eigen 3.4 and `#include "dlas/conv/im2col_gemm_eigen.hpp"` (not part of algorithms.hpp).
+struct im2col_gemm_eigen {
+  static constexpr policy_axis axis = policy_axis::algorithm;
+  static constexpr std::string_view name = "im2col_gemm_eigen";
+};
+
 /// TVM-style spatial packing: input tiles and kernel blocks repacked so the inner loop stays
 /// in registers; the output is unpacked at the end.
 struct spatial_pack {

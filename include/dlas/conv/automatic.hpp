@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file automatic.hpp
+/// \brief algo::automatic in fp32: one of the fp32 algorithms per shape, from the rule table
+/// of docs/dispatch.md.
+#pragma once
+
+#include <memory_resource>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "dlas/conv/conv_decl.hpp"
+#include "dlas/conv/direct.hpp"
+#include "dlas/conv/im2col_gemm.hpp"
+#include "dlas/conv/pointwise.hpp"
+#include "dlas/conv/spatial_pack.hpp"
+#if __has_include("dlas/conv/depthwise.hpp")
+#include "dlas/conv/depthwise.hpp"
+#define DLAS_AUTOMATIC_HAS_DEPTHWISE 1
+#else
+#define DLAS_AUTOMATIC_HAS_DEPTHWISE 0
+#endif
+
+namespace dlas::conv {
+
+/// The algorithms algo::automatic chooses from.
+enum class auto_choice { pointwise, direct, im2col_gemm, spatial_pack, depthwise };
+
+constexpr std::string_view to_string(auto_choice c) noexcept {
+  switch (c) {
+    case auto_choice::pointwise: return "pointwise";
+    case auto_choice::direct: return "direct";
+    case auto_choice::im2col_gemm: return "im2col_gemm";
+    case auto_choice::spatial_pack: return "spatial_pack";
+    case auto_choice::depthwise: return "depthwise";
+  }
+  return "direct";
+}
+
+/// The rule table of docs/dispatch.md, first match wins. It depends on the shape only (the
+/// measured winners did not change between 1 and 2 threads), so footprints stay constant
+/// expressions.
+template <class Layout>
+constexpr auto_choice choose_fp32(const conv2d_shape& sh) noexcept {
+  constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
+  // 1. Depthwise: the depthwise kernel (SIMD over channels or rows, no GEMM).
+  if (DLAS_AUTOMATIC_HAS_DEPTHWISE && sh.is_depthwise()) return auto_choice::depthwise;
+  // 2. 1x1: a GEMM straight on the activations.
+  if (sh.r == 1 && sh.s == 1) return auto_choice::pointwise;
+  // 3. Few channels per group (first layers, c = 3): whole kernel rows as GEMM depth.
+  if (sh.c_per_group() < 16) return auto_choice::spatial_pack;
+  // 4. [winograd: 3x3 stride 1 with many channels, once it is measured against rule 5]
+  // 5. NHWC: taps read in place; NCHW: repacked to NHWC tiles and unpacked.
+  return nhwc ? auto_choice::direct : auto_choice::spatial_pack;
+}
+
+/// fp32 dense, NCHW and NHWC: owns the chosen algorithm's kernel.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::automatic> {
+  template <class A>
+  using impl = algorithm_impl<Layout, precision::fp32, sparsity::dense, A>;
+#if DLAS_AUTOMATIC_HAS_DEPTHWISE
+  using depthwise_impl = impl<algo::depthwise>;
+  using variant_type = std::variant<impl<algo::pointwise>, impl<algo::direct>, impl<algo::im2col_gemm>,
+                                    impl<algo::spatial_pack>, depthwise_impl>;
+#else
+  using depthwise_impl = impl<algo::direct>;  // never chosen: rule 1 needs the header
+  using variant_type = std::variant<impl<algo::pointwise>, impl<algo::direct>, impl<algo::im2col_gemm>,
+                                    impl<algo::spatial_pack>>;
+#endif
+
+  /// f(impl type tag) for the algorithm chosen for `sh`.
+  template <class F>
+  static constexpr auto with_choice(const conv2d_shape& sh, F&& f) {
+    switch (conv::choose_fp32<Layout>(sh)) {
+      case auto_choice::pointwise: return f(std::type_identity<impl<algo::pointwise>>{});
+      case auto_choice::im2col_gemm: return f(std::type_identity<impl<algo::im2col_gemm>>{});
+      case auto_choice::spatial_pack: return f(std::type_identity<impl<algo::spatial_pack>>{});
+      case auto_choice::depthwise: return f(std::type_identity<depthwise_impl>{});
+      case auto_choice::direct: break;
+    }
+    return f(std::type_identity<impl<algo::direct>>{});
+  }
+
+ public:
+  static constexpr bool is_kernel = true;
+  using weights_type = conv_weights<precision::fp32, sparsity::dense>;
+
+  static status can_implement(const conv2d_shape& sh) {
+    return with_choice(sh, [&](auto t) { return decltype(t)::type::can_implement(sh); });
+  }
+  static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t nnz) noexcept {
+    return with_choice(sh, [&](auto t) { return decltype(t)::type::weight_bytes(sh, nnz); });
+  }
+  static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
+    return with_choice(sh, [&](auto t) { return decltype(t)::type::workspace_bytes(sh); });
+  }
+
+  algorithm_impl(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
+      : impl_(with_choice(sh, [&](auto t) {
+          return variant_type(std::in_place_type<typename decltype(t)::type>, sh, std::move(w), opt);
+        })),
+        choice_(conv::choose_fp32<Layout>(sh)) {}
+
+  /// The algorithm this object runs.
+  auto_choice choice() const noexcept { return choice_; }
+
+  index_t weight_bytes() const noexcept {
+    return std::visit([](const auto& i) { return i.weight_bytes(); }, impl_);
+  }
+
+  template <class In, class Out>
+  void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
+           std::pmr::memory_resource* mr) const {
+    std::visit([&](const auto& i) { i.template run<In, Out>(in, out, residual, mr); }, impl_);
+  }
+
+ private:
+  variant_type impl_;
+  auto_choice choice_;
+};
+
+}  // namespace dlas::conv

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+// algo::automatic, fp32: the rule table's choices, and the chosen kernels against the oracle.
+#include "conv_fast/check.hpp"
+
+using namespace dlas;
+using namespace dlas::testing;
+
+TEST_CASE("automatic follows the rule table of docs/dispatch.md", "[conv_fast][automatic]") {
+  using conv::auto_choice;
+  const conv2d_shape pw = make_shape(1, 64, 56, 56, 256, 1, 1, 1, 0);
+  const conv2d_shape c3 = make_shape(1, 64, 56, 56, 64, 3, 3, 1, 1);
+  const conv2d_shape first = make_shape(1, 3, 224, 224, 64, 7, 7, 2, 3);
+  const conv2d_shape dw = make_shape(1, 32, 28, 28, 32, 3, 3, 1, 1, 1, 32);
+  CHECK(conv::choose_fp32<layout::nhwc>(pw) == auto_choice::pointwise);
+  CHECK(conv::choose_fp32<layout::nchw>(pw) == auto_choice::pointwise);
+  CHECK(conv::choose_fp32<layout::nhwc>(c3) == auto_choice::direct);
+  CHECK(conv::choose_fp32<layout::nchw>(c3) == auto_choice::spatial_pack);
+  CHECK(conv::choose_fp32<layout::nhwc>(first) == auto_choice::spatial_pack);
+#if DLAS_AUTOMATIC_HAS_DEPTHWISE
+  CHECK(conv::choose_fp32<layout::nhwc>(dw) == auto_choice::depthwise);
+#endif
+  using f32 = conv2d<layout::nhwc, precision::fp32, sparsity::dense, algo::automatic>;
+  using direct = conv2d<layout::nhwc, precision::fp32, sparsity::dense, algo::direct>;
+  constexpr conv2d_shape c3k{.n = 1, .c = 64, .h = 56, .w = 56, .k = 64, .r = 3, .s = 3,
+                             .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
+  static_assert(f32::footprint_of(c3k) == direct::footprint_of(c3k), "a constant expression");
+}
+
+TEMPLATE_TEST_CASE("automatic fp32 matches the fp64 oracle", "[conv_fast][automatic]", layout::nchw,
+                   layout::nhwc) {
+  using conv = conv2d<TestType, precision::fp32, sparsity::dense, algo::automatic>;
+  check_shapes<conv>(curated_shapes());
+  check_shapes<conv>(random_shapes(16, 77));
+  check_thread_independence<conv>(curated_shapes());
+  check_footprint<conv>(curated_shapes());
+}
