@@ -69,10 +69,10 @@ if [ "$mode" = test ] && [ "$sanitize" = thread ]; then
   build="$root/build/tsan"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DDLAS_SANITIZE=thread -DDLAS_BUILD_BENCHMARKS=OFF -DDLAS_BUILD_EXAMPLES=OFF -DDLAS_BUILD_TOOLS=OFF
-  targets=$(ninja -C "$build" -t targets all | grep -o '^tests/test_conv[a-z0-9_]*' | sort -u | xargs -n1 basename)
+  targets=$(ninja -C "$build" -t targets all | grep -oE '(^|/)test_conv[a-z0-9_]*:' | tr -d '/:' | sort -u)
   cmake --build "$build" -j "$jobs" --target $targets
   export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so OMP_NUM_THREADS=2
-  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1"
   ctest --test-dir "$build" --output-on-failure -j "$jobs" -R '^conv'
   exit 0
 fi
