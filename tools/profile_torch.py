@@ -198,7 +198,16 @@ def profile_layers(layers, sample_shape, sizes=(1, 2), device=None, dtype=torch.
         loss_fn = torch.nn.functional.cross_entropy
     memory = CudaMemory(device) if str(device).startswith("cuda") else TensorMemory()
     shapes = layer_shapes(layers, sample_shape, dtype)
-    baseline = memory.allocated() if memory.measured else 0
+    baseline = 0
+    if memory.measured:
+        # Libraries allocate their workspaces (cuBLAS) on first use and keep them: start them
+        # before reading the baseline, as a training run would have.
+        a = torch.randn(64, 64, device=device, dtype=dtype, requires_grad=True)
+        (a @ a).sum().backward()
+        c = torch.randn(1, 3, 8, 8, device=device, dtype=dtype, requires_grad=True)
+        torch.nn.functional.conv2d(c, torch.randn(4, 3, 3, 3, device=device, dtype=dtype)).sum().backward()
+        del a, c
+        baseline = memory.allocated()
     out = []
     for i, (name, module) in enumerate(layers):
         out.append(profile_layer(name, module, shapes[i], list(sizes), memory, device, dtype,

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "dlas/memory/profile_io.hpp"
@@ -102,4 +103,54 @@ TEST_CASE("profile errors name the field and the layer", "[memory][profile]") {
               "backward_peak_bytes": -1}}})")),
       errc::parse_error, "'backward_peak_bytes' must not be negative");
   REQUIRE_DLAS_ERROR(read_profile("/nonexistent/dir/p.json"), errc::io_error, "cannot open");
+}
+
+TEST_CASE("every field removed or negated gives a parse_error, never a crash", "[memory][profile]") {
+  std::ifstream in(testing::memory_fixture("resnet50_fp32_h200.profile.json"));
+  REQUIRE(in);
+  const nlohmann::json good = nlohmann::json::parse(in);
+  const nlohmann::json& layer = good["layers"][3];
+  int cases = 0;
+  auto expect = [&](const nlohmann::json& doc, bool may_pass) {
+    try {
+      (void)profile_from_json(doc);
+      CHECK(may_pass);
+    } catch (const error& e) {
+      CHECK(e.code() == errc::parse_error);
+    }
+    ++cases;
+  };
+  for (const auto& [key, value] : layer.items()) {
+    nlohmann::json doc = good;
+    doc["layers"][3].erase(key);
+    // Optional fields may go; the three M_i parts and per_micro_batch may not.
+    expect(doc, key == "name" || key == "params" || key == "optimizer_step_transient_bytes");
+    if (value.is_number_integer()) {
+      doc = good;
+      doc["layers"][3][key] = -1;
+      expect(doc, false);
+      doc["layers"][3][key] = "x";
+      expect(doc, false);
+    }
+  }
+  for (const auto& [key, value] : layer["per_micro_batch"]["2"].items()) {
+    nlohmann::json doc = good;
+    doc["layers"][3]["per_micro_batch"]["2"].erase(key);
+    expect(doc, key != "activation_bytes");
+    doc = good;
+    doc["layers"][3]["per_micro_batch"]["2"][key] = -7;
+    expect(doc, false);
+  }
+  for (const char* top : {"format", "layers", "baseline_bytes", "model"}) {
+    nlohmann::json doc = good;
+    doc.erase(top);
+    expect(doc, std::string(top) == "baseline_bytes" || std::string(top) == "model");
+  }
+  nlohmann::json doc = good;
+  doc["layers"] = nlohmann::json::array({1, 2});
+  expect(doc, false);
+  doc = good;
+  doc["layers"][0]["per_micro_batch"] = nlohmann::json::array();
+  expect(doc, false);
+  CHECK(cases > 20);
 }

@@ -41,6 +41,13 @@ constexpr std::int64_t chain_cost(int, int a, int b) {
   return s;
 }
 
+/// 64 layers with a deterministic spread of costs, for a compile-time partition.
+constexpr std::int64_t long_cost(int, int a, int b) {
+  std::int64_t s = 0;
+  for (int i = a; i < b; ++i) s += 1 + (i * 37) % 11;
+  return s;
+}
+
 peak_pair pair_of(const std::vector<stage_prediction>& stages) {
   peak_pair pp;
   for (const auto& s : stages) pp = add_stage(pp, s.peak_bytes);
@@ -81,6 +88,12 @@ TEST_CASE("min_max_partition is a constant expression", "[memory][recommender]")
   constexpr auto none = min_max_partition_static<3>(8, 3, chain_cost, 6);
   static_assert(!none.feasible);
   CHECK(r.stages == 3);
+  // 64 layers into 8 stages, in a constant expression.
+  constexpr auto big = min_max_partition_static<8>(64, 8, long_cost);
+  static_assert(big.feasible && big.bounds[8] == 64);
+  static_assert(big.cost.largest * 8 >= long_cost(0, 0, 64));
+  const auto run = min_max_partition(64, 8, long_cost);
+  CHECK(run.cost == big.cost);
 }
 
 TEST_CASE("no plan fits: the answer says the smallest budget that would", "[memory][recommender]") {

@@ -35,6 +35,7 @@ options:
   --out PLAN.json                   also write the plan (dlas.plan/1)
   --torch-split SPLIT.json          also write torch.distributed.pipelining split points
   --table                           print a table instead of JSON
+  --events                          predict: add each stage's events with their peak and level
 Prints {"stages": [{"layers": [a, b], "in_flight": n, "peak_bytes": n}, ...]} (recommend adds
 the bounds and the configuration). Exit status: 0 ok (recommend: also when nothing fits, with
 "fits": false), 1 bad input, 2 bad usage.)";
@@ -84,7 +85,8 @@ int run(int argc, char** argv) {
   }
   if (command != "predict" && command != "recommend")
     throw usage_error("unknown command '" + command + "'");
-  const std::vector<std::string> switches{"--table", "--balance-compute", "--grads-persist"};
+  const std::vector<std::string> switches{"--table", "--balance-compute", "--grads-persist",
+                                          "--events"};
   std::map<std::string, std::string> args;
   for (int i = 2; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -100,7 +102,7 @@ int run(int argc, char** argv) {
                                        "--micro-batch-size", "--queue-depth", "--data", "--zero",
                                        "--tensor", "--fit", "--budget", "--stages", "--devices",
                                        "--out", "--torch-split", "--tensor-degrees", "--table", "--balance-compute",
-                                       "--grads-persist"};
+                                       "--grads-persist", "--events"};
   for (const auto& [k, v] : args)
     if (std::find(known.begin(), known.end(), k) == known.end())
       throw usage_error("unknown option '" + k + "'");
@@ -134,7 +136,22 @@ int run(int argc, char** argv) {
       for (const auto& s : stages) rows.push_back({s.first, s.last, s.in_flight, s.peak_bytes, 0});
       std::fputs(stages_table(rows, names).c_str(), stdout);
     } else {
-      std::cout << format_json(stages_to_json(stages));
+      auto j = stages_to_json(stages);
+      if (args.count("--events"))
+        for (std::size_t s = 0; s < stages.size(); ++s) {
+          auto& out = j["stages"][s];
+          out["start_bytes"] = stages[s].start_bytes;
+          out["peak_event"] = stages[s].peak_event;
+          std::string kinds;
+          ordered_json levels = ordered_json::array();
+          for (const auto& e : stages[s].events) {
+            kinds += e.kind;
+            levels.push_back({e.peak, e.level});
+          }
+          out["events"] = kinds;
+          out["event_peak_and_level_bytes"] = std::move(levels);
+        }
+      std::cout << format_json(j);
     }
     return 0;
   }

@@ -62,7 +62,7 @@ constexpr std::int64_t inference_stage_bytes(std::span<const Cost> layers, std::
   return weights + std::int64_t(queue_depth) * (layers[a].input + layers[b - 1].output) + running;
 }
 
-/// Sum of the footprints of layers [a, b): what a stage would need if nothing were reused.
+/// Sum of the weights of layers [a, b): the part of a stage that is resident throughout.
 template <class Cost>
 constexpr std::int64_t total_weights(std::span<const Cost> layers, std::size_t a,
                                      std::size_t b) noexcept {
