@@ -11,3 +11,7 @@
 #include "dlas/conv/depthwise.hpp"
 #include "dlas/conv/automatic.hpp"
 #include "dlas/conv/winograd.hpp"
+#include "dlas/conv/csr_pointwise.hpp"
+#include "dlas/conv/csr_direct.hpp"
+#include "dlas/conv/csr_im2col_gemm.hpp"
+#include "dlas/conv/csr_spatial_pack.hpp"

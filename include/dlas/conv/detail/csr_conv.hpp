@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file csr_conv.hpp
+/// \brief csr_conv<Layout, Algorithm>: the fp32 CSR kernels of algo::pointwise, direct,
+/// im2col_gemm and spatial_pack, all driving kernel::spmm_tile over channel-major pixel tiles.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <memory_resource>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "dlas/conv/conv_decl.hpp"
+#include "dlas/conv/options.hpp"
+#include "dlas/conv/weights.hpp"
+#include "dlas/core/buffer.hpp"
+#include "dlas/core/error.hpp"
+#include "dlas/core/parallel.hpp"
+#include "dlas/core/shape.hpp"
+#include "dlas/core/tensor_view.hpp"
+#include "dlas/kernel/spmm.hpp"
+#include "dlas/policy/algorithm.hpp"
+#include "dlas/policy/layout.hpp"
+#include "dlas/policy/precision.hpp"
+#include "dlas/policy/sparsity.hpp"
+
+namespace dlas::conv::detail {
+
+/// The fp32 CSR convolution of one algorithm in one layout.
+///
+/// Weights stay in the CSR matrix conv_weights built after pruning (row k = output channel
+/// k, column (c * R + r) * S + s), plus one flag per aligned group of four rows telling
+/// whether the four rows share their column pattern (block pruning with a 4x1 block, or
+/// filters that happen to match): those rows run through the 4-row block tile.
+///
+/// Output pixels are split into tiles of MR (32 on AVX2). For each tile the algorithm
+/// provides a channel-major source X[kdim x MR] and every output channel row k computes
+/// y[k][tile] = sum_e w[k][e] * X[col e][tile] + bias[k] (+ residual, activation) in
+/// registers. Sources:
+///   pointwise     NCHW 1x1 stride 1 unpadded: the input planes themselves (last partial
+///                 tile packed); otherwise a panel gathered from the input per tile
+///   direct        a kdim x MR panel gathered from the input per tile, no larger buffer
+///   im2col_gemm   the channel-major im2col matrix of one image and group, built first
+///   spatial_pack  the input repacked once per image into a zero-padded copy; panels are
+///                 gathered from it without bounds checks
+/// NHWC computes a block of output channels into a channel-major scratch tile and writes it
+/// out transposed, adding the residual and the activation on the way.
+///
+/// Threads take tiles (slot s serves tiles s, s + slots, ...); every output is computed by
+/// one kernel call in one order, so results are bitwise identical for any thread count.
+template <class Layout, class Algorithm>
+class csr_conv {
+  static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
+  static constexpr bool is_pointwise = std::is_same_v<Algorithm, algo::pointwise>;
+  static constexpr bool is_direct = std::is_same_v<Algorithm, algo::direct>;
+  static constexpr bool is_im2col = std::is_same_v<Algorithm, algo::im2col_gemm>;
+  static constexpr bool is_spatial = std::is_same_v<Algorithm, algo::spatial_pack>;
+  static_assert(is_pointwise || is_direct || is_im2col || is_spatial);
+
+  using row_tile = kernel::f32_spmm_row_tile<>;
+  using block_tile = kernel::f32_spmm_block_tile<>;
+  static constexpr index_t mr = row_tile::mr;
+  static_assert(2 * block_tile::mr == mr && block_tile::nr == 4);
+  /// Most tiles in flight at once (workspace slots).
+  static constexpr index_t max_slots = 16;
+  /// NHWC: output channels computed into one scratch tile before the transposed write-out.
+  static constexpr index_t nhwc_k_block = 64;
+
+  static constexpr index_t ceil_div(index_t a, index_t b) noexcept { return (a + b - 1) / b; }
+
+ public:
+  static constexpr bool is_kernel = true;
+  using weights_type = conv_weights<precision::fp32, sparsity::csr>;
+
+  static status can_implement(const conv2d_shape& sh) {
+    if constexpr (is_pointwise)
+      if (sh.r != 1 || sh.s != 1)
+        return {errc::unsupported, "algo::pointwise needs a 1x1 kernel, got r = " +
+                                       std::to_string(sh.r) + ", s = " + std::to_string(sh.s) +
+                                       "; use algo::direct or algo::im2col_gemm"};
+    const index_t pq = sh.output_h() * sh.output_w();
+    const index_t biggest = std::max({sh.c * sh.h * sh.w, kdim(sh) * (pq + mr),
+                                      (sh.h + sh.pad_top + sh.pad_bottom) *
+                                          (sh.w + sh.pad_left + sh.pad_right) * sh.c});
+    if (biggest > index_t(std::numeric_limits<std::int32_t>::max()))
+      return {errc::unsupported, "CSR conv2d: one image's source (" + std::to_string(biggest) +
+                                     " floats) exceeds the int32 offset range"};
+    return {};
+  }
+
+  /// Columns of one group's weight matrix: C/groups * R * S.
+  static constexpr index_t kdim(const conv2d_shape& sh) noexcept {
+    return sh.c_per_group() * sh.r * sh.s;
+  }
+
+  /// Bytes of the row-block flags: one byte per aligned group of four output channels.
+  static constexpr index_t flag_bytes(const conv2d_shape& sh) noexcept {
+    return buffer_bytes<std::uint8_t>(ceil_div(sh.k, 4));
+  }
+
+  /// Exact bytes kept: the CSR matrix (format::csr_bytes), bias and block flags.
+  static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t nnz) noexcept {
+    return weights_type::bytes(sh, nnz) + flag_bytes(sh);
+  }
+
+  /// Whether NCHW pointwise reads the input planes in place (1x1, stride 1, no padding).
+  static constexpr bool in_place(const conv2d_shape& sh) noexcept {
+    return !nhwc && is_pointwise && sh.stride_h == 1 && sh.stride_w == 1 && sh.pad_top == 0 &&
+           sh.pad_left == 0 && sh.pad_bottom == 0 && sh.pad_right == 0;
+  }
+
+  static constexpr index_t tiles(const conv2d_shape& sh) noexcept {
+    return ceil_div(sh.output_h() * sh.output_w(), mr);
+  }
+  static constexpr index_t slots(const conv2d_shape& sh) noexcept {
+    return std::min(max_slots, tiles(sh));
+  }
+  static constexpr index_t k_block(const conv2d_shape& sh) noexcept {
+    return std::min(nhwc_k_block, sh.k_per_group());
+  }
+  static constexpr bool uses_matrix(const conv2d_shape& sh) noexcept {
+    return is_im2col || in_place(sh);
+  }
+  static constexpr index_t padded_elements(const conv2d_shape& sh) noexcept {
+    return (sh.h + sh.pad_top + sh.pad_bottom) * (sh.w + sh.pad_left + sh.pad_right) * sh.c;
+  }
+
+  /// Floats one call allocates: panels, the im2col matrix or padded copy, NHWC scratch.
+  static constexpr index_t workspace_floats(const conv2d_shape& sh) noexcept {
+    const index_t pq = sh.output_h() * sh.output_w(), panel = kdim(sh) * mr;
+    index_t n = 0;
+    if (in_place(sh)) n += pq % mr ? panel : 0;  // the last, partial tile
+    else if (is_im2col) n += kdim(sh) * pq + mr;  // + one tile of over-read
+    else n += slots(sh) * panel;
+    if (is_spatial) n += padded_elements(sh);
+    if (nhwc) n += slots(sh) * k_block(sh) * mr;
+    return n;
+  }
+  /// Column offset tables: one, two when NCHW pointwise mixes planes and a packed tail.
+  static constexpr index_t table_entries(const conv2d_shape& sh) noexcept {
+    return (in_place(sh) && sh.output_h() * sh.output_w() % mr ? 2 : 1) * kdim(sh);
+  }
+  static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
+    return buffer_bytes<float>(workspace_floats(sh)) + buffer_bytes<std::int32_t>(table_entries(sh));
+  }
+
+  csr_conv(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
+      : shape_(sh), act_(opt.act), weights_(std::move(w)), flags_(ceil_div(sh.k, 4)) {
+    can_implement(sh).throw_if_error();
+    const auto& m = weights_.matrix();
+    const auto rp = m.row_ptr();
+    const index_t kg = sh.k_per_group();
+    m.visit_columns([&](auto cols) {
+      for (index_t k = 0; k + 3 < sh.k; k += 4) {
+        if (k / kg != (k + 3) / kg) continue;
+        const index_t n = index_t(rp[std::size_t(k + 1)] - rp[std::size_t(k)]);
+        bool same = n > 0;
+        for (index_t r = 1; r < 4 && same; ++r) {
+          const index_t b = rp[std::size_t(k + r)];
+          same = index_t(rp[std::size_t(k + r + 1)]) - b == n &&
+                 std::equal(cols.begin() + rp[std::size_t(k)], cols.begin() + rp[std::size_t(k)] + n,
+                            cols.begin() + b);
+        }
+        flags_[k / 4] = same ? 1 : 0;
+      }
+    });
+  }
+
+  index_t weight_bytes() const noexcept { return weights_.bytes() + flags_.bytes(); }
+  const weights_type& weights() const noexcept { return weights_; }
+  /// Output channels that run through the 4-row block tile.
+  index_t block_rows() const noexcept {
+    index_t n = 0;
+    for (index_t i = 0; i < flags_.size(); ++i) n += 4 * flags_[i];
+    return n;
+  }
+
+  template <class In, class Out>
+  void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
+           std::pmr::memory_resource* mr_) const {
+    static_assert(std::is_same_v<In, float> && std::is_same_v<Out, float>,
+                  "dlas: the fp32 CSR algorithms take float tensors");
+    aligned_buffer<float> ws(workspace_floats(shape_), uninitialized, mr_);
+    aligned_buffer<std::int32_t> table(table_entries(shape_), uninitialized, mr_);
+    weights_.matrix().visit_columns([&](auto cols) {
+      for (index_t img = 0; img < shape_.n; ++img)
+        run_image(cols.data(), in.data(), out.data(), residual, ws.data(), table.data(), img);
+    });
+  }
+
+ private:
+  /// Rows [k0, k1) of one tile: block tiles where flagged, the row tile elsewhere.
+  /// y(k) and res(k) give output and residual row pointers (residual may be null).
+  template <class I, class YRow, class ResRow>
+  void rows(const I* cols, index_t k0, index_t k1, const std::int32_t* off, const float* x,
+            int m, YRow&& y, ResRow&& res, activation act) const {
+    const auto& mat = weights_.matrix();
+    const float* values = mat.values().data();
+    const auto rp = mat.row_ptr();
+    const float* bias = weights_.bias().data();
+    for (index_t k = k0; k < k1;) {
+      const index_t e0 = rp[std::size_t(k)], nnz = index_t(rp[std::size_t(k + 1)]) - e0;
+      if (k % 4 == 0 && k + 4 <= k1 && flags_[k / 4]) {
+        const float* w[4];
+        float* yr[4];
+        const float* rr[4];
+        for (int r = 0; r < 4; ++r) {
+          w[r] = values + rp[std::size_t(k + r)];
+          yr[r] = y(k + r);
+          rr[r] = res(k + r);
+        }
+        for (int h = 0; h < 2; ++h) {
+          const int mh = std::min<int>(m - h * block_tile::mr, block_tile::mr);
+          if (mh <= 0) break;
+          float* yh[4];
+          const float* rh[4];
+          for (int r = 0; r < 4; ++r) {
+            yh[r] = yr[r] + h * block_tile::mr;
+            rh[r] = rr[r] ? rr[r] + h * block_tile::mr : nullptr;
+          }
+          block_tile::run(w, cols + e0, nnz, off, x + h * block_tile::mr, yh, mh, bias + k,
+                          rr[0] ? rh : nullptr, act);
+        }
+        k += 4;
+        continue;
+      }
+      const float* w[1] = {values + e0};
+      float* yr[1] = {y(k)};
+      const float* rr[1] = {res(k)};
+      row_tile::run(w, cols + e0, nnz, off, x, yr, m, bias + k, rr[0] ? rr : nullptr, act);
+      ++k;
+    }
+  }
+
+  /// Gathers the channel-major kdim x MR panel of output pixels [p0, p0 + m) of one group:
+  /// dst[((c * R + r) * S + s) * MR + i] = at(c, y, x) for pixel i's tap (r, s), zero outside
+  /// [0, h) x [0, w) (checked) and past m. `dy`, `dx` are the padding still to apply.
+  template <bool Checked, class At>
+  void pack_panel(index_t p0, int m, index_t h, index_t w, index_t dy, index_t dx, float* dst,
+                  At&& at) const {
+    const conv2d_shape& sh = shape_;
+    const index_t Q = sh.output_w(), cg = sh.c_per_group();
+    index_t ys[mr], xs[mr];
+    for (int i = 0; i < m; ++i) {
+      const index_t p = (p0 + i) / Q, q = (p0 + i) % Q;
+      ys[i] = p * sh.stride_h - dy;
+      xs[i] = q * sh.stride_w - dx;
+    }
+    for (index_t c = 0; c < cg; ++c)
+      for (index_t r = 0; r < sh.r; ++r)
+        for (index_t s = 0; s < sh.s; ++s) {
+          float* d = dst + ((c * sh.r + r) * sh.s + s) * mr;
+          const index_t oy = r * sh.dilation_h, ox = s * sh.dilation_w;
+          for (int i = 0; i < m; ++i) {
+            const index_t yy = ys[i] + oy, xx = xs[i] + ox;
+            if constexpr (Checked) d[i] = yy >= 0 && yy < h && xx >= 0 && xx < w ? at(c, yy, xx) : 0.0f;
+            else d[i] = at(c, yy, xx);
+          }
+          for (index_t i = m; i < mr; ++i) d[i] = 0.0f;
+        }
+  }
+
+  template <class I>
+  void run_image(const I* cols, const float* x, float* y, const float* residual, float* ws,
+                 std::int32_t* table, index_t img) const {
+    const conv2d_shape& sh = shape_;
+    const index_t P = sh.output_h(), Q = sh.output_w(), pq = P * Q;
+    const index_t H = sh.h, W = sh.w, C = sh.c, K = sh.k;
+    const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kd = kdim(sh);
+    const index_t hp = H + sh.pad_top + sh.pad_bottom, wp = W + sh.pad_left + sh.pad_right;
+    const index_t ntiles = tiles(sh), nslots = slots(sh), kb = k_block(sh);
+    const index_t panel = kd * mr;
+
+    float* matrix = ws;  // im2col matrix, or the packed tail of in-place pointwise
+    float* padded = ws + (in_place(sh) ? (pq % mr ? panel : 0) : is_im2col ? kd * pq + mr : 0);
+    float* panels = padded + (is_spatial ? padded_elements(sh) : 0);
+    float* scratch = panels + (uses_matrix(sh) ? 0 : nslots * panel);
+
+    // Source element (c local to group g, y, x) of the input, or of the padded copy.
+    const float* ximg = x + img * C * H * W;
+    auto input_at = [&](index_t g) {
+      if constexpr (nhwc)
+        return [=](index_t c, index_t yy, index_t xx) { return ximg[(yy * W + xx) * C + g * cg + c]; };
+      else
+        return [=](index_t c, index_t yy, index_t xx) { return ximg[((g * cg + c) * H + yy) * W + xx]; };
+    };
+    auto padded_at = [&](index_t g) {
+      if constexpr (nhwc)
+        return [=](index_t c, index_t yy, index_t xx) { return padded[(yy * wp + xx) * C + g * cg + c]; };
+      else
+        return [=](index_t c, index_t yy, index_t xx) { return padded[((g * cg + c) * hp + yy) * wp + xx]; };
+    };
+
+    if constexpr (is_spatial) {
+      core::parallel_for(hp, [&](index_t yy) {
+        const index_t iy = yy - sh.pad_top;
+        for (index_t xx = 0; xx < wp; ++xx) {
+          const index_t ix = xx - sh.pad_left;
+          const bool inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+          for (index_t c = 0; c < C; ++c) {
+            const float v = inside ? (nhwc ? ximg[(iy * W + ix) * C + c] : ximg[(c * H + iy) * W + ix]) : 0.0f;
+            if constexpr (nhwc) padded[(yy * wp + xx) * C + c] = v;
+            else padded[(c * hp + yy) * wp + xx] = v;
+          }
+        }
+      });
+    }
+
+    for (index_t g = 0; g < sh.groups; ++g) {
+      const index_t k0 = g * kg, k1 = k0 + kg;
+      // Column offset tables.
+      const index_t ld = in_place(sh) ? H * W : is_im2col ? pq : mr;
+      for (index_t j = 0; j < kd; ++j) table[j] = std::int32_t(j * ld);
+      if (table_entries(sh) > kd)
+        for (index_t j = 0; j < kd; ++j) table[kd + j] = std::int32_t(j * mr);
+
+      if constexpr (is_im2col) {
+        const auto at = input_at(g);
+        core::parallel_for(cg, [&](index_t c) {
+          for (index_t r = 0; r < sh.r; ++r)
+            for (index_t s = 0; s < sh.s; ++s) {
+              float* d = matrix + ((c * sh.r + r) * sh.s + s) * pq;
+              for (index_t p = 0; p < P; ++p) {
+                const index_t yy = p * sh.stride_h - sh.pad_top + r * sh.dilation_h;
+                for (index_t q = 0; q < Q; ++q) {
+                  const index_t xx = q * sh.stride_w - sh.pad_left + s * sh.dilation_w;
+                  d[p * Q + q] = yy >= 0 && yy < H && xx >= 0 && xx < W ? at(c, yy, xx) : 0.0f;
+                }
+              }
+            }
+        });
+        std::fill(matrix + kd * pq, matrix + kd * pq + mr, 0.0f);
+      }
+
+      core::parallel_for(nslots, [&](index_t slot) {
+        float* pan = panels + slot * panel;
+        for (index_t t = slot; t < ntiles; t += nslots) {
+          const index_t p0 = t * mr;
+          const int m = int(std::min<index_t>(mr, pq - p0));
+          const float* src;
+          const std::int32_t* off = table;
+          if (in_place(sh)) {
+            if (m == mr) {
+              src = ximg + g * cg * H * W + p0;
+            } else {
+              pack_panel<true>(p0, m, H, W, 0, 0, matrix, input_at(g));
+              src = matrix;
+              off = table + kd;
+            }
+          } else if constexpr (is_im2col) {
+            src = matrix + p0;
+          } else if constexpr (is_spatial) {
+            pack_panel<false>(p0, m, hp, wp, 0, 0, pan, padded_at(g));
+            src = pan;
+          } else {
+            pack_panel<true>(p0, m, H, W, sh.pad_top, sh.pad_left, pan, input_at(g));
+            src = pan;
+          }
+          if constexpr (!nhwc) {
+            float* yimg = y + img * K * pq + p0;
+            const float* rimg = residual ? residual + img * K * pq + p0 : nullptr;
+            rows(cols, k0, k1, off, src, m, [&](index_t k) { return yimg + k * pq; },
+                 [&](index_t k) { return rimg ? rimg + k * pq : nullptr; }, act_);
+          } else {
+            float* scr = scratch + slot * kb * mr;
+            for (index_t kc = k0; kc < k1; kc += kb) {
+              const index_t kc1 = std::min(k1, kc + kb);
+              // Block flags are aligned to absolute channels: align the scratch origin too.
+              rows(cols, kc, kc1, off, src, m, [&](index_t k) { return scr + (k - kc) * mr; },
+                   [](index_t) -> const float* { return nullptr; }, activation::none);
+              for (int i = 0; i < m; ++i) {
+                const index_t o = (img * pq + p0 + i) * K;
+                float* yo = y + o;
+                const float* ro = residual ? residual + o : nullptr;
+                for (index_t k = kc; k < kc1; ++k) {
+                  float v = scr[(k - kc) * mr + i];
+                  if (ro) v += ro[k];
+                  if (act_ != activation::none) {
+                    v = std::max(v, 0.0f);
+                    if (act_ == activation::relu6) v = std::min(v, 6.0f);
+                  }
+                  yo[k] = v;
+                }
+              }
+            }
+          }
+        }
+      });
+    }
+  }
+
+  conv2d_shape shape_;
+  activation act_;
+  weights_type weights_;
+  aligned_buffer<std::uint8_t> flags_;
+};
+
+}  // namespace dlas::conv::detail
