@@ -121,10 +121,10 @@ TEMPLATE_TEST_CASE("winograd fp32 footprint is exact", "[conv_fast][winograd][fo
   using conv_type = conv2d<TestType, precision::fp32, sparsity::dense, algo::winograd>;
   check_footprint<conv_type>(winograd_shapes());
   const conv2d_shape sh = make_shape(1, 8, 10, 10, 4, 3, 3, 1, 1);
-  // 36 transformed 4 x 8 matrices and 4 biases; 9 tiles in one 16-tile panel.
+  // 36 transformed 8 x 4 matrices packed in 16-wide panels, 4 biases; 9 tiles in one chunk.
   const index_t nr = conv::detail::wino_nr;
-  CHECK(conv_type::footprint_of(sh).weights == (36 * 4 * 8 + 4) * index_t(sizeof(float)));
-  CHECK(conv_type::workspace_bytes(sh) == 36 * nr * (8 + 4) * index_t(sizeof(float)));
+  CHECK(conv_type::footprint_of(sh).weights == (36 * 8 * nr + 4) * index_t(sizeof(float)));
+  CHECK(conv_type::workspace_bytes(sh) == 36 * 9 * (8 + 4) * index_t(sizeof(float)));
 }
 
 TEMPLATE_TEST_CASE("winograd refuses what it does not implement", "[conv_fast][winograd][errors]",

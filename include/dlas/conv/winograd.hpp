@@ -9,6 +9,7 @@
 #include <memory_resource>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/epilogue.hpp"
@@ -18,6 +19,7 @@
 #include "dlas/core/parallel.hpp"
 #include "dlas/core/tensor_view.hpp"
 #include "dlas/kernel/gemm_tile.hpp"
+#include "dlas/kernel/packing.hpp"
 
 namespace dlas::conv {
 
@@ -47,47 +49,66 @@ inline void wino_weight_transform(const float* g, float* u) noexcept {
       u[i * 6 + j] = float(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
 }
 
-/// B^T x for one column of 6 values (stride `st`), written to y (stride `sy`).
-[[gnu::always_inline]] inline void wino_bt(const float* x, index_t st, float* y, index_t sy) noexcept {
-  const float x0 = x[0], x1 = x[st], x2 = x[2 * st], x3 = x[3 * st], x4 = x[4 * st], x5 = x[5 * st];
-  y[0] = 4.0f * x0 - 5.0f * x2 + x4;
-  y[sy] = -4.0f * (x1 + x2) + (x3 + x4);
-  y[2 * sy] = 4.0f * (x1 - x2) + (x4 - x3);
-  y[3 * sy] = 2.0f * (x3 - x1) + (x4 - x2);
-  y[4 * sy] = 2.0f * (x1 - x3) + (x4 - x2);
-  y[5 * sy] = 4.0f * x1 - 5.0f * x3 + x5;
+/// B^T x for one column of 6 values (stride `st`), written to y (stride `sy`). T is float or
+/// an xsimd batch (then each lane is one channel).
+template <class T>
+[[gnu::always_inline]] inline void wino_bt(const T* x, index_t st, T* y, index_t sy) noexcept {
+  const T x0 = x[0], x1 = x[st], x2 = x[2 * st], x3 = x[3 * st], x4 = x[4 * st], x5 = x[5 * st];
+  y[0] = T(4.0f) * x0 - T(5.0f) * x2 + x4;
+  y[sy] = T(-4.0f) * (x1 + x2) + (x3 + x4);
+  y[2 * sy] = T(4.0f) * (x1 - x2) + (x4 - x3);
+  y[3 * sy] = T(2.0f) * (x3 - x1) + (x4 - x2);
+  y[4 * sy] = T(2.0f) * (x1 - x3) + (x4 - x2);
+  y[5 * sy] = T(4.0f) * x1 - T(5.0f) * x3 + x5;
 }
 
 /// A^T x for one column of 6 values, 4 results.
-[[gnu::always_inline]] inline void wino_at(const float* x, index_t st, float* y, index_t sy) noexcept {
-  const float x0 = x[0], x1 = x[st], x2 = x[2 * st], x3 = x[3 * st], x4 = x[4 * st], x5 = x[5 * st];
-  const float s12 = x1 + x2, d12 = x1 - x2, s34 = x3 + x4, d34 = x3 - x4;
+template <class T>
+[[gnu::always_inline]] inline void wino_at(const T* x, index_t st, T* y, index_t sy) noexcept {
+  const T x0 = x[0], x1 = x[st], x2 = x[2 * st], x3 = x[3 * st], x4 = x[4 * st], x5 = x[5 * st];
+  const T s12 = x1 + x2, d12 = x1 - x2, s34 = x3 + x4, d34 = x3 - x4;
   y[0] = x0 + s12 + s34;
-  y[sy] = d12 + 2.0f * d34;
-  y[2 * sy] = s12 + 4.0f * s34;
-  y[3 * sy] = d12 + 8.0f * d34 + x5;
+  y[sy] = d12 + T(2.0f) * d34;
+  y[2 * sy] = s12 + T(4.0f) * s34;
+  y[3 * sy] = d12 + T(8.0f) * d34 + x5;
 }
 
+/// 2-D forms over a 6x6 tile: out = B^T d B (6x6) and out = A^T m A (4x4).
+template <class T>
+[[gnu::always_inline]] inline void wino_input_tile(const T* d, T* out) noexcept {
+  T tmp[36];
+  for (int col = 0; col < 6; ++col) wino_bt(d + col, 6, tmp + col, 6);
+  for (int row = 0; row < 6; ++row) wino_bt(tmp + row * 6, 1, out + row * 6, 1);
+}
+template <class T>
+[[gnu::always_inline]] inline void wino_output_tile(const T* m, T* out) noexcept {
+  T tmp[24];
+  for (int col = 0; col < 6; ++col) wino_at(m + col, 6, tmp + col, 6);
+  for (int row = 0; row < 4; ++row) wino_at(tmp + row * 6, 1, out + row * 4, 1);
+}
+
+using wino_batch = kernel::f32_batch<kernel::default_arch>;
+inline constexpr index_t wino_lanes = index_t(wino_batch::size);
+
 /// How the tiles of one call are split into chunks processed one after another: the two
-/// transformed buffers of a chunk stay below this many bytes when a single panel allows.
-inline constexpr index_t wino_chunk_budget = index_t{16} << 20;
+/// transformed buffers of a chunk stay below this many bytes when one GEMM row block allows.
+inline constexpr index_t wino_chunk_budget = index_t{8} << 20;
 
 struct wino_plan {
   index_t tiles_h, tiles_w, tiles;  // output tiles per image row / column, in all images
-  index_t panels;                   // panels of wino_nr tiles, in all
-  index_t chunk_panels;             // panels per chunk
-  index_t v_floats, m_floats;       // transformed input (packed panels) and products, per chunk
+  index_t chunk_tiles;              // tiles per chunk
+  index_t v_floats, m_floats;       // transformed input and products of one chunk
 
   static constexpr wino_plan of(const conv2d_shape& sh) noexcept {
     wino_plan p{};
     p.tiles_h = (sh.output_h() + wino_m - 1) / wino_m;
     p.tiles_w = (sh.output_w() + wino_m - 1) / wino_m;
     p.tiles = sh.n * p.tiles_h * p.tiles_w;
-    p.panels = (p.tiles + wino_nr - 1) / wino_nr;
-    const index_t per_panel = wino_xi * wino_nr * (sh.c + sh.k) * index_t(sizeof(float));
-    p.chunk_panels = std::clamp<index_t>(wino_chunk_budget / per_panel, 1, p.panels);
-    p.v_floats = wino_xi * p.chunk_panels * sh.c * wino_nr;
-    p.m_floats = wino_xi * sh.k * p.chunk_panels * wino_nr;
+    const index_t per_tile = wino_xi * (sh.c + sh.k) * index_t(sizeof(float));
+    p.chunk_tiles = std::clamp<index_t>(wino_chunk_budget / per_tile, wino_tile::mr, p.tiles);
+    p.chunk_tiles = std::min(p.chunk_tiles, p.tiles);
+    p.v_floats = wino_xi * p.chunk_tiles * sh.c;
+    p.m_floats = wino_xi * p.chunk_tiles * sh.k;
     return p;
   }
 };
@@ -98,17 +119,20 @@ struct wino_plan {
 /// padding, NCHW and NHWC.
 ///
 /// F(4x4, 3x3) rather than F(2x2, 3x3): 4x fewer multiplies instead of 2.25x, for an error
-/// that stays near 1e-6 relative on ResNet-like layers (docs/winograd.md measures it); the
+/// that stays a few 1e-6 relative on ResNet-like layers (docs/winograd.md measures it); the
 /// larger F(6x6, 3x3) loses too much accuracy in fp32.
 ///
-/// Weights are transformed at construction into 36 K x C matrices U. A call splits the output
-/// tiles into chunks (wino_plan; the split depends only on the shape) and for each chunk
-/// transforms the input into 36 packed C x tiles panels V, computes the 36 products
-/// M = U V with kernel::gemm_tile, and transforms M back, adding bias and residual and
-/// applying the activation on the way out. Each stage writes disjoint memory per parallel
-/// index, so results are bitwise identical for any thread count.
+/// Weights are transformed at construction into 36 C x K matrices U, packed in the NR-wide
+/// panels kernel::gemm_tile reads. A call splits the output tiles into chunks (wino_plan;
+/// the split depends only on the shape) and for each chunk: transforms the input into 36
+/// tiles x C matrices V (SIMD over channels in NHWC), computes the 36 products M = V U with
+/// the GEMM tile, and transforms M back (SIMD over output channels), adding bias and
+/// residual and applying the activation on the way out. Each stage writes disjoint memory
+/// per parallel index, so results are bitwise identical for any thread count.
 template <layout_policy Layout>
 class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
+  static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
+
  public:
   static constexpr bool is_kernel = true;
   using weights_type = conv_weights<precision::fp32, sparsity::dense>;
@@ -130,9 +154,12 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
     return {};
   }
 
-  /// 36 transformed K x C matrices and the bias: the formula the constructor allocates with.
+  /// Floats of the 36 packed C x K matrices: the formula the constructor allocates with.
+  static constexpr index_t packed_weight_elements(const conv2d_shape& sh) noexcept {
+    return detail::wino_xi * kernel::packed_panels_elements<detail::wino_nr>(sh.c, sh.k);
+  }
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t = 0) noexcept {
-    return buffer_bytes<float>(detail::wino_xi * sh.k * sh.c) + buffer_bytes<float>(sh.k);
+    return buffer_bytes<float>(packed_weight_elements(sh)) + buffer_bytes<float>(sh.k);
   }
   /// The transformed input and the products of one chunk of tiles.
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
@@ -141,15 +168,23 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
   }
 
   algorithm_impl(const conv2d_shape& sh, weights_type&& weights, const conv2d_options& opt)
-      : shape_(sh), act_(opt.act), u_(detail::wino_xi * sh.k * sh.c, uninitialized),
+      : shape_(sh), act_(opt.act), u_(packed_weight_elements(sh), uninitialized),
         bias_(weights.bias()) {
+    using namespace detail;
     const float* g = weights.matrix().data();  // K x C x 3 x 3
-    float u[detail::wino_xi];
+    std::vector<float> u(std::size_t(wino_xi * sh.c * sh.k));  // [xi][c][k]
+    float t[wino_xi];
     for (index_t k = 0; k < sh.k; ++k)
       for (index_t c = 0; c < sh.c; ++c) {
-        detail::wino_weight_transform(g + (k * sh.c + c) * 9, u);
-        for (int xi = 0; xi < detail::wino_xi; ++xi) u_[(xi * sh.k + k) * sh.c + c] = u[xi];
+        wino_weight_transform(g + (k * sh.c + c) * 9, t);
+        for (int xi = 0; xi < wino_xi; ++xi) u[std::size_t((xi * sh.c + c) * sh.k + k)] = t[xi];
       }
+    const index_t per_xi = kernel::packed_panels_elements<wino_nr>(sh.c, sh.k);
+    for (int xi = 0; xi < wino_xi; ++xi) {
+      const float* ux = u.data() + xi * sh.c * sh.k;
+      kernel::pack_panels<wino_nr>(u_.data() + xi * per_xi, sh.c, sh.k,
+                                   [&](index_t c, index_t k) { return ux[c * sh.k + k]; });
+    }
   }
 
   index_t weight_bytes() const noexcept { return u_.bytes() + bias_.bytes(); }
@@ -160,76 +195,95 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
     static_assert(std::is_same_v<In, float> && std::is_same_v<Out, float>,
                   "algo::winograd fp32 takes float tensors");
     using namespace detail;
+    using B = wino_batch;
     const conv2d_shape& sh = shape_;
     const wino_plan plan = wino_plan::of(sh);
     aligned_buffer<float> v(plan.v_floats, uninitialized, mr);
     aligned_buffer<float> m(plan.m_floats, uninitialized, mr);
     const index_t C = sh.c, K = sh.k, P = sh.output_h(), Q = sh.output_w();
     const index_t per_image = plan.tiles_h * plan.tiles_w;
+    const index_t c_vec = nhwc ? C / wino_lanes * wino_lanes : 0;
+    const index_t k_vec = nhwc ? K / wino_lanes * wino_lanes : 0;
+    const index_t per_xi = kernel::packed_panels_elements<wino_nr>(C, K);
+    const index_t k_panels = (K + wino_nr - 1) / wino_nr;
 
-    for (index_t p0 = 0; p0 < plan.panels; p0 += plan.chunk_panels) {
-      const index_t np = std::min(plan.chunk_panels, plan.panels - p0);
-      const index_t t0 = p0 * wino_nr, nt = np * wino_nr;  // tiles of this chunk (some past the end)
-      // 1. Input transform: V[xi][panel][c][j] = (B^T d B)[xi] of tile t0 + panel * NR + j.
+    for (index_t t0 = 0; t0 < plan.tiles; t0 += plan.chunk_tiles) {
+      const index_t nt = std::min(plan.chunk_tiles, plan.tiles - t0);
+      const index_t v_xi = nt * C, m_xi = nt * K;  // strides between transformed points
+      // 1. Input transform: V[xi][t][c] = (B^T d B)[xi] of tile t0 + t, channel c.
       core::parallel_for(nt, [&](index_t lt) {
-        const index_t t = t0 + lt, panel = lt / wino_nr, j = lt % wino_nr;
-        float* vt = v.data() + (panel * C) * wino_nr + j;
-        const index_t v_xi = np * C * wino_nr;  // stride between transformed points
-        if (t >= plan.tiles) {  // padding tiles of the last panel: zero columns
-          for (int xi = 0; xi < wino_xi; ++xi)
-            for (index_t c = 0; c < C; ++c) vt[xi * v_xi + c * wino_nr] = 0.0f;
-          return;
-        }
+        const index_t t = t0 + lt;
         const index_t n = t / per_image, th = t % per_image / plan.tiles_w, tw = t % plan.tiles_w;
         const index_t y0 = th * wino_m - sh.pad_top, x0 = tw * wino_m - sh.pad_left;
-        const bool inside = y0 >= 0 && x0 >= 0 && y0 + wino_a <= sh.h && x0 + wino_a <= sh.w;
-        for (index_t c = 0; c < C; ++c) {
-          float d[wino_xi], tmp[wino_xi];
+        auto inside = [&](int i, int j) {
+          const index_t y = y0 + i, x = x0 + j;
+          return y >= 0 && y < sh.h && x >= 0 && x < sh.w;
+        };
+        float* vt = v.data() + lt * C;
+        for (index_t c0 = 0; c0 < c_vec; c0 += wino_lanes) {  // NHWC: channels in lanes
+          B d[wino_xi], r[wino_xi];
           for (int i = 0; i < wino_a; ++i)
-            for (int jj = 0; jj < wino_a; ++jj) {
-              const index_t y = y0 + i, x = x0 + jj;
-              d[i * wino_a + jj] = (inside || (y >= 0 && y < sh.h && x >= 0 && x < sh.w))
-                                       ? in(n, c, y, x)
-                                       : 0.0f;
-            }
-          for (int col = 0; col < wino_a; ++col) wino_bt(d + col, wino_a, tmp + col, wino_a);
-          float res[wino_xi];
-          for (int row = 0; row < wino_a; ++row) wino_bt(tmp + row * wino_a, 1, res + row * wino_a, 1);
-          for (int xi = 0; xi < wino_xi; ++xi) vt[xi * v_xi + c * wino_nr] = res[xi];
+            for (int j = 0; j < wino_a; ++j)
+              d[i * wino_a + j] = inside(i, j) ? B::load_unaligned(&in(n, c0, y0 + i, x0 + j)) : B(0.0f);
+          wino_input_tile(d, r);
+          for (int xi = 0; xi < wino_xi; ++xi) r[xi].store_unaligned(vt + xi * v_xi + c0);
+        }
+        for (index_t c = c_vec; c < C; ++c) {
+          float d[wino_xi], r[wino_xi];
+          for (int i = 0; i < wino_a; ++i)
+            for (int j = 0; j < wino_a; ++j)
+              d[i * wino_a + j] = inside(i, j) ? in(n, c, y0 + i, x0 + j) : 0.0f;
+          wino_input_tile(d, r);
+          for (int xi = 0; xi < wino_xi; ++xi) vt[xi * v_xi + c] = r[xi];
         }
       });
-      // 2. Products: M[xi][k][lt] = sum_c U[xi][k][c] V[xi][c][lt], per (xi, row block, panel).
-      const index_t row_blocks = (K + wino_tile::mr - 1) / wino_tile::mr;
-      const index_t ldm = np * wino_nr;
-      core::parallel_for(wino_xi * row_blocks * np, [&](index_t i) {
-        const index_t xi = i / (row_blocks * np), kb = i / np % row_blocks, panel = i % np;
-        const index_t k0 = kb * wino_tile::mr;
-        const int rows = int(std::min<index_t>(wino_tile::mr, K - k0));
+      // 2. Products: M[xi][t][k] = sum_c V[xi][t][c] U[xi][c][k], per (xi, K panel, row
+      //    block of tiles); the U panel stays in cache across the row blocks.
+      const index_t row_blocks = (nt + wino_tile::mr - 1) / wino_tile::mr;
+      core::parallel_for(wino_xi * k_panels * row_blocks, [&](index_t i) {
+        const index_t xi = i / (k_panels * row_blocks), kp = i / row_blocks % k_panels;
+        const index_t rb = i % row_blocks;
+        const index_t r0 = rb * wino_tile::mr;
+        const int rows = int(std::min<index_t>(wino_tile::mr, nt - r0));
         const float* a[wino_tile::mr];
         for (int r = 0; r < wino_tile::mr; ++r)
-          a[r] = u_.data() + (xi * K + k0 + std::min<index_t>(r, rows - 1)) * C;
-        const float* b = v.data() + (xi * np + panel) * C * wino_nr;
-        float* c = m.data() + (xi * K + k0) * ldm + panel * wino_nr;
-        kernel::run_rows<wino_tile>(C, a, b, c, ldm, rows, int(wino_nr),
+          a[r] = v.data() + xi * v_xi + (r0 + std::min(r, rows - 1)) * C;
+        const float* b = u_.data() + xi * per_xi + kp * wino_nr * C;
+        float* c = m.data() + xi * m_xi + r0 * K + kp * wino_nr;
+        kernel::run_rows<wino_tile>(C, a, b, c, K, rows, int(std::min<index_t>(wino_nr, K - kp * wino_nr)),
                                     kernel::tile_epilogue{false, false});
       });
       // 3. Output transform with the epilogue: y = act(A^T m A + bias + residual).
-      const index_t m_xi = K * ldm;
-      core::parallel_for(std::min(nt, plan.tiles - t0), [&](index_t lt) {
+      core::parallel_for(nt, [&](index_t lt) {
         const index_t t = t0 + lt;
         const index_t n = t / per_image, th = t % per_image / plan.tiles_w, tw = t % plan.tiles_w;
         const index_t p_lo = th * wino_m, q_lo = tw * wino_m;
-        const int ph = int(std::min<index_t>(wino_m, P - p_lo)), qw = int(std::min<index_t>(wino_m, Q - q_lo));
-        for (index_t k = 0; k < K; ++k) {
-          const float* mk = m.data() + k * ldm + lt;
-          float x[wino_xi], tmp[wino_m * wino_a], y[wino_m * wino_m];
-          for (int xi = 0; xi < wino_xi; ++xi) x[xi] = mk[xi * m_xi];
-          for (int col = 0; col < wino_a; ++col) wino_at(x + col, wino_a, tmp + col, wino_a);
-          for (int row = 0; row < wino_m; ++row) wino_at(tmp + row * wino_a, 1, y + row * wino_m, 1);
+        const int ph = int(std::min<index_t>(wino_m, P - p_lo));
+        const int qw = int(std::min<index_t>(wino_m, Q - q_lo));
+        const float* mt = m.data() + lt * K;
+        for (index_t k0 = 0; k0 < k_vec; k0 += wino_lanes) {  // NHWC: output channels in lanes
+          B x[wino_xi], y[wino_m * wino_m];
+          for (int xi = 0; xi < wino_xi; ++xi) x[xi] = B::load_unaligned(mt + xi * m_xi + k0);
+          wino_output_tile(x, y);
+          const B bias = B::load_unaligned(bias_.data() + k0);
           for (int i = 0; i < ph; ++i)
-            for (int jj = 0; jj < qw; ++jj) {
-              const index_t o = out.offset(n, k, p_lo + i, q_lo + jj);
-              float val = y[i * wino_m + jj] + bias_[k];
+            for (int j = 0; j < qw; ++j) {
+              const index_t o = out.offset(n, k0, p_lo + i, q_lo + j);
+              B val = y[i * wino_m + j] + bias;
+              if (residual) val += B::load_unaligned(residual + o);
+              if (act_ != activation::none) val = xsimd::max(val, B(0.0f));
+              if (act_ == activation::relu6) val = xsimd::min(val, B(6.0f));
+              val.store_unaligned(out.data() + o);
+            }
+        }
+        for (index_t k = k_vec; k < K; ++k) {
+          float x[wino_xi], y[wino_m * wino_m];
+          for (int xi = 0; xi < wino_xi; ++xi) x[xi] = mt[xi * m_xi + k];
+          wino_output_tile(x, y);
+          for (int i = 0; i < ph; ++i)
+            for (int j = 0; j < qw; ++j) {
+              const index_t o = out.offset(n, k, p_lo + i, q_lo + j);
+              float val = y[i * wino_m + j] + bias_[k];
               if (residual) val += residual[o];
               if (act_ != activation::none) val = std::max(val, 0.0f);
               if (act_ == activation::relu6) val = std::min(val, 6.0f);
