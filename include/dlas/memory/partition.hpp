@@ -49,10 +49,12 @@ constexpr partition_result min_max_partition(int layers, int stages, Cost&& cost
   if (stages < 1 || layers < stages) return r;
   constexpr peak_pair none{std::numeric_limits<std::int64_t>::max(),
                            std::numeric_limits<std::int64_t>::max()};
-  const std::size_t width = std::size_t(layers) + 1;
-  // best[s * width + b]: the best way to cover layers [0, b) with s stages.
-  std::vector<peak_pair> best(std::size_t(stages + 1) * width, none);
-  std::vector<int> from(std::size_t(stages + 1) * width, -1);
+  // best[at(s, b)]: the best way to cover layers [0, b) with s stages; s varies fastest, as
+  // in the innermost loop.
+  const std::size_t depth = std::size_t(stages) + 1;
+  const auto at = [depth](int s, int b) { return std::size_t(b) * depth + std::size_t(s); };
+  std::vector<peak_pair> best((std::size_t(layers) + 1) * depth, none);
+  std::vector<int> from((std::size_t(layers) + 1) * depth, -1);
   best[0] = peak_pair{};
   for (int b = 1; b <= layers; ++b) {
     // Stage s (0-based) may end at b only if the later stages can still get a layer each.
@@ -62,27 +64,28 @@ constexpr partition_result min_max_partition(int layers, int stages, Cost&& cost
       const int hi = a == 0 ? 0 : (a < stages - 1 ? a : stages - 1);
       if (a == 0 && s_min > 0) continue;
       for (int s = lo; s <= hi; ++s) {
-        const peak_pair prev = best[std::size_t(s) * width + std::size_t(a)];
-        if (prev.largest == none.largest) continue;
+        const peak_pair prev = best[at(s, a)];
+        peak_pair& cur = best[at(s + 1, b)];
+        // Adding a stage never lowers the largest cost: this start cannot win.
+        if (prev.largest == none.largest || prev.largest > cur.largest) continue;
         const std::int64_t c = cost(s, a, b);
         if (c > limit || c == std::numeric_limits<std::int64_t>::max()) continue;
         const peak_pair cand = add_stage(prev, c);
-        peak_pair& cur = best[std::size_t(s + 1) * width + std::size_t(b)];
         if (cand < cur) {
           cur = cand;
-          from[std::size_t(s + 1) * width + std::size_t(b)] = a;
+          from[at(s + 1, b)] = a;
         }
       }
     }
   }
-  const peak_pair final_cost = best[std::size_t(stages) * width + std::size_t(layers)];
+  const peak_pair final_cost = best[at(stages, layers)];
   if (final_cost.largest == none.largest) return r;
   r.feasible = true;
   r.cost = final_cost;
   r.bounds.assign(std::size_t(stages) + 1, 0);
   r.bounds[std::size_t(stages)] = layers;
   for (int s = stages, b = layers; s > 0; --s) {
-    b = from[std::size_t(s) * width + std::size_t(b)];
+    b = from[at(s, b)];
     r.bounds[std::size_t(s) - 1] = b;
   }
   return r;
