@@ -5,7 +5,10 @@
 ///   dlas-bench-conv [--shapes FILE|resnet50|mobilenet|mobilenet_dw|vgg19[,...]] [--mb N]
 ///                   [--layout nhwc|nchw] [--precision fp32|fp16|int8] [--sparsity dense|csr]
 ///                   [--algorithm automatic|reference|direct|...] [--threads N] [--rounds R]
-///                   [--no-onednn] [Google Benchmark flags]
+///                   [--timer auto|cpu|real] [--no-onednn] [Google Benchmark flags]
+///
+/// Timer: with one thread both sides run on the calling thread, and its CPU time is robust
+/// to other processes time-sharing the core (auto picks it); with more threads, wall time.
 ///
 /// Per shape it registers dlas and then oneDNN (same layout, weights in oneDNN's preferred
 /// format reordered once outside the timing), and repeats the whole list --rounds times so
@@ -52,6 +55,7 @@ struct config {
   std::string layout = "nhwc", precision = "fp32", sparsity = "dense", algorithm = "automatic";
   int threads = 1;
   int rounds = 1;
+  std::string timer = "auto";  // real, cpu, or auto: cpu for one thread, real otherwise
   bool onednn = true;
   std::string format = "console";
 };
@@ -62,6 +66,7 @@ struct config {
                "usage: dlas-bench-conv [--shapes FILE|resnet50|mobilenet|mobilenet_dw|vgg19[,...]]\n"
                "         [--mb N|file] [--layout nhwc|nchw] [--precision fp32|fp16|int8]\n"
                "         [--sparsity dense|csr] [--algorithm NAME] [--threads N] [--rounds R]\n"
+               "         [--timer auto|cpu|real]\n"
                "         [--no-onednn] [Google Benchmark flags, e.g. --benchmark_min_time=0.2]\n",
                msg.c_str());
   std::exit(2);
@@ -105,6 +110,11 @@ config parse_args(int& argc, char** argv) {
     else if (take("--algorithm")) cfg.algorithm = value;
     else if (take("--threads")) cfg.threads = to_int("--threads", value);
     else if (take("--rounds")) cfg.rounds = to_int("--rounds", value);
+    else if (take("--timer")) {
+      if (value != "real" && value != "cpu" && value != "auto")
+        usage_error("--timer needs real, cpu or auto, got '" + value + "'");
+      cfg.timer = value;
+    }
     else if (a == "--no-onednn") cfg.onednn = false;
     else {
       if (a.rfind("--benchmark_format=", 0) == 0) cfg.format = a.substr(19);
@@ -463,11 +473,13 @@ double median(std::vector<double> v) {
 
 void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_set>& sets,
                    const summary_reporter& rep, bool with_onednn) {
+  const bool real_time = cfg.timer == "real" || (cfg.timer == "auto" && cfg.threads > 1);
   std::fprintf(out,
-               "\nSummary: dlas %s/%s/%s/%s vs %s, %d thread(s), median GFLOP/s over %s\n",
+               "\nSummary: dlas %s/%s/%s/%s vs %s, %d thread(s), median GFLOP/s (%s time) over "
+               "rounds and repetitions\n",
                cfg.layout.c_str(), cfg.precision.c_str(), cfg.sparsity.c_str(),
                cfg.algorithm.c_str(), with_onednn ? "oneDNN (convolution_auto)" : "(no oneDNN)",
-               cfg.threads, "rounds and repetitions");
+               cfg.threads, real_time ? "wall" : "CPU");
   for (std::size_t si = 0; si < sets.size(); ++si) {
     const shape_set& set = sets[si];
     std::fprintf(out, "\n%-34s %5s %10s %10s %7s\n", ("set " + set.name).c_str(), "count",
@@ -537,6 +549,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const bool nhwc = cfg.layout == "nhwc";
+  const bool real_time = cfg.timer == "real" || (cfg.timer == "auto" && cfg.threads > 1);
+  auto timing = [real_time](benchmark::internal::Benchmark* b) {
+    b->Unit(benchmark::kMicrosecond);
+    if (real_time) b->UseRealTime();
+  };
   for (int round = 0; round < cfg.rounds; ++round)
     for (std::size_t si = 0; si < sets.size(); ++si)
       for (std::size_t pi = 0; pi < sets[si].problems.size(); ++pi) {
@@ -553,22 +570,20 @@ int main(int argc, char** argv) {
             s.SkipWithError(why.c_str());
           });
         } else {
-          benchmark::RegisterBenchmark(dl.c_str(), [sh = p.shape, make = choice.make](
-                                                       benchmark::State& s) { bench_body(s, sh, make); })
-              ->Unit(benchmark::kMicrosecond)
-              ->UseRealTime();
+          timing(benchmark::RegisterBenchmark(
+              dl.c_str(), [sh = p.shape, make = choice.make](benchmark::State& s) {
+                bench_body(s, sh, make);
+              }));
         }
 #if DLAS_WITH_ONEDNN
         if (cfg.onednn) {
           const std::string dn = base + "/onednn";
           registry()[dn] = {si, pi, side::onednn};
-          benchmark::RegisterBenchmark(dn.c_str(), [sh = p.shape, nhwc](benchmark::State& s) {
+          timing(benchmark::RegisterBenchmark(dn.c_str(), [sh = p.shape, nhwc](benchmark::State& s) {
             bench_body(s, sh, [nhwc](const conv2d_shape& x) -> std::unique_ptr<runner> {
               return std::make_unique<onednn_runner>(x, nhwc);
             });
-          })
-              ->Unit(benchmark::kMicrosecond)
-              ->UseRealTime();
+          }));
         }
 #endif
       }
