@@ -72,6 +72,7 @@ if [ "$mode" = test ] && [ "$sanitize" = thread ]; then
   targets=$(ninja -C "$build" -t targets all | grep -oE '(^|/)test_conv[a-z0-9_]*:' | tr -d '/:' | sort -u)
   cmake --build "$build" -j "$jobs" --target $targets
   export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so OMP_NUM_THREADS=2
+  export DLAS_DIFF_CASES=${DLAS_DIFF_CASES:-1000}
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1"
   ctest --test-dir "$build" --output-on-failure -j "$jobs" -R '^conv'
   exit 0
@@ -82,6 +83,7 @@ if [ "$mode" = test ]; then
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DDLAS_SANITIZE=address,undefined -DDLAS_BUILD_BENCHMARKS=OFF -DDLAS_BUILD_EXAMPLES=OFF
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+    export DLAS_DIFF_CASES=${DLAS_DIFF_CASES:-1500}  # the release run does the full 10,000
   else
     build="$root/build/release"
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // algo::reference in fp16 (half storage, fp32 accumulation) against the fp64 oracle.
 //
-// The bound: the oracle convolves the half-rounded inputs and weights exactly, so the only
-// errors left are fp32 accumulation over T = c/groups*r*s taps plus bias and residual, at most
-// (T + 2) * 2^-24 * (sum |x*w| + |bias| + |residual|), and the final rounding to half,
-// 2^-11 * |y| (2^-25 absolute below the normal range, where half spacing is 2^-24).
+// The oracle convolves the half-rounded inputs and weights exactly; reference/fp16_bound.hpp
+// states the remaining error (fp32 accumulation and the final rounding to half).
 #include <catch2/catch.hpp>
 
 #include <cmath>
 
 #include "dlas/conv2d.hpp"
 #include "reference/data.hpp"
+#include "reference/fp16_bound.hpp"
 #include "reference/shapes.hpp"
 
 using namespace dlas;
@@ -55,7 +54,7 @@ TEMPLATE_PRODUCT_TEST_CASE("reference fp16 stays within the derived bound of the
         activate(want, act);
         const auto o = to_fp64(out.cview());
         for (std::size_t i = 0; i < want.v.size(); ++i) {
-          const double bound = (taps + 2) * 0x1p-24 * mag.v[i] + 0x1p-11 * std::fabs(want.v[i]) + 0x1p-25;
+          const double bound = fp16_error_bound(taps, mag.v[i], want.v[i]);
           INFO("element " << i << " got " << o.v[i] << " want " << want.v[i]);
           REQUIRE(std::fabs(o.v[i] - want.v[i]) <= bound);
         }
