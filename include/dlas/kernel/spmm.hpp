@@ -30,9 +30,9 @@ namespace dlas::kernel {
 /// block of four rows with one column pattern: each loaded input vector feeds four FMAs).
 ///
 /// Values are read with kernel::broadcast_as_f32, so fp16 and int8 storage plug in there.
-/// Each output is acc = fma(w_e, x_e, acc) over the row's non-zeros in stored order from 0,
-/// then acc + bias (+ residual), whatever the tile and thread split: results are bitwise
-/// reproducible.
+/// Each output is acc = fma(w_e, x_e, acc) over the row's non-zeros in stored order from 0
+/// (single rows: even and odd non-zeros in two sums, added at the end), then acc + bias
+/// (+ residual), whatever the tile and thread split: results are bitwise reproducible.
 ///
 /// \tparam NV    SIMD registers per row (MR = NV * lanes)
 /// \tparam NR    rows computed together (1, or a block of rows with identical columns)
@@ -75,7 +75,37 @@ struct spmm_tile {
     const V* wp[NR];
     DLAS_UNROLL
     for (int r = 0; r < NR; ++r) wp[r] = w[r];
-    for (index_t e = 0; e < nnz; ++e) {
+    index_t e = 0;
+    if constexpr (NR == 1) {
+      // One row: a second set of accumulators takes the odd non-zeros, so 2 * NV FMA
+      // chains hide the FMA latency. Every instance splits the same way, so a pixel's sum
+      // does not depend on the tile width.
+      batch odd[NV];
+      DLAS_UNROLL
+      for (int j = 0; j < NV; ++j) odd[j] = batch(0.0f);
+      for (; e + 1 < nnz; e += 2) {
+        const float* x0 = x + off[cols[e]];
+        const float* x1 = x + off[cols[e + 1]];
+        const batch w0 = kernel::broadcast_as_f32<Arch>(wp[0] + e);
+        const batch w1 = kernel::broadcast_as_f32<Arch>(wp[0] + e + 1);
+        DLAS_UNROLL
+        for (int j = 0; j < NV; ++j) {
+          acc[0][j] = xsimd::fma(w0, batch::load_unaligned(x0 + j * lanes), acc[0][j]);
+          odd[j] = xsimd::fma(w1, batch::load_unaligned(x1 + j * lanes), odd[j]);
+        }
+      }
+      if (e < nnz) {
+        const float* x0 = x + off[cols[e]];
+        const batch w0 = kernel::broadcast_as_f32<Arch>(wp[0] + e);
+        DLAS_UNROLL
+        for (int j = 0; j < NV; ++j)
+          acc[0][j] = xsimd::fma(w0, batch::load_unaligned(x0 + j * lanes), acc[0][j]);
+        ++e;
+      }
+      DLAS_UNROLL
+      for (int j = 0; j < NV; ++j) acc[0][j] += odd[j];
+    }
+    for (; e < nnz; ++e) {
       const float* xp = x + off[cols[e]];
       batch xv[NV];
       DLAS_UNROLL

@@ -229,7 +229,16 @@ class csr_conv {
       const float* w[1] = {values + e0};
       float* yr[1] = {y(k)};
       const float* rr[1] = {res(k)};
-      row_tile::run(w, cols + e0, nnz, off, x, yr, m, bias + k, rr[0] ? rr : nullptr, act);
+      // A short last tile runs through a narrower instance: same sums, fewer wasted lanes.
+      constexpr int lanes = row_tile::lanes;
+      if (m > 2 * lanes || mr <= 2 * lanes)
+        row_tile::run(w, cols + e0, nnz, off, x, yr, m, bias + k, rr[0] ? rr : nullptr, act);
+      else if (m > lanes)
+        kernel::spmm_tile<2, 1, typename row_tile::arch_type>::run(w, cols + e0, nnz, off, x, yr, m, bias + k,
+                                                                   rr[0] ? rr : nullptr, act);
+      else
+        kernel::spmm_tile<1, 1, typename row_tile::arch_type>::run(w, cols + e0, nnz, off, x, yr, m, bias + k,
+                                                                   rr[0] ? rr : nullptr, act);
       ++k;
     }
   }
