@@ -279,9 +279,10 @@ void dw_nchw_row(const dw_args& a, const float* in, float* out, const float* res
       const float* row = plane + (y0 + r * sh.dilation_h) * W;
       const float* src = row + xbase;
       if (!direct) {
-        for (index_t u = 0; u < sw * phase_len; ++u) {
-          const index_t x = xbase + u;
-          phase_buf[(u % sw) * phase_len + u / sw] = (x >= 0 && x < W) ? row[x] : 0.0f;
+        for (index_t ph = 0; ph < sw; ++ph) {  // phase ph holds columns xbase + ph + t * sw
+          float* dst = phase_buf + ph * phase_len;
+          for (index_t t = 0, x = xbase + ph; t < phase_len; ++t, x += sw)
+            dst[t] = (x >= 0 && x < W) ? row[x] : 0.0f;
         }
       }
       for (index_t s = 0; s < S; ++s) {
