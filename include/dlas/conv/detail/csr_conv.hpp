@@ -67,6 +67,10 @@ class csr_conv {
   static constexpr index_t max_slots = 16;
   /// NHWC: output channels computed into one scratch tile before the transposed write-out.
   static constexpr index_t nhwc_k_block = 64;
+  /// Images of fewer dense-equivalent FLOPs run on the calling thread: a parallel region
+  /// costs more than they take. Results do not depend on it (every output is computed by
+  /// one kernel call either way).
+  static constexpr double parallel_min_flops = 1 << 20;
 
   static constexpr index_t ceil_div(index_t a, index_t b) noexcept { return (a + b - 1) / b; }
 
@@ -281,6 +285,12 @@ class csr_conv {
     const index_t hp = H + sh.pad_top + sh.pad_bottom, wp = W + sh.pad_left + sh.pad_right;
     const index_t ntiles = tiles(sh), nslots = slots(sh), kb = k_block(sh);
     const index_t panel = kd * mr;
+    const bool parallel = sh.flops() / double(sh.n) >= parallel_min_flops;
+    auto par = [parallel](index_t count, auto&& body) {
+      if (parallel) core::parallel_for(count, body);
+      else
+        for (index_t i = 0; i < count; ++i) body(i);
+    };
 
     float* matrix = ws;  // im2col matrix, or the packed tail of in-place pointwise
     float* padded = ws + (in_place(sh) ? (pq % mr ? panel : 0) : is_im2col ? kd * pq + mr : 0);
@@ -303,7 +313,7 @@ class csr_conv {
     };
 
     if constexpr (is_spatial) {
-      core::parallel_for(hp, [&](index_t yy) {
+      par(hp, [&](index_t yy) {
         const index_t iy = yy - sh.pad_top;
         for (index_t xx = 0; xx < wp; ++xx) {
           const index_t ix = xx - sh.pad_left;
@@ -327,7 +337,7 @@ class csr_conv {
 
       if constexpr (is_im2col) {
         const auto at = input_at(g);
-        core::parallel_for(cg, [&](index_t c) {
+        par(cg, [&](index_t c) {
           for (index_t r = 0; r < sh.r; ++r)
             for (index_t s = 0; s < sh.s; ++s) {
               float* d = matrix + ((c * sh.r + r) * sh.s + s) * pq;
@@ -343,7 +353,7 @@ class csr_conv {
         std::fill(matrix + kd * pq, matrix + kd * pq + mr, 0.0f);
       }
 
-      core::parallel_for(nslots, [&](index_t slot) {
+      par(nslots, [&](index_t slot) {
         float* pan = panels + slot * panel;
         for (index_t t = slot; t < ntiles; t += nslots) {
           const index_t p0 = t * mr;
