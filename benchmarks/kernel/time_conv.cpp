@@ -133,10 +133,12 @@ int main(int argc, char** argv) {
 #if DLAS_TIME_WITH_ONEDNN
       {"nhwc_onednn", [](const conv2d_shape& s) { return make_onednn(s, true); }},
 #endif
+      {"nhwc_auto", make_dlas<layout::nhwc, algo::automatic>},
       {"nchw_pointwise", make_dlas<layout::nchw, algo::pointwise>},
       {"nchw_direct", make_dlas<layout::nchw, algo::direct>},
       {"nchw_im2col", make_dlas<layout::nchw, algo::im2col_gemm>},
       {"nchw_spatial", make_dlas<layout::nchw, algo::spatial_pack>},
+      {"nchw_auto", make_dlas<layout::nchw, algo::automatic>},
 #if DLAS_TIME_WITH_ONEDNN
       {"nchw_onednn", [](const conv2d_shape& s) { return make_onednn(s, false); }},
 #endif

@@ -48,8 +48,9 @@ constexpr auto_choice choose_fp32(const conv2d_shape& sh) noexcept {
   if (DLAS_AUTOMATIC_HAS_DEPTHWISE && sh.is_depthwise()) return auto_choice::depthwise;
   // 2. 1x1: a GEMM straight on the activations.
   if (sh.r == 1 && sh.s == 1) return auto_choice::pointwise;
-  // 3. Few channels per group (first layers, c = 3): whole kernel rows as GEMM depth.
-  if (sh.c_per_group() < 16) return auto_choice::spatial_pack;
+  // 3. Few channels per group (first layers, c = 3): deeper GEMM steps than one tap gives.
+  //    NHWC: whole kernel rows of the padded tile; NCHW: the im2col matrix.
+  if (sh.c_per_group() < 16) return nhwc ? auto_choice::spatial_pack : auto_choice::im2col_gemm;
   // 4. [winograd: 3x3 stride 1 with many channels, once it is measured against rule 5]
   // 5. NHWC: taps read in place; NCHW: repacked to NHWC tiles and unpacked.
   return nhwc ? auto_choice::direct : auto_choice::spatial_pack;

@@ -62,7 +62,6 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::im2col_gemm
     const index_t pq = sh.output_h() * sh.output_w(), kdim = detail::gemm_depth(sh);
     const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), Q = sh.output_w();
     aligned_buffer<float> cols = detail::workspace(kdim * pq, mr);  // pq x kdim, (c, r, s)
-    const float* x = in.data();
     float* y = out.data();
     for (index_t img = 0; img < sh.n; ++img)
       for (index_t g = 0; g < sh.groups; ++g) {

@@ -174,32 +174,41 @@ struct nchw_problem {
   activation act = activation::none;
 };
 
-/// Panels the NCHW drivers pack and compute together: the weight tile is reused across
-/// them, and each output row and input plane is visited for 4 x NR pixels at a time.
-inline constexpr index_t panels_per_slot = 4;
+/// At most this many panels are packed and computed together by the NCHW drivers: the weight
+/// tile is reused across them, and each output row and input plane is visited for up to
+/// 16 x NR pixels at a time (fewer, long runs instead of many short ones).
+inline constexpr index_t panels_per_slot = 16;
 
-/// Panel slots (of panels_per_slot panels each) the NCHW drivers use for `pixels` columns.
-constexpr index_t panel_slots(index_t pixels) noexcept {
-  return std::min(max_panel_slots, ceil_div(ceil_div(pixels, tile_nr), panels_per_slot));
+/// Panels per group for `pixels` columns: up to panels_per_slot, but at least 8 groups when
+/// there are 8 panels, so that threads have groups to share.
+constexpr index_t slot_panels(index_t pixels) noexcept {
+  const index_t panels = ceil_div(pixels, tile_nr);
+  return std::clamp<index_t>(panels / 8, 1, panels_per_slot);
 }
 
-/// Runs an NCHW GEMM over groups of panels_per_slot panels of NR pixels, threaded over them.
+/// Panel slots (of slot_panels panels each) the NCHW drivers use for `pixels` columns.
+constexpr index_t panel_slots(index_t pixels) noexcept {
+  return std::min(max_panel_slots, ceil_div(ceil_div(pixels, tile_nr), slot_panels(pixels)));
+}
+
+/// Runs an NCHW GEMM over groups of slot_panels panels of NR pixels, threaded over them.
 ///
-/// `panel(j, slot)` returns the packed kdim x NR panel of pixels [j * NR, j * NR + NR),
-/// packing it into `slot` (kdim * NR floats) if needed. Slot s (panels_per_slot panels)
-/// serves panel groups s, s + nslots, ...; the split does not depend on the thread count.
-template <class Panel>
-void nchw_gemm(const nchw_problem& pb, Panel&& panel, float* slots, index_t nslots) {
+/// `panels_of(j0, j1, slot, b)` sets b[j - j0] to the packed kdim x NR panel of pixels
+/// [j * NR, j * NR + NR) for j in [j0, j1), packing them into `slot` (consecutive panels of
+/// kdim * NR floats) if needed. Slot s serves panel groups s, s + nslots, ...; the split does
+/// not depend on the thread count.
+template <class Panels>
+void nchw_gemm(const nchw_problem& pb, Panels&& panels_of, float* slots, index_t nslots) {
   const index_t panels = ceil_div(pb.pixels, tile_nr);
-  const index_t groups = ceil_div(panels, panels_per_slot);
+  const index_t per_group = slot_panels(pb.pixels);
+  const index_t groups = ceil_div(panels, per_group);
   const index_t tiles = ceil_div(pb.rows, tile_mr);
   core::parallel_for(nslots, [&](index_t s) {
-    float* slot = slots ? slots + s * panels_per_slot * pb.kdim * tile_nr : nullptr;
+    float* slot = slots ? slots + s * per_group * pb.kdim * tile_nr : nullptr;
     for (index_t gi = s; gi < groups; gi += nslots) {
-      const index_t j0 = gi * panels_per_slot, j1 = std::min(panels, j0 + panels_per_slot);
+      const index_t j0 = gi * per_group, j1 = std::min(panels, j0 + per_group);
       const float* b[panels_per_slot];
-      for (index_t j = j0; j < j1; ++j)
-        b[j - j0] = panel(j, slot ? slot + (j - j0) * pb.kdim * tile_nr : nullptr);
+      panels_of(j0, j1, slot, b);
       for (index_t k0 = 0; k0 < pb.kdim; k0 += k_block) {
         const index_t kc = std::min(k_block, pb.kdim - k0);
         kernel::tile_epilogue ep;
@@ -300,6 +309,34 @@ inline void pack_nchw_panel(const conv2d_shape& sh, const float* x, index_t img,
         }
       }
     }
+}
+
+/// Packs the panels of output pixels [p0, p0 + np) (consecutive, kdim * NR floats apart) with
+/// pack_nchw_panel. For a 1x1 stride-1 unpadded kernel the channel loop is outermost, so each
+/// input plane is read as one sequential run.
+inline void pack_nchw_panels(const conv2d_shape& sh, const float* x, index_t img, index_t g,
+                             index_t p0, index_t np, float* dst) {
+  const index_t kdim = gemm_depth(sh), panels = ceil_div(np, tile_nr);
+  if (!(sh.r == 1 && sh.s == 1 && sh.stride_h == 1 && sh.stride_w == 1 && !has_padding(sh))) {
+    for (index_t j = 0; j < panels; ++j)
+      detail::pack_nchw_panel(sh, x, img, g, p0 + j * tile_nr,
+                              std::min<index_t>(tile_nr, np - j * tile_nr), dst + j * kdim * tile_nr);
+    return;
+  }
+  const index_t cg = sh.c_per_group(), hw = sh.h * sh.w;
+  const float* xg = x + (img * sh.c + g * cg) * hw + p0;
+  const index_t full = np / tile_nr;
+  for (index_t c = 0; c < cg; ++c) {
+    const float* src = xg + c * hw;
+    float* d = dst + c * tile_nr;
+    for (index_t j = 0; j < full; ++j)
+      for (int t = 0; t < tile_nr; ++t) d[j * kdim * tile_nr + t] = src[j * tile_nr + t];
+    if (full < panels) {
+      float* e = d + full * kdim * tile_nr;
+      const index_t rest = np - full * tile_nr;
+      for (index_t t = 0; t < tile_nr; ++t) e[t] = t < rest ? src[full * tile_nr + t] : 0.0f;
+    }
+  }
 }
 
 /// Row pointers of the NHWC output pixels [p0, p0 + m) for tap (r, s), channel c0 of group

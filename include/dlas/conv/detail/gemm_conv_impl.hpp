@@ -63,9 +63,10 @@ class gemm_conv {
     const index_t padded = (sh.h + sh.pad_top + sh.pad_bottom) * (sh.w + sh.pad_left + sh.pad_right) * sh.c;
     if constexpr (is_spatial) return nhwc ? padded : padded + pq * sh.k;
     else if constexpr (is_im2col)
-      return nhwc ? pq * kdim : kernel::packed_panels_elements<tile_nr>(kdim, pq);
+      return nhwc ? std::min(pq, im2col_chunk(sh)) * kdim
+                  : kernel::packed_panels_elements<tile_nr>(kdim, std::min(pq, im2col_chunk(sh)));
     else if constexpr (nhwc) return has_padding(sh) ? sh.c_per_group() : 0;  // a zero row
-    else return panel_slots(pq) * panels_per_slot * kdim * tile_nr;
+    else return panel_slots(pq) * slot_panels(pq) * kdim * tile_nr;
   }
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
     return buffer_bytes<float>(workspace_elements(sh));
@@ -92,6 +93,14 @@ class gemm_conv {
   }
 
  private:
+  /// Output pixels whose im2col rows are built and consumed together: about 1 MB of them
+  /// (so they are still in cache when the GEMM reads them), a multiple of 96 = lcm(MR, NR)
+  /// pixels and at least 96.
+  static constexpr index_t im2col_chunk(const conv2d_shape& sh) noexcept {
+    constexpr index_t unit = 96;
+    return std::max<index_t>(unit, (index_t{1} << 18) / gemm_depth(sh) / unit * unit);
+  }
+
   /// Depth of the runs an output pixel reads contiguously from the padded NHWC tile: a whole
   /// kernel row (S taps of C channels) when groups is 1 and the kernel is not dilated
   /// horizontally, one tap (C / groups channels) otherwise.
@@ -161,34 +170,42 @@ class gemm_conv {
                                 k0 - rs * cg, zero, a);
         });
       } else if constexpr (is_im2col) {
-        core::parallel_for(ceil_div(pq, tile_mr), [&](index_t t) {
-          const index_t p0 = t * tile_mr;
-          const int m = int(std::min<index_t>(tile_mr, pq - p0));
-          const float* taps[tile_mr];
-          const float* last[tile_mr];
-          for (index_t r = 0; r < sh.r; ++r) {
-            // With dilation_w 1 and groups 1, taps (r, 0 .. S-1) of a pixel inside the input are
-            // S * C contiguous floats: one copy instead of S.
-            detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0, m, r, 0, 0, nullptr, taps);
-            detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0, m, r, sh.s - 1, 0, nullptr, last);
-            for (int i = 0; i < m; ++i) {
-              float* d = ws + (p0 + i) * kdim + r * sh.s * cg;
-              if (sh.groups == 1 && sh.dilation_w == 1 && taps[i] && last[i]) {
-                std::copy(taps[i], taps[i] + sh.s * cg, d);
-                continue;
-              }
-              for (index_t s = 0; s < sh.s; ++s) {
-                const float* tap[1];
-                detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0 + i, 1, r, s, 0, nullptr, tap);
-                if (tap[0]) std::copy(tap[0], tap[0] + cg, d + s * cg);
-                else std::fill(d + s * cg, d + (s + 1) * cg, 0.0f);
+        const index_t chunk = im2col_chunk(sh);
+        for (index_t c0 = 0; c0 < pq; c0 += chunk) {
+          const index_t np = std::min(chunk, pq - c0);
+          core::parallel_for(ceil_div(np, tile_mr), [&](index_t t) {
+            const index_t p0 = c0 + t * tile_mr;
+            const int m = int(std::min<index_t>(tile_mr, c0 + np - p0));
+            const float* taps[tile_mr];
+            const float* last[tile_mr];
+            for (index_t r = 0; r < sh.r; ++r) {
+              // With dilation_w 1 and groups 1, taps (r, 0 .. S-1) of a pixel inside the input
+              // are S * C contiguous floats: one copy instead of S.
+              detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0, m, r, 0, 0, nullptr, taps);
+              detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0, m, r, sh.s - 1, 0, nullptr, last);
+              for (int i = 0; i < m; ++i) {
+                float* d = ws + (p0 - c0 + i) * kdim + r * sh.s * cg;
+                if (sh.groups == 1 && sh.dilation_w == 1 && taps[i] && last[i]) {
+                  std::copy(taps[i], taps[i] + sh.s * cg, d);
+                  continue;
+                }
+                for (index_t s = 0; s < sh.s; ++s) {
+                  const float* tap[1];
+                  detail::nhwc_tap_rows(sh, x, sh.w, false, img, g, p0 + i, 1, r, s, 0, nullptr, tap);
+                  if (tap[0]) std::copy(tap[0], tap[0] + cg, d + s * cg);
+                  else std::fill(d + s * cg, d + (s + 1) * cg, 0.0f);
+                }
               }
             }
-          }
-        });
-        nhwc_gemm(pb, [&](index_t p0, int m, index_t k0, const float** a) {
-          for (int i = 0; i < m; ++i) a[i] = ws + (p0 + i) * kdim + k0;
-        });
+          });
+          nhwc_problem part = pb;
+          part.pixels = np;
+          part.c = pb.c + c0 * pb.ldc;
+          part.residual = pb.residual ? pb.residual + c0 * pb.ldc : nullptr;
+          nhwc_gemm(part, [&](index_t p0, int m, index_t k0, const float** a) {
+            for (int i = 0; i < m; ++i) a[i] = ws + (p0 + i) * kdim + k0;
+          });
+        }
       } else {
         nhwc_gemm(pb, [&](index_t p0, int m, index_t k0, const float** a) {
           const index_t rs = k0 / cg;
@@ -262,21 +279,34 @@ class gemm_conv {
       pb.bias = weights_.bias() + g * kg;
       pb.residual = residual ? residual + off : nullptr;
       pb.act = act_;
-      const index_t panels = ceil_div(pq, tile_nr);
       if constexpr (is_im2col) {
-        core::parallel_for(panels, [&](index_t j) {
-          detail::pack_nchw_panel(sh, x, img, g, j * tile_nr,
-                                  std::min<index_t>(tile_nr, pq - j * tile_nr), ws + j * kdim * tile_nr);
-        });
-        nchw_gemm(pb, [&](index_t j, float*) -> const float* { return ws + j * kdim * tile_nr; },
-                  nullptr, ceil_div(panels, panels_per_slot));
+        const index_t chunk = im2col_chunk(sh);
+        for (index_t c0 = 0; c0 < pq; c0 += chunk) {
+          const index_t np = std::min(chunk, pq - c0), np_panels = ceil_div(np, tile_nr);
+          const index_t per_group = slot_panels(np);
+          core::parallel_for(ceil_div(np_panels, per_group), [&](index_t gi) {
+            const index_t q0 = gi * per_group * tile_nr;
+            detail::pack_nchw_panels(sh, x, img, g, c0 + q0,
+                                     std::min(per_group * tile_nr, np - q0), ws + q0 * kdim);
+          });
+          nchw_problem part = pb;
+          part.pixels = np;
+          part.c = pb.c + c0;
+          part.residual = pb.residual ? pb.residual + c0 : nullptr;
+          nchw_gemm(
+              part,
+              [&](index_t j0, index_t j1, float*, const float** b) {
+                for (index_t j = j0; j < j1; ++j) b[j - j0] = ws + j * kdim * tile_nr;
+              },
+              nullptr, ceil_div(np_panels, per_group));
+        }
       } else {
         nchw_gemm(
             pb,
-            [&](index_t j, float* slot) -> const float* {
-              detail::pack_nchw_panel(sh, x, img, g, j * tile_nr,
-                                      std::min<index_t>(tile_nr, pq - j * tile_nr), slot);
-              return slot;
+            [&](index_t j0, index_t j1, float* slot, const float** b) {
+              detail::pack_nchw_panels(sh, x, img, g, j0 * tile_nr,
+                                       std::min(j1 * tile_nr, pq) - j0 * tile_nr, slot);
+              for (index_t j = j0; j < j1; ++j) b[j - j0] = slot + (j - j0) * kdim * tile_nr;
             },
             ws, panel_slots(pq));
       }
