@@ -5,6 +5,7 @@
 #   bash scripts/dlas.sh test             build and run the whole test suite
 #   bash scripts/dlas.sh test --sanitize  the same under AddressSanitizer + UBSan
 #   bash scripts/dlas.sh test --thread    the convolution tests under ThreadSanitizer (clang, OpenMP)
+#   bash scripts/dlas.sh test --arm64     cross-built for arm64, run under qemu (two CPU models)
 #   bash scripts/dlas.sh fuzz [SECONDS]    run every libFuzzer target for SECONDS (default 60)
 # Each installs missing Debian packages (as root), configures, builds and runs.
 set -euo pipefail
@@ -18,6 +19,7 @@ for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=1 ;;
     --thread) sanitize=thread ;;
+    --arm64) sanitize=arm64 ;;
     [0-9]*) fuzz_seconds=$arg ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
@@ -26,9 +28,12 @@ done
 packages=(cmake ninja-build g++ libxsimd-dev libeigen3-dev nlohmann-json3-dev catch2 libbenchmark-dev)
 case "$mode" in
   run) packages+=(libdnnl-dev) ;;  # oneDNN: the optional peer the benchmarks compare with
-  test) [ "$sanitize" = thread ] && packages+=(clang libomp-14-dev) ;;
+  test)
+    [ "$sanitize" = thread ] && packages+=(clang libomp-14-dev)
+    [ "$sanitize" = arm64 ] && packages+=(g++-aarch64-linux-gnu qemu-user)
+    ;;
   fuzz) packages+=(clang libclang-rt-14-dev) ;;
-  *) echo "usage: bash scripts/dlas.sh run | test [--sanitize] | fuzz [SECONDS]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/dlas.sh run | test [--sanitize | --thread | --arm64] | fuzz [SECONDS]" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -61,6 +66,19 @@ if [ "$mode" = fuzz ]; then
       -timeout=10 -print_final_stats=1 "$1/corpus/{}" "$2/tests/fuzz/corpus/{}" \
       >"$1/fuzz_{}.log" 2>&1 && echo "fuzz_{}: clean for $3 s" ||
       { echo "fuzz_{}: FAILED"; tail -40 "$1/fuzz_{}.log"; exit 1; }' _ "$build" "$root" "$fuzz_seconds"
+  exit 0
+fi
+if [ "$mode" = test ] && [ "$sanitize" = arm64 ]; then
+  # Static arm64 binaries, run by qemu-aarch64 as ctest's emulator: once on a core with every
+  # optional extension (max: dot product, fp16 arithmetic) and once on a plain Armv8.0 core.
+  build="$root/build/aarch64"
+  (cd "$root" && cmake --preset aarch64)
+  cmake --build "$build" -j "$jobs"
+  export DLAS_DIFF_CASES=${DLAS_DIFF_CASES:-1000}
+  for cpu in max cortex-a53; do
+    echo "== arm64 tests under qemu -cpu $cpu"
+    QEMU_CPU=$cpu ctest --test-dir "$build" --output-on-failure -j "$jobs" -E '^package\.|profile_torch'
+  done
   exit 0
 fi
 if [ "$mode" = test ] && [ "$sanitize" = thread ]; then
