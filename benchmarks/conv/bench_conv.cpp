@@ -497,10 +497,14 @@ void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_se
       const double a = get(side::dlas), b = with_onednn ? get(side::onednn) : 0.0;
       const double f = double(p.weight) * p.shape.flops() * 1e-9;
       flop += f;
-      if (a > 0) t_dlas += f / a, log_dlas += std::log(a), ++n_dlas;
+      // Geometric means over the shapes both sides ran (all dlas ran without oneDNN).
+      const bool paired = a > 0 && (b > 0 || !with_onednn);
+      if (a > 0) t_dlas += f / a;
       else all_dlas = false;
-      if (b > 0) t_dnn += f / b, log_dnn += std::log(b), ++n_dnn;
+      if (paired) log_dlas += std::log(a), ++n_dlas;
+      if (b > 0) t_dnn += f / b;
       else all_dnn = false;
+      if (b > 0 && a > 0) log_dnn += std::log(b), ++n_dnn;
       char ratio[16] = "-";
       if (a > 0 && b > 0) {
         std::snprintf(ratio, sizeof ratio, "%.2f", a / b);
