@@ -218,6 +218,7 @@ void add_all_algorithms(std::vector<combo>& list) {
   both.template operator()<algo::reference>();
   both.template operator()<algo::direct>();
   both.template operator()<algo::im2col_gemm>();
+  both.template operator()<algo::im2col_gemm_eigen>();
   both.template operator()<algo::spatial_pack>();
   both.template operator()<algo::pointwise>();
   both.template operator()<algo::depthwise>();
