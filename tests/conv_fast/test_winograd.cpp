@@ -64,12 +64,8 @@ double winograd_error(const conv2d_shape& sh, int act, bool residual, std::uint3
   tensor<float, L> out(sh.output_dims());
   if (residual) conv(in.cview(), out.view(), rt.cview());
   else conv(in.cview(), out.view());
-  tensor64 want = conv_fp64(sh, to_fp64(in.cview()), to_double(w), to_double(b));
-  if (residual) {
-    const tensor64 r64 = to_fp64(rt.cview());
-    for (std::size_t i = 0; i < want.v.size(); ++i) want.v[i] += r64.v[i];
-  }
-  activate(want, act);
+  const auto rview = rt.cview();
+  const tensor64 want = expected_output(sh, in.cview(), w, b, residual ? &rview : nullptr, act);
   return relative_l2_error(out.cview(), want);
 }
 

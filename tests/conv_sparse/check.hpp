@@ -131,12 +131,8 @@ void check_against_oracle(const conv2d_shape& sh, pattern p, int act, bool resid
   tensor<float, L> out(sh.output_dims());
   if (residual) conv(in.cview(), out.view(), rt.cview());
   else conv(in.cview(), out.view());
-  tensor64 want = conv_fp64(sh, to_fp64(in.cview()), to_double(w), to_double(b));
-  if (residual) {
-    const tensor64 r64 = to_fp64(rt.cview());
-    for (std::size_t i = 0; i < want.v.size(); ++i) want.v[i] += r64.v[i];
-  }
-  activate(want, act);
+  const auto rview = rt.cview();
+  const tensor64 want = expected_output(sh, in.cview(), w, b, residual ? &rview : nullptr, act);
   if (p == pattern::empty) {
     // No non-zeros: exactly act(bias + residual), as the scalar epilogue computes it.
     const tensor64 got = to_fp64(out.cview());

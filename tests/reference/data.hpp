@@ -77,4 +77,18 @@ inline void activate(tensor64& t, int act /* 0 none, 1 relu, 2 relu6 */) {
   }
 }
 
+/// The fp64 oracle's output for act(conv(x) + bias [+ residual]), from the kernel's own input
+/// and residual tensors (so both see identical values). act: 0 none, 1 relu, 2 relu6.
+template <class T, class Layout>
+tensor64 expected_output(const conv2d_shape& sh, tensor_view<const T, Layout> in, const std::vector<float>& w,
+                         const std::vector<float>& b, const tensor_view<const T, Layout>* residual, int act) {
+  tensor64 want = conv_fp64(sh, to_fp64(in), to_double(w), to_double(b));
+  if (residual) {
+    const tensor64 r64 = to_fp64(*residual);
+    for (std::size_t i = 0; i < want.v.size(); ++i) want.v[i] += r64.v[i];
+  }
+  activate(want, act);
+  return want;
+}
+
 }  // namespace dlas::testing
