@@ -171,6 +171,12 @@ TEST_CASE("plans round-trip and export PyTorch split points", "[memory][plan]") 
   CHECK(split["stages"][0][0] == "layer0");
   REQUIRE_DLAS_ERROR(plan_from_json(ordered_json{{"format", "other"}}), errc::parse_error,
                      "not a dlas.plan/1");
+  // Bounds that no partition has are malformed input, not a caller's invalid argument.
+  auto bad_bounds = to_json(p);
+  bad_bounds["bounds"] = {0, 4, 2};
+  REQUIRE_DLAS_ERROR(plan_from_json(bad_bounds), errc::parse_error, "must increase strictly");
+  bad_bounds["bounds"] = {0};
+  REQUIRE_DLAS_ERROR(plan_from_json(bad_bounds), errc::parse_error, "at least a start and an end");
   REQUIRE_DLAS_ERROR(read_plan("/nonexistent/plan.json"), errc::io_error, "cannot open");
   CHECK(stages_table(p.stages, p.layer_names).find("layer0") != std::string::npos);
 }

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -37,6 +39,47 @@ inline std::string inline_json(const ordered_json& v) {
     return "[" + out + "]";
   }
   return v.dump();
+}
+
+/// An integer JSON value that fits T; a parse_error otherwise (nlohmann's own conversion of
+/// a float such as 1e300 to an integer type is undefined behaviour).
+template <class T>
+T integer_value(const ordered_json& v, std::string_view field) {
+  const auto bad = [&] {
+    return error(errc::parse_error, "plan: field '" + std::string(field) + "' must be an integer in [" +
+                                        std::to_string(std::numeric_limits<T>::min()) + ", " +
+                                        std::to_string(std::numeric_limits<T>::max()) + "], got " +
+                                        v.dump());
+  };
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > std::uint64_t(std::numeric_limits<T>::max())) throw bad();
+    return T(u);
+  }
+  if (!v.is_number_integer()) throw bad();
+  const auto i = v.get<std::int64_t>();
+  if (i < std::int64_t(std::numeric_limits<T>::min()) ||
+      i > std::int64_t(std::numeric_limits<T>::max()))
+    throw bad();
+  return T(i);
+}
+
+/// obj[field] as T: required, or `fallback` when absent.
+template <class T>
+T integer_field(const ordered_json& obj, std::string_view field, std::optional<T> fallback = {}) {
+  const auto it = obj.find(field);
+  if (it == obj.end()) {
+    if (!fallback) throw error(errc::parse_error, "plan: missing field '" + std::string(field) + "'");
+    return *fallback;
+  }
+  return integer_value<T>(*it, field);
+}
+
+/// obj[field] as a list of ints.
+inline std::vector<int> integer_list(const ordered_json& obj, std::string_view field) {
+  std::vector<int> out;
+  for (const auto& e : obj.at(field)) out.push_back(integer_value<int>(e, field));
+  return out;
 }
 
 }  // namespace detail
@@ -122,31 +165,32 @@ inline plan plan_from_json(const ordered_json& j) {
   try {
     p.model = j.value("model", "");
     p.pipeline.kind = parse_schedule(j.at("schedule").get<std::string>());
-    p.pipeline.micro_batches = j.at("micro_batches").get<int>();
-    p.pipeline.micro_batch_size = j.at("micro_batch_size").get<int>();
-    p.pipeline.queue_depth = j.value("queue_depth", 1);
-    p.pipeline.parallel.data = j.value("data_parallel", 1);
-    p.pipeline.parallel.tensor = j.value("tensor_parallel", 1);
-    p.pipeline.parallel.zero = j.value("zero_stage", 0);
-    p.bounds = j.at("bounds").get<std::vector<int>>();
+    p.pipeline.micro_batches = detail::integer_field<int>(j, "micro_batches");
+    p.pipeline.micro_batch_size = detail::integer_field<int>(j, "micro_batch_size");
+    p.pipeline.queue_depth = detail::integer_field<int>(j, "queue_depth", 1);
+    p.pipeline.parallel.data = detail::integer_field<int>(j, "data_parallel", 1);
+    p.pipeline.parallel.tensor = detail::integer_field<int>(j, "tensor_parallel", 1);
+    p.pipeline.parallel.zero = detail::integer_field<int>(j, "zero_stage", 0);
+    p.bounds = detail::integer_list(j, "bounds");
     for (const auto& s : j.at("stages")) {
-      const auto layers = s.at("layers").get<std::vector<int>>();
+      const auto layers = detail::integer_list(s, "layers");
       if (layers.size() != 2) fail("a stage's 'layers' must be [first, last]");
-      p.stages.push_back({layers[0], layers[1], s.at("in_flight").get<int>(),
-                          s.at("peak_bytes").get<bytes_t>(), s.value("seconds_per_micro_batch", 0.0)});
+      p.stages.push_back({layers[0], layers[1], detail::integer_field<int>(s, "in_flight"),
+                          detail::integer_field<bytes_t>(s, "peak_bytes"),
+                          s.value("seconds_per_micro_batch", 0.0)});
     }
-    p.largest_peak = j.value("largest_peak_bytes", bytes_t(0));
-    p.second_peak = j.value("second_peak_bytes", bytes_t(0));
-    p.budget = j.value("budget_bytes", bytes_t(0));
+    p.largest_peak = detail::integer_field<bytes_t>(j, "largest_peak_bytes", 0);
+    p.second_peak = detail::integer_field<bytes_t>(j, "second_peak_bytes", 0);
+    p.budget = detail::integer_field<bytes_t>(j, "budget_bytes", 0);
     p.fits = j.value("fits", true);
-    p.smallest_budget = j.value("smallest_budget_bytes", bytes_t(0));
+    p.smallest_budget = detail::integer_field<bytes_t>(j, "smallest_budget_bytes", 0);
+    validate_bounds(p.bounds, std::size_t(p.bounds.empty() ? 0 : p.bounds.back()));
   } catch (const ordered_json::exception& e) {
     fail(std::string("missing or mistyped field: ") + e.what());
   } catch (const error& e) {
     if (e.code() == errc::parse_error) throw;
     fail(e.what());
   }
-  validate_bounds(p.bounds, std::size_t(p.bounds.empty() ? 0 : p.bounds.back()));
   return p;
 }
 
