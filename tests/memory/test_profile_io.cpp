@@ -68,6 +68,9 @@ TEST_CASE("profile errors name the field and the layer", "[memory][profile]") {
   REQUIRE_DLAS_ERROR(parse_profile(R"({"format": "dlas.profile/2", "layers": []})"),
                      errc::parse_error, "unknown format");
   REQUIRE_DLAS_ERROR(parse_profile(R"({"layers": []})"), errc::parse_error, "'format'");
+  // A number JSON itself cannot hold (nlohmann reports it as out_of_range, not parse_error).
+  REQUIRE_DLAS_ERROR(parse_profile(R"({"format": "dlas.profile/1", "layers": [6e6666666]})"),
+                     errc::parse_error, "malformed JSON");
   REQUIRE_DLAS_ERROR(parse_profile(R"({"format": "dlas.profile/1", "layers": []})"),
                      errc::parse_error, "'layers'");
   REQUIRE_DLAS_ERROR(

@@ -5,7 +5,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -14,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dlas/core/error.hpp"
+#include "dlas/io/json_number.hpp"
 #include "dlas/memory/predictor.hpp"
 #include "dlas/memory/recommender.hpp"
 
@@ -41,29 +41,6 @@ inline std::string inline_json(const ordered_json& v) {
   return v.dump();
 }
 
-/// An integer JSON value that fits T; a parse_error otherwise (nlohmann's own conversion of
-/// a float such as 1e300 to an integer type is undefined behaviour).
-template <class T>
-T integer_value(const ordered_json& v, std::string_view field) {
-  const auto bad = [&] {
-    return error(errc::parse_error, "plan: field '" + std::string(field) + "' must be an integer in [" +
-                                        std::to_string(std::numeric_limits<T>::min()) + ", " +
-                                        std::to_string(std::numeric_limits<T>::max()) + "], got " +
-                                        v.dump());
-  };
-  if (v.is_number_unsigned()) {
-    const auto u = v.get<std::uint64_t>();
-    if (u > std::uint64_t(std::numeric_limits<T>::max())) throw bad();
-    return T(u);
-  }
-  if (!v.is_number_integer()) throw bad();
-  const auto i = v.get<std::int64_t>();
-  if (i < std::int64_t(std::numeric_limits<T>::min()) ||
-      i > std::int64_t(std::numeric_limits<T>::max()))
-    throw bad();
-  return T(i);
-}
-
 /// obj[field] as T: required, or `fallback` when absent.
 template <class T>
 T integer_field(const ordered_json& obj, std::string_view field, std::optional<T> fallback = {}) {
@@ -72,13 +49,14 @@ T integer_field(const ordered_json& obj, std::string_view field, std::optional<T
     if (!fallback) throw error(errc::parse_error, "plan: missing field '" + std::string(field) + "'");
     return *fallback;
   }
-  return integer_value<T>(*it, field);
+  return io::json_integer<T>(*it, "plan: field '" + std::string(field) + "'");
 }
 
 /// obj[field] as a list of ints.
 inline std::vector<int> integer_list(const ordered_json& obj, std::string_view field) {
   std::vector<int> out;
-  for (const auto& e : obj.at(field)) out.push_back(integer_value<int>(e, field));
+  for (const auto& e : obj.at(field))
+    out.push_back(io::json_integer<int>(e, "plan: field '" + std::string(field) + "'"));
   return out;
 }
 
@@ -232,7 +210,7 @@ inline plan read_plan(const std::string& path) {
   ordered_json j;
   try {
     in >> j;
-  } catch (const ordered_json::parse_error& e) {
+  } catch (const ordered_json::exception& e) {
     throw error(errc::parse_error, path + ": malformed JSON: " + e.what());
   }
   return plan_from_json(j);

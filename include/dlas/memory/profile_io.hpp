@@ -170,7 +170,7 @@ inline profile parse_profile(std::string_view text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw error(errc::parse_error, std::string("profile: malformed JSON: ") + e.what());
   }
   return profile_from_json(j);
