@@ -29,6 +29,7 @@ packages=(cmake ninja-build g++ libxsimd-dev libeigen3-dev nlohmann-json3-dev ca
 case "$mode" in
   run) packages+=(libdnnl-dev) ;;  # oneDNN: the optional peer the benchmarks compare with
   test)
+    packages+=(python3-torch)  # the PyTorch profiler's CPU test (tests/memory)
     [ "$sanitize" = thread ] && packages+=(clang libomp-14-dev)
     [ "$sanitize" = arm64 ] && packages+=(g++-aarch64-linux-gnu qemu-user)
     ;;
