@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -44,26 +45,40 @@ std::vector<truth_record> read_truth(const std::string& path) {
 }
 
 struct accuracy {
-  double mean = 0, worst = 0;
+  double mean = 0, worst = 0, signed_mean = 0;
   int count = 0;
 };
 
+/// Mean and worst |predicted - measured| / measured over the records (of one size, if given).
+/// With DLAS_ACCURACY_STAGES set, prints every stage: signed error, layers, schedule, size.
 accuracy measure(const profile& prof, const std::vector<truth_record>& truth, int only_size,
-                 size_fit fit = size_fit::additive_linear) {
+                 size_fit fit = size_fit::additive_linear,
+                 allocator_model allocator = allocator_model::automatic) {
+  const bool verbose = std::getenv("DLAS_ACCURACY_STAGES") != nullptr;
   accuracy a;
   for (const auto& t : truth) {
     if (only_size && t.micro_batch_size != only_size) continue;
     const pipeline_options o{.kind = t.kind, .micro_batches = t.micro_batches,
-                             .micro_batch_size = t.micro_batch_size, .fit = fit};
+                             .micro_batch_size = t.micro_batch_size, .fit = fit,
+                             .allocator = allocator};
     const auto stages = predict(prof, t.bounds, o);
     const auto& s = stages.at(std::size_t(t.stage));
     CHECK(s.in_flight == t.in_flight);
-    const double err = std::abs(double(s.peak_bytes - t.peak)) / double(t.peak);
+    const double signed_err = double(s.peak_bytes - t.peak) / double(t.peak);
+    const double err = std::abs(signed_err);
+    if (verbose)
+      std::printf("  %+6.2f%%  layers [%2d, %2d) stage %d of %zu  %-5s B=%d m=%2d  predicted %9.2f "
+                  "MiB  measured %9.2f MiB  at event %d\n",
+                  100 * signed_err, s.first, s.last, t.stage, t.bounds.size() - 1,
+                  std::string(to_string(t.kind)).c_str(), t.micro_batch_size, t.micro_batches,
+                  double(s.peak_bytes) / 1048576, double(t.peak) / 1048576, s.peak_event);
     a.mean += err;
+    a.signed_mean += signed_err;
     a.worst = std::max(a.worst, err);
     ++a.count;
   }
   a.mean /= a.count;
+  a.signed_mean /= a.count;
   return a;
 }
 
@@ -74,23 +89,31 @@ TEST_CASE("predicted stage peaks match the measured ones", "[memory][accuracy]")
   const auto truth = read_truth(testing::memory_fixture("resnet50_fp32_h200.truth.json"));
   REQUIRE(truth.size() > 100);
   const accuracy all = measure(prof, truth, 0);
-  std::printf("memory model, %d measured stages: mean |error| %.3f%%, worst %.3f%%\n", all.count,
-              100 * all.mean, 100 * all.worst);
-  CHECK(all.mean <= 0.01);
-  // The aim is 3%; the largest miss (3.15%, a 4-layer stage of 14x14 blocks at size 2) is
-  // below the model's resolution: the caching allocator may hand a tensor of over 1 MiB a block
-  // up to 1 MiB larger, depending on what was freed before, and counts the whole block.
-  CHECK(all.worst <= 0.035);
+  std::printf("memory model, %d measured stages: mean |error| %.3f%%, worst %.3f%% (mean signed "
+              "%+.3f%%)\n",
+              all.count, 100 * all.mean, 100 * all.worst, 100 * all.signed_mean);
+  CHECK(all.mean <= 0.01);  // issue 6: at most 1%
+  // Issue 6 asks for a worst case of 3%; this model reaches 3.15%. The miss is a 4-layer stage of
+  // ResNet-50's 14x14 blocks at size 2 under 1F1B (the same stage in three partitions), 6.1 MiB
+  // under the measurement: caching-allocator block slack (a tensor over 1 MiB counted with the
+  // unsplit rest of the cached block it was given), which depends on the order of earlier frees
+  // and is not in any per-layer profile (docs/memory_model.md, "Measured accuracy"). The bound
+  // is the measured value, so that any regression fails.
+  CHECK(all.worst <= 0.0316);
 
   // Size 4 predicted from a profile that only holds sizes 1 and 2.
   const profile small = with_sizes(prof, {1, 2});
   const accuracy four = measure(small, truth, 4);
+  const accuracy four_exact = measure(small, truth, 4, size_fit::additive_linear,
+                                      allocator_model::exact);
   const accuracy four_linear = measure(small, truth, 4, size_fit::all_linear);
   std::printf("memory model, size 4 from sizes 1 and 2 (%d stages): mean %.3f%%, worst %.3f%% "
-              "(all fields linear: mean %.3f%%, worst %.3f%%)\n",
-              four.count, 100 * four.mean, 100 * four.worst, 100 * four_linear.mean,
-              100 * four_linear.worst);
-  CHECK(four.mean <= 0.02);
+              "(least-squares tensor fit: mean %.3f%%, worst %.3f%%; all fields linear: mean "
+              "%.3f%%, worst %.3f%%)\n",
+              four.count, 100 * four.mean, 100 * four.worst, 100 * four_exact.mean,
+              100 * four_exact.worst, 100 * four_linear.mean, 100 * four_linear.worst);
+  CHECK(four.mean <= 0.02);   // issue 6: at most 2%
+  CHECK(four.worst <= 0.03);  // not an issue target: guards the size fit (measured 2.71%)
 }
 
 TEST_CASE("the fixture agrees with the measurements it was converted from", "[memory][accuracy]") {

@@ -2,6 +2,7 @@
 // The predictor: schedules, the event simulation, its closed form, size fits, parallelism.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <vector>
 
 #include "dlas/memory/predictor.hpp"
@@ -110,15 +111,56 @@ TEST_CASE("micro-batch sizes outside the profile are fitted", "[memory][profile]
   CHECK(c4.input_bytes == 40);
   CHECK(c4.activation_bytes == 400);
   CHECK(c4.forward_peak_bytes == 400 + 50);  // transient held at the largest profiled size
-  CHECK(c4.backward_peak_bytes == 400 + 200);
+  // The backward transient's output and input gradients (40 + 20 at size 2) grow with the
+  // tensors (80 + 40 at size 4); the rest of it (200 - 60) is held.
+  CHECK(c4.backward_peak_bytes == 400 + 140 + 120);
   const auto l4 = cost_at(l, 4, size_fit::all_linear);
   CHECK(l4.forward_peak_bytes == 130 + 3 * 120);
+  CHECK(l4.backward_peak_bytes == 200 + 3 * 200);
   l.per_micro_batch[4] = {.input_bytes = 40, .output_bytes = 80, .activation_bytes = 400,
                           .forward_peak_bytes = 500, .backward_peak_bytes = 800};
   const auto c3 = cost_at(l, 3);
   CHECK(c3.activation_bytes == 300);
   CHECK(c3.forward_peak_bytes == 300 + 75);  // between 2 and 4: interpolated
   REQUIRE_DLAS_ERROR(cost_at(l, 0), errc::invalid_argument, "must be positive");
+}
+
+TEST_CASE("with the caching allocator, tensor sizes are fitted from below and rounded",
+          "[memory][profile]") {
+  // Exact activation: 1000 + 4096 B per sample (a batch-independent part and a part that grows);
+  // at size 2 the allocator handed out a block 3000 B larger than asked for.
+  layer_profile l;
+  l.name = "x";
+  auto at = [](bytes_t act) {
+    return micro_batch_cost{.input_bytes = 0, .output_bytes = 0, .activation_bytes = act,
+                            .forward_peak_bytes = act, .backward_peak_bytes = act};
+  };
+  l.per_micro_batch[1] = at(1000 + 4096);
+  l.per_micro_batch[2] = at(1000 + 2 * 4096 + 3000);
+  l.per_micro_batch[4] = at(1000 + 4 * 4096);
+  CHECK(cost_at(l, 8, size_fit::additive_linear, allocator_model::cuda_caching).activation_bytes ==
+        cuda_round_request(1000 + 8 * 4096));
+  // Least squares is tilted by the slack at size 2 (exact allocator: bytes taken as they are).
+  CHECK(std::abs(cost_at(l, 8).activation_bytes - (1000 + 8 * 4096)) > 200);
+  // Two sizes whose line would need a negative batch-independent part: proportional from below.
+  l.per_micro_batch.erase(4);
+  CHECK(cost_at(l, 4, size_fit::additive_linear, allocator_model::cuda_caching).activation_bytes ==
+        cuda_round_request(4 * (1000 + 4096)));
+  // Profiled sizes are what the allocator counted: never changed.
+  CHECK(cost_at(l, 2, size_fit::additive_linear, allocator_model::cuda_caching).activation_bytes ==
+        1000 + 2 * 4096 + 3000);
+  CHECK(cuda_round_request(0) == 0);
+  CHECK(cuda_round_request(1) == 512);
+  CHECK(cuda_round_request(1024) == 1024);
+  CHECK(cuda_round_request(1025) == 1536);
+  static_assert(cuda_round_request(802816) == 802816);
+  static_assert(allocator_for(pipeline_options{.kind = schedule::inference}) ==
+                allocator_model::exact);
+  static_assert(allocator_for(pipeline_options{.kind = schedule::gpipe}) ==
+                allocator_model::cuda_caching);
+  static_assert(allocator_for(pipeline_options{.kind = schedule::gpipe,
+                                               .allocator = allocator_model::exact}) ==
+                allocator_model::exact);
 }
 
 TEST_CASE("ZeRO shards optimiser state, gradients and weights", "[memory][parallel]") {

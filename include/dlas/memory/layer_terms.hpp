@@ -89,7 +89,8 @@ inline void validate(const parallel_config& p) {
   });
 }
 
-/// The per-device terms of every layer of `prof` at micro-batch size `size`.
+/// The per-device terms of every layer of `prof` at micro-batch size `size` (fitted by
+/// cost_at with `fit` and `allocator` where the profile lacks the size).
 ///
 /// Data parallelism with ZeRO divides optimiser state and its step (stage 1+), gradients
 /// (2+) and weights (3) by the data degree; ZeRO-3 gathers a layer's full weights while it
@@ -98,12 +99,13 @@ inline void validate(const parallel_config& p) {
 /// replicated output by the profiled degrees (CAPTURE's logarithmic fit), or by 1/t when the
 /// profile has none; the layer's input and output stay whole on every device.
 inline std::vector<layer_terms> resolve(const profile& prof, int size, const parallel_config& par,
-                                        size_fit fit = size_fit::additive_linear) {
+                                        size_fit fit = size_fit::additive_linear,
+                                        allocator_model allocator = allocator_model::exact) {
   validate(par);
   std::vector<layer_terms> out;
   out.reserve(prof.layers.size());
   for (const auto& l : prof.layers) {
-    const micro_batch_cost c = cost_at(l, size, fit);
+    const micro_batch_cost c = cost_at(l, size, fit, allocator);
     const auto [si, sa] = detail::tensor_scale(l, par.tensor);
     layer_terms t;
     t.weights = detail::scaled(l.weight_bytes, si);

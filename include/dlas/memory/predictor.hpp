@@ -24,9 +24,18 @@ struct pipeline_options {
   int queue_depth = 1;       ///< inference: micro-batches a stage keeps resident
   parallel_config parallel{};
   size_fit fit = size_fit::additive_linear;
+  /// Whose allocation counting the profile follows (see allocator_model): automatic is exact for
+  /// inference pipelines (dlas's arena) and the CUDA caching allocator for training (PyTorch).
+  allocator_model allocator = allocator_model::automatic;
   /// zero_grad(set_to_none=False): gradients stay allocated between iterations.
   bool grads_persist = false;
 };
+
+/// The allocator model `o` resolves to (automatic: by schedule).
+constexpr allocator_model allocator_for(const pipeline_options& o) noexcept {
+  if (o.allocator != allocator_model::automatic) return o.allocator;
+  return o.kind == schedule::inference ? allocator_model::exact : allocator_model::cuda_caching;
+}
 
 /// Checks the options: positive counts and a valid parallel setting.
 inline void validate(const pipeline_options& o) {
@@ -209,7 +218,7 @@ inline std::vector<stage_prediction> predict(const profile& prof, std::span<cons
                                              const pipeline_options& o) {
   validate(o);
   validate_bounds(bounds, prof.size());
-  const auto terms = resolve(prof, o.micro_batch_size, o.parallel, o.fit);
+  const auto terms = resolve(prof, o.micro_batch_size, o.parallel, o.fit, allocator_for(o));
   const int stages = int(bounds.size()) - 1;
   std::vector<stage_prediction> out;
   for (int s = 0; s < stages; ++s)

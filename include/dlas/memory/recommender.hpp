@@ -118,7 +118,7 @@ inline plan recommend_stages(const profile& prof, const pipeline_options& o, int
     return "cannot split " + std::to_string(prof.size()) + " layers into " +
            std::to_string(stages) + " non-empty stages";
   });
-  const stage_peak_table table(resolve(prof, o.micro_batch_size, o.parallel, o.fit),
+  const stage_peak_table table(resolve(prof, o.micro_batch_size, o.parallel, o.fit, allocator_for(o)),
                                prof.baseline_bytes, prof.step_rule, o);
   const int n = int(prof.size());
   detail::peak_cost mem{&table, stages};
