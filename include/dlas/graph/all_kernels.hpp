@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file all_kernels.hpp
+/// \brief all_kernels(): the kernel set of every policy combination that has a kernel, for
+/// programs that choose any configuration at run time (a sweep, a tuner). Including this
+/// header instantiates every conv2d combination: tens of seconds of compile time.
+#pragma once
+
+#include "dlas/graph/conv_factory.hpp"
+
+namespace dlas::graph {
+
+/// Every combination conv::has_kernel admits: new kernels join without edits here.
+using all_kernel_set = kernel_product<every_layout, every_precision, every_sparsity, every_algorithm>;
+
+/// The factory of all_kernel_set.
+inline kernel_factory all_kernels() noexcept { return all_kernel_set::factory(); }
+
+}  // namespace dlas::graph

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file convert.hpp
+/// \brief The boundaries between layers that disagree: precision casts (fp32 <-> fp16,
+/// fp32 <-> 8-bit codes with quant_params) and layout reorders (NCHW <-> NHWC), in one pass.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+#include "dlas/core/error.hpp"
+#include "dlas/core/half.hpp"
+#include "dlas/core/parallel.hpp"
+#include "dlas/graph/tensor_ref.hpp"
+#include "dlas/optimize/quantize.hpp"
+
+namespace dlas::graph {
+
+namespace detail {
+
+/// The real value an element stands for.
+template <class T>
+float real_value(T v, const quant_params& q) noexcept {
+  if constexpr (std::is_same_v<T, std::uint8_t>) return optimize::dequantize(v, q);
+  else return float(v);
+}
+/// The element that stands for real value v (round to nearest even; 8-bit codes clamp).
+template <class T>
+T from_real(float v, const quant_params& q) noexcept {
+  if constexpr (std::is_same_v<T, std::uint8_t>) return optimize::quantize<std::uint8_t>(v, q);
+  else return T(v);
+}
+
+template <class TI, class LI, class TO, class LO>
+void convert_typed(const_tensor_ref src, tensor_ref dst) {
+  const tensor_view<const TI, LI> in(static_cast<const TI*>(src.data), src.desc.dims);
+  const tensor_view<TO, LO> out(static_cast<TO*>(dst.data), dst.desc.dims);
+  const tensor_dims d = src.desc.dims;
+  const quant_params qi = src.desc.quant, qo = dst.desc.quant;
+  // The same type (and quantisation): values are copied bit for bit, only reordered.
+  constexpr bool same_type = std::is_same_v<TI, TO>;
+  const bool copy = same_type && src.desc.type != dtype::u8 ? true
+                    : same_type ? (qi.scale == qo.scale && qi.zero_point == qo.zero_point)
+                                : false;
+  core::parallel_for(d.n * d.h, [&](index_t nh) {
+    const index_t n = nh / d.h, y = nh % d.h;
+    auto one = [&](index_t c, index_t x) {
+      if constexpr (same_type) {
+        if (copy) {
+          out(n, c, y, x) = in(n, c, y, x);
+          return;
+        }
+      }
+      out(n, c, y, x) = from_real<TO>(real_value<TI>(in(n, c, y, x), qi), qo);
+    };
+    if constexpr (std::is_same_v<LO, layout::nhwc>) {
+      for (index_t x = 0; x < d.w; ++x)
+        for (index_t c = 0; c < d.c; ++c) one(c, x);
+    } else {
+      for (index_t c = 0; c < d.c; ++c)
+        for (index_t x = 0; x < d.w; ++x) one(c, x);
+    }
+  });
+}
+
+}  // namespace detail
+
+/// Writes `src` into `dst`, which has the same dims and any element type and layout: a
+/// reorder, a cast (fp16 rounds to nearest even; 8-bit codes quantise with dst's quant_params
+/// and dequantise with src's), or both. errc::mismatched_buffer when the dims differ.
+inline void convert(const_tensor_ref src, tensor_ref dst) {
+  core::require(src.desc.dims == dst.desc.dims, errc::mismatched_buffer, [&] {
+    return "convert: source " + to_string(src.desc) + " and destination " + to_string(dst.desc) +
+           " have different dims";
+  });
+  core::require(src.data != nullptr && dst.data != nullptr, errc::mismatched_buffer,
+                [] { return std::string("convert: null data"); });
+  if (src.desc == dst.desc) {
+    std::memcpy(dst.data, src.data, std::size_t(src.desc.bytes()));
+    return;
+  }
+  if (src.desc.type == dtype::u8) src.desc.quant.validate<std::uint8_t>("convert source quant");
+  if (dst.desc.type == dtype::u8) dst.desc.quant.validate<std::uint8_t>("convert destination quant");
+  visit_desc(src.desc, [&]<class TI, class LI>() {
+    visit_desc(dst.desc, [&]<class TO, class LO>() { detail::convert_typed<TI, LI, TO, LO>(src, dst); });
+  });
+}
+
+}  // namespace dlas::graph
