@@ -84,7 +84,10 @@ def main(argv):
              label="size 4 from sizes 1, 2")
     ax2.set_xlabel("(predicted - measured) / measured (%)")
     ax2.set_ylabel("stages")
-    ax2.set_title("mean |error| %.2f%%, worst %.2f%%; size 4: mean %.2f%%" % (mae, worst, mae4))
+    for x in (-3, 3):
+        ax2.axvline(x, color="gray", lw=1, ls="--")
+    ax2.set_title("mean |error| %.2f%%, worst %.2f%%; size 4: mean %.2f%%, worst %.2f%%"
+                  % (mae, worst, mae4, worst4), fontsize=10)
     ax2.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out_png, dpi=110)
