@@ -147,8 +147,13 @@ void check_float(const case_spec& c, const std::string& name) {
   if constexpr (half_storage) {
     const tensor64 got = to_fp64(out.cview());
     const double taps = double(sh.c_per_group() * sh.r * sh.s);
+    // Winograd's transforms add the fp32 Winograd kernel's own error (docs/winograd.md).
+    const double transforms = std::is_same_v<typename Conv::algorithm_type, algo::winograd> ? 1e-5 : 0.0;
+    std::size_t outside = 0;
     for (std::size_t i = 0; i < want.v.size(); ++i)
-      REQUIRE(std::fabs(got.v[i] - want.v[i]) <= fp16_error_bound(taps, mag.v[i], want.v[i]));
+      outside += !(std::fabs(got.v[i] - want.v[i]) <=
+                   fp16_error_bound(taps, mag.v[i], want.v[i]) + transforms * mag.v[i]);
+    REQUIRE(outside == 0);
   } else {
     const double bound = std::is_same_v<typename Conv::algorithm_type, algo::winograd> ? 5e-5 : 1e-5;
     REQUIRE(relative_l2_error(out.cview(), want) <= bound);
@@ -177,7 +182,9 @@ void check_int8_as(const case_spec& c, const std::string& name) {
   const tensor64 want = conv_int8_oracle<Out>(sh, to_fp64(in.cview()), w, b, in_q, out_q, c.act);
   const tensor64 got = to_fp64(out.cview());
   INFO(describe(name, c));
-  for (std::size_t i = 0; i < want.v.size(); ++i) REQUIRE(got.v[i] == want.v[i]);
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < want.v.size(); ++i) mismatches += got.v[i] != want.v[i];
+  REQUIRE(mismatches == 0);
 }
 
 template <class Conv>

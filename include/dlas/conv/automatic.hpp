@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file automatic.hpp
-/// \brief algo::automatic in fp32: one of the fp32 algorithms per shape, from the rule table
+/// \brief algo::automatic in fp32 and fp16: one of the algorithms of that precision per shape, from the rule table
 /// of docs/dispatch.md.
 #pragma once
 
@@ -56,11 +56,13 @@ constexpr auto_choice choose_fp32(const conv2d_shape& sh) noexcept {
   return nhwc ? auto_choice::direct : auto_choice::spatial_pack;
 }
 
-/// fp32 dense, NCHW and NHWC: owns the chosen algorithm's kernel.
-template <layout_policy Layout>
-class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::automatic> {
+/// fp32 and fp16 dense, NCHW and NHWC: owns the chosen algorithm's kernel. fp16 follows the
+/// fp32 rule table (the same kernels at half storage).
+template <layout_policy Layout, precision_policy Precision>
+  requires(std::is_same_v<Precision, precision::fp32> || std::is_same_v<Precision, precision::fp16>)
+class algorithm_impl<Layout, Precision, sparsity::dense, algo::automatic> {
   template <class A>
-  using impl = algorithm_impl<Layout, precision::fp32, sparsity::dense, A>;
+  using impl = algorithm_impl<Layout, Precision, sparsity::dense, A>;
 #if DLAS_AUTOMATIC_HAS_DEPTHWISE
   using depthwise_impl = impl<algo::depthwise>;
   using variant_type = std::variant<impl<algo::pointwise>, impl<algo::direct>, impl<algo::im2col_gemm>,
@@ -86,7 +88,7 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::automatic> 
 
  public:
   static constexpr bool is_kernel = true;
-  using weights_type = conv_weights<precision::fp32, sparsity::dense>;
+  using weights_type = conv_weights<Precision, sparsity::dense>;
 
   static status can_implement(const conv2d_shape& sh) {
     return with_choice(sh, [&](auto t) { return decltype(t)::type::can_implement(sh); });

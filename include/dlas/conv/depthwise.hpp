@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file depthwise.hpp
-/// \brief algo::depthwise in fp32: one filter per channel, SIMD over channels (NHWC) or along
+/// \brief algo::depthwise in fp32 and fp16: one filter per channel, SIMD over channels (NHWC) or along
 /// output rows (NCHW), bias, residual and activation applied in registers.
 #pragma once
 
@@ -20,6 +20,7 @@
 #include "dlas/core/error.hpp"
 #include "dlas/core/parallel.hpp"
 #include "dlas/core/tensor_view.hpp"
+#include "dlas/kernel/simd.hpp"
 
 namespace dlas::conv {
 
@@ -29,29 +30,57 @@ namespace detail {
 using dw_batch = xsimd::batch<float, xsimd::default_arch>;
 inline constexpr index_t dw_lanes = index_t(dw_batch::size);
 
-/// Vector form of epilogue<fp32, float>: the same operations in the same order.
-[[gnu::always_inline]] inline dw_batch dw_finish(dw_batch acc, dw_batch bias, const float* residual,
+/// V values stored as T (float or half) widened to fp32 (kernel::load_as_f32).
+template <class T>
+[[gnu::always_inline]] inline dw_batch dw_load(const T* p) noexcept {
+  return kernel::load_as_f32<xsimd::default_arch>(p);
+}
+
+/// V fp32 values stored as T, rounded to nearest even for half (kernel::store_from_f32).
+template <class T>
+[[gnu::always_inline]] inline void dw_store(T* p, dw_batch v) noexcept {
+  kernel::store_from_f32<xsimd::default_arch>(p, v);
+}
+
+/// Vector form of epilogue<fp32, float> (and fp16's before its rounding): the same
+/// operations in the same order; the residual is stored as R.
+template <class R>
+[[gnu::always_inline]] inline dw_batch dw_finish(dw_batch acc, dw_batch bias, const R* residual,
                                                  activation act) noexcept {
   dw_batch y = acc + bias;
-  if (residual) y += dw_batch::load_unaligned(residual);
+  if (residual) y += dw_load(residual);
   if (act != activation::none) y = xsimd::max(y, dw_batch(0.0f));
   if (act == activation::relu6) y = xsimd::min(y, dw_batch(6.0f));
   return y;
 }
 
 /// Scalar form, identical to epilogue<fp32, float>: y = act(acc + bias + residual).
-inline float dw_finish(float acc, float bias, const float* residual, activation act) noexcept {
+template <class R>
+inline float dw_finish(float acc, float bias, const R* residual, activation act) noexcept {
   float y = acc + bias;
-  if (residual) y += *residual;
+  if (residual) y += float(*residual);
   if (act != activation::none) y = std::max(y, 0.0f);
   if (act == activation::relu6) y = std::min(y, 6.0f);
   return y;
 }
 
-/// Arguments shared by every row of one call.
+/// `p` itself when T is float; null otherwise (callers only use it on fp32 paths).
+template <class T>
+[[gnu::always_inline]] inline float* dw_fp32(T* p) noexcept {
+  if constexpr (std::is_same_v<T, float>) return p;
+  else return nullptr;
+}
+template <class T>
+[[gnu::always_inline]] inline const float* dw_fp32(const T* p) noexcept {
+  if constexpr (std::is_same_v<T, float>) return p;
+  else return nullptr;
+}
+
+/// Arguments shared by every row of one call; T is the storage of weights and activations.
+template <class T>
 struct dw_args {
   const conv2d_shape* sh;
-  const float* w;     // packed weights (layout-specific, see the class comment)
+  const T* w;         // packed weights (layout-specific, see the class comment)
   const float* bias;  // C biases
   activation act;
 };
@@ -64,81 +93,77 @@ inline constexpr index_t dw_max_taps = 64;
 /// weights tap[t] (only the taps inside the input, in r, s order). KT > 0: exactly KT taps,
 /// unrolled.
 /// dw_nhwc_pixel_from handles channels [c_begin, c_begin + count) only.
-template <int KT>
-[[gnu::always_inline]] inline void dw_nhwc_pixel_from(const dw_args& a, const float* base,
+template <int KT, class T>
+[[gnu::always_inline]] inline void dw_nhwc_pixel_from(const dw_args<T>& a, const T* base,
                                                       const index_t* off, const index_t* tap,
                                                       index_t c_begin, index_t count, index_t Cp,
-                                                      float* o, const float* res, index_t taps = KT) {
-  const index_t T = KT ? KT : taps;
+                                                      T* o, const T* res, index_t taps = KT) {
+  const index_t ntaps = KT ? KT : taps;
   const index_t C = c_begin + count;
   const index_t c_vec = c_begin + count / dw_lanes * dw_lanes;
   index_t c0 = c_begin;
   // Two channel blocks per step: two independent FMA chains.
   for (; c0 + 2 * dw_lanes <= c_vec; c0 += 2 * dw_lanes) {
     dw_batch acc0(0.0f), acc1(0.0f);
-    for (index_t t = 0; t < T; ++t) {
-      const float* wt = a.w + tap[t] * Cp + c0;
-      const float* src = base + off[t] + c0;
-      acc0 = xsimd::fma(dw_batch::load_unaligned(src), dw_batch::load_aligned(wt), acc0);
-      acc1 = xsimd::fma(dw_batch::load_unaligned(src + dw_lanes),
-                        dw_batch::load_aligned(wt + dw_lanes), acc1);
+    for (index_t t = 0; t < ntaps; ++t) {
+      const T* wt = a.w + tap[t] * Cp + c0;
+      const T* src = base + off[t] + c0;
+      acc0 = xsimd::fma(dw_load(src), dw_load(wt), acc0);
+      acc1 = xsimd::fma(dw_load(src + dw_lanes),
+                        dw_load(wt + dw_lanes), acc1);
     }
-    dw_finish(acc0, dw_batch::load_unaligned(a.bias + c0), res ? res + c0 : nullptr, a.act)
-        .store_unaligned(o + c0);
-    dw_finish(acc1, dw_batch::load_unaligned(a.bias + c0 + dw_lanes),
-              res ? res + c0 + dw_lanes : nullptr, a.act)
-        .store_unaligned(o + c0 + dw_lanes);
+    dw_store(o + c0, dw_finish(acc0, dw_load(a.bias + c0), res ? res + c0 : nullptr, a.act));
+    dw_store(o + c0 + dw_lanes, dw_finish(acc1, dw_load(a.bias + c0 + dw_lanes),
+              res ? res + c0 + dw_lanes : nullptr, a.act));
   }
   for (; c0 < c_vec; c0 += dw_lanes) {
     dw_batch acc(0.0f);
-    for (index_t t = 0; t < T; ++t)
-      acc = xsimd::fma(dw_batch::load_unaligned(base + off[t] + c0),
-                       dw_batch::load_aligned(a.w + tap[t] * Cp + c0), acc);
-    dw_finish(acc, dw_batch::load_unaligned(a.bias + c0), res ? res + c0 : nullptr, a.act)
-        .store_unaligned(o + c0);
+    for (index_t t = 0; t < ntaps; ++t)
+      acc = xsimd::fma(dw_load(base + off[t] + c0),
+                       dw_load(a.w + tap[t] * Cp + c0), acc);
+    dw_store(o + c0, dw_finish(acc, dw_load(a.bias + c0), res ? res + c0 : nullptr, a.act));
   }
   // Channels past the last full vector: scalar, same tap order, fma like the vector path.
   for (index_t c = c_vec; c < C; ++c) {
     float acc = 0.0f;
-    for (index_t t = 0; t < T; ++t) acc = std::fma(base[off[t] + c], a.w[tap[t] * Cp + c], acc);
-    o[c] = dw_finish(acc, a.bias[c], res ? res + c : nullptr, a.act);
+    for (index_t t = 0; t < ntaps; ++t) acc = std::fma(float(base[off[t] + c]), float(a.w[tap[t] * Cp + c]), acc);
+    o[c] = T(dw_finish(acc, a.bias[c], res ? res + c : nullptr, a.act));
   }
 }
 
-template <int KT>
-[[gnu::always_inline]] inline void dw_nhwc_pixel(const dw_args& a, const float* base,
+template <int KT, class T>
+[[gnu::always_inline]] inline void dw_nhwc_pixel(const dw_args<T>& a, const T* base,
                                                  const index_t* off, const index_t* tap,
-                                                 index_t taps, index_t C, index_t Cp, float* o,
-                                                 const float* res) {
+                                                 index_t taps, index_t C, index_t Cp, T* o,
+                                                 const T* res) {
   dw_nhwc_pixel_from<KT>(a, base, off, tap, 0, C, Cp, o, res, taps);
 }
 
 /// NHWC, two interior output pixels `step` floats apart, all channels, KT taps at base +
 /// off[t]: each weight register serves both pixels (1.5 loads per FMA instead of 2).
-template <int KT>
-[[gnu::always_inline]] inline void dw_nhwc_pixel_pair(const dw_args& a, const float* base,
+template <int KT, class T>
+[[gnu::always_inline]] inline void dw_nhwc_pixel_pair(const dw_args<T>& a, const T* base,
                                                       index_t step, const index_t* off, index_t C,
-                                                      index_t Cp, float* o, const float* res) {
+                                                      index_t Cp, T* o, const T* res) {
   const index_t c_vec = C / dw_lanes * dw_lanes;
   index_t c0 = 0;
   for (; c0 + 2 * dw_lanes <= c_vec; c0 += 2 * dw_lanes) {
     dw_batch a0(0.0f), a1(0.0f), b0(0.0f), b1(0.0f);  // a: first pixel, b: second
     for (index_t t = 0; t < KT; ++t) {
-      const float* wt = a.w + t * Cp + c0;
-      const dw_batch w0 = dw_batch::load_aligned(wt), w1 = dw_batch::load_aligned(wt + dw_lanes);
-      const float* src = base + off[t] + c0;
-      a0 = xsimd::fma(dw_batch::load_unaligned(src), w0, a0);
-      a1 = xsimd::fma(dw_batch::load_unaligned(src + dw_lanes), w1, a1);
-      b0 = xsimd::fma(dw_batch::load_unaligned(src + step), w0, b0);
-      b1 = xsimd::fma(dw_batch::load_unaligned(src + step + dw_lanes), w1, b1);
+      const T* wt = a.w + t * Cp + c0;
+      const dw_batch w0 = dw_load(wt), w1 = dw_load(wt + dw_lanes);
+      const T* src = base + off[t] + c0;
+      a0 = xsimd::fma(dw_load(src), w0, a0);
+      a1 = xsimd::fma(dw_load(src + dw_lanes), w1, a1);
+      b0 = xsimd::fma(dw_load(src + step), w0, b0);
+      b1 = xsimd::fma(dw_load(src + step + dw_lanes), w1, b1);
     }
-    const dw_batch bias0 = dw_batch::load_unaligned(a.bias + c0);
-    const dw_batch bias1 = dw_batch::load_unaligned(a.bias + c0 + dw_lanes);
-    dw_finish(a0, bias0, res ? res + c0 : nullptr, a.act).store_unaligned(o + c0);
-    dw_finish(a1, bias1, res ? res + c0 + dw_lanes : nullptr, a.act).store_unaligned(o + c0 + dw_lanes);
-    dw_finish(b0, bias0, res ? res + C + c0 : nullptr, a.act).store_unaligned(o + C + c0);
-    dw_finish(b1, bias1, res ? res + C + c0 + dw_lanes : nullptr, a.act)
-        .store_unaligned(o + C + c0 + dw_lanes);
+    const dw_batch bias0 = dw_load(a.bias + c0);
+    const dw_batch bias1 = dw_load(a.bias + c0 + dw_lanes);
+    dw_store(o + c0, dw_finish(a0, bias0, res ? res + c0 : nullptr, a.act));
+    dw_store(o + c0 + dw_lanes, dw_finish(a1, bias1, res ? res + c0 + dw_lanes : nullptr, a.act));
+    dw_store(o + C + c0, dw_finish(b0, bias0, res ? res + C + c0 : nullptr, a.act));
+    dw_store(o + C + c0 + dw_lanes, dw_finish(b1, bias1, res ? res + C + c0 + dw_lanes : nullptr, a.act));
   }
   if (c0 < C) {  // remaining channels: each pixel on its own, same arithmetic per output
     index_t tap[KT];
@@ -153,15 +178,15 @@ template <int KT>
 /// input pixels its taps read are gathered once (taps in the padding are left out), then
 /// every channel runs through them, V at a time. KR/KS fix a kernel size at compile time
 /// (0: taken from the shape); interior pixels of a fixed-size kernel take the unrolled path.
-template <int KR, int KS>
-void dw_nhwc_row(const dw_args& a, const float* in, float* out, const float* residual, index_t n,
+template <int KR, int KS, class T>
+void dw_nhwc_row(const dw_args<T>& a, const T* in, T* out, const T* residual, index_t n,
                  index_t p) {
   const conv2d_shape& sh = *a.sh;
   const index_t R = KR ? KR : sh.r, S = KS ? KS : sh.s;
   const index_t C = sh.c, W = sh.w, Q = sh.output_w();
   const index_t Cp = (C + dw_lanes - 1) / dw_lanes * dw_lanes;  // packed channel stride
   const index_t y0 = p * sh.stride_h - sh.pad_top;
-  const float* in_n = in + n * sh.h * W * C;
+  const T* in_n = in + n * sh.h * W * C;
   const index_t out_row = (n * sh.output_h() + p) * Q * C;
   index_t off[dw_max_taps], tap[dw_max_taps];
   // Interior pixels (every tap inside the input) share one offset table.
@@ -174,10 +199,10 @@ void dw_nhwc_row(const dw_args& a, const float* in, float* out, const float* res
   const bool rows_inside = y0 >= 0 && y0 + (R - 1) * sh.dilation_h < sh.h;
   for (index_t q = 0; q < Q; ++q) {
     const index_t x0 = q * sh.stride_w - sh.pad_left;
-    float* o = out + out_row + q * C;
-    const float* res = residual ? residual + out_row + q * C : nullptr;
+    T* o = out + out_row + q * C;
+    const T* res = residual ? residual + out_row + q * C : nullptr;
     if (rows_inside && x0 >= 0 && x0 + (S - 1) * sh.dilation_w < W) {
-      const float* base = in_n + (y0 * W + x0) * C;
+      const T* base = in_n + (y0 * W + x0) * C;
       if constexpr (KR * KS > 0) {
         const index_t x1 = x0 + sh.stride_w;
         if (q + 1 < Q && x1 + (S - 1) * sh.dilation_w < W) {  // a pair of interior pixels
@@ -207,19 +232,20 @@ void dw_nhwc_row(const dw_args& a, const float* in, float* out, const float* res
 
 /// NHWC for kernels with more than dw_max_taps taps: per pixel and channel block, taps in the
 /// padding skipped by bounds checks.
-inline void dw_nhwc_row_large(const dw_args& a, const float* in, float* out, const float* residual,
+template <class T>
+void dw_nhwc_row_large(const dw_args<T>& a, const T* in, T* out, const T* residual,
                               index_t n, index_t p) {
   const conv2d_shape& sh = *a.sh;
   const index_t R = sh.r, S = sh.s, C = sh.c, W = sh.w, Q = sh.output_w();
   const index_t Cp = (C + dw_lanes - 1) / dw_lanes * dw_lanes;
   const index_t c_vec = C / dw_lanes * dw_lanes;
   const index_t y0 = p * sh.stride_h - sh.pad_top;
-  const float* in_n = in + n * sh.h * W * C;
+  const T* in_n = in + n * sh.h * W * C;
   const index_t out_row = (n * sh.output_h() + p) * Q * C;
   for (index_t q = 0; q < Q; ++q) {
     const index_t x0 = q * sh.stride_w - sh.pad_left;
-    float* o = out + out_row + q * C;
-    const float* res = residual ? residual + out_row + q * C : nullptr;
+    T* o = out + out_row + q * C;
+    const T* res = residual ? residual + out_row + q * C : nullptr;
     for (index_t c0 = 0; c0 < C; c0 += dw_lanes) {
       const bool vec = c0 < c_vec;
       dw_batch acc(0.0f);
@@ -230,19 +256,19 @@ inline void dw_nhwc_row_large(const dw_args& a, const float* in, float* out, con
         for (index_t s = 0; s < S; ++s) {
           const index_t x = x0 + s * sh.dilation_w;
           if (x < 0 || x >= W) continue;
-          const float* src = in_n + (y * W + x) * C + c0;
-          const float* wt = a.w + (r * S + s) * Cp + c0;
-          if (vec) acc = xsimd::fma(dw_batch::load_unaligned(src), dw_batch::load_aligned(wt), acc);
+          const T* src = in_n + (y * W + x) * C + c0;
+          const T* wt = a.w + (r * S + s) * Cp + c0;
+          if (vec) acc = xsimd::fma(dw_load(src), dw_load(wt), acc);
           else
-            for (index_t c = 0; c < C - c0; ++c) acc_s[c] = std::fma(src[c], wt[c], acc_s[c]);
+            for (index_t c = 0; c < C - c0; ++c)
+              acc_s[c] = std::fma(float(src[c]), float(wt[c]), acc_s[c]);
         }
       }
       if (vec)
-        dw_finish(acc, dw_batch::load_unaligned(a.bias + c0), res ? res + c0 : nullptr, a.act)
-            .store_unaligned(o + c0);
+        dw_store(o + c0, dw_finish(acc, dw_load(a.bias + c0), res ? res + c0 : nullptr, a.act));
       else
         for (index_t c = c0; c < C; ++c)
-          o[c] = dw_finish(acc_s[c - c0], a.bias[c], res ? res + c : nullptr, a.act);
+          o[c] = T(dw_finish(acc_s[c - c0], a.bias[c], res ? res + c : nullptr, a.act));
     }
   }
 }
@@ -255,8 +281,8 @@ inline constexpr index_t dw_segment = 4 * dw_lanes;
 /// straight from the input row (stride 1, all inside) or from a stack copy of the row's
 /// columns split into `stride_w` phases, with zeros for the padding, so that strided and
 /// padded taps are contiguous loads too.
-template <int KR, int KS>
-void dw_nchw_row(const dw_args& a, const float* in, float* out, const float* residual, index_t n,
+template <int KR, int KS, class T>
+void dw_nchw_row(const dw_args<T>& a, const T* in, T* out, const T* residual, index_t n,
                  index_t c, index_t p, float* phase_buf) {
   const conv2d_shape& sh = *a.sh;
   const index_t R = KR ? KR : sh.r, S = KS ? KS : sh.s;
@@ -265,56 +291,58 @@ void dw_nchw_row(const dw_args& a, const float* in, float* out, const float* res
   index_t r_lo = 0, r_hi = R;
   while (r_lo < R && y0 + r_lo * sh.dilation_h < 0) ++r_lo;
   while (r_hi > r_lo && y0 + (r_hi - 1) * sh.dilation_h >= sh.h) --r_hi;
-  const float* plane = in + (n * sh.c + c) * sh.h * W;
-  const float* wc = a.w + c * R * S;
+  const T* plane = in + (n * sh.c + c) * sh.h * W;
+  const T* wc = a.w + c * R * S;
   const index_t out_off = ((n * sh.c + c) * sh.output_h() + p) * Q;
   const dw_batch bias(a.bias[c]);
   const index_t phase_len = dw_segment + (S - 1) * dw / sw + 1;
 
   for (index_t q0 = 0; q0 < Q; q0 += dw_segment) {
     const index_t xbase = q0 * sw - sh.pad_left;
-    const bool direct = sw == 1 && xbase >= 0 && xbase + dw_segment - 1 + (S - 1) * dw < W;
+    // Stride 1 and all inside: taps read the input row in place (fp32 only; fp16 rows always
+    // go through the phase buffer, which widens each value once per row and segment).
+    const bool direct = std::is_same_v<T, float> && sw == 1 && xbase >= 0 &&
+                        xbase + dw_segment - 1 + (S - 1) * dw < W;
     dw_batch acc0(0.0f), acc1(0.0f), acc2(0.0f), acc3(0.0f);
     for (index_t r = r_lo; r < r_hi; ++r) {
-      const float* row = plane + (y0 + r * sh.dilation_h) * W;
-      const float* src = row + xbase;
+      const T* row = plane + (y0 + r * sh.dilation_h) * W;
+      const T* src = row + xbase;
       if (!direct) {
         for (index_t ph = 0; ph < sw; ++ph) {  // phase ph holds columns xbase + ph + t * sw
           float* dst = phase_buf + ph * phase_len;
           for (index_t t = 0, x = xbase + ph; t < phase_len; ++t, x += sw)
-            dst[t] = (x >= 0 && x < W) ? row[x] : 0.0f;
+            dst[t] = (x >= 0 && x < W) ? float(row[x]) : 0.0f;
         }
       }
       for (index_t s = 0; s < S; ++s) {
-        const dw_batch wv(wc[r * S + s]);
-        const float* px = direct ? src + s * dw
+        const dw_batch wv(float(wc[r * S + s]));
+        const float* px = direct ? dw_fp32(src) + s * dw
                                  : phase_buf + ((s * dw) % sw) * phase_len + (s * dw) / sw;
-        acc0 = xsimd::fma(dw_batch::load_unaligned(px), wv, acc0);
-        acc1 = xsimd::fma(dw_batch::load_unaligned(px + dw_lanes), wv, acc1);
-        acc2 = xsimd::fma(dw_batch::load_unaligned(px + 2 * dw_lanes), wv, acc2);
-        acc3 = xsimd::fma(dw_batch::load_unaligned(px + 3 * dw_lanes), wv, acc3);
+        acc0 = xsimd::fma(dw_load(px), wv, acc0);
+        acc1 = xsimd::fma(dw_load(px + dw_lanes), wv, acc1);
+        acc2 = xsimd::fma(dw_load(px + 2 * dw_lanes), wv, acc2);
+        acc3 = xsimd::fma(dw_load(px + 3 * dw_lanes), wv, acc3);
       }
     }
     const index_t count = std::min(dw_segment, Q - q0);
     alignas(64) float tmp[dw_segment];
-    const float* res = residual ? residual + out_off + q0 : nullptr;
-    float* dst = count == dw_segment ? out + out_off + q0 : tmp;
+    const T* res = residual ? residual + out_off + q0 : nullptr;
+    float* dst = std::is_same_v<T, float> && count == dw_segment ? dw_fp32(out + out_off + q0) : tmp;
     if (res && count < dw_segment) {  // partial segment: a padded copy of the residual
       alignas(64) float rtmp[dw_segment] = {};
-      std::copy(res, res + count, rtmp);
+      for (index_t i = 0; i < count; ++i) rtmp[i] = float(res[i]);
       dw_finish(acc0, bias, rtmp, a.act).store_aligned(tmp);
       dw_finish(acc1, bias, rtmp + dw_lanes, a.act).store_aligned(tmp + dw_lanes);
       dw_finish(acc2, bias, rtmp + 2 * dw_lanes, a.act).store_aligned(tmp + 2 * dw_lanes);
       dw_finish(acc3, bias, rtmp + 3 * dw_lanes, a.act).store_aligned(tmp + 3 * dw_lanes);
     } else {
-      dw_finish(acc0, bias, res, a.act).store_unaligned(dst);
-      dw_finish(acc1, bias, res ? res + dw_lanes : nullptr, a.act).store_unaligned(dst + dw_lanes);
-      dw_finish(acc2, bias, res ? res + 2 * dw_lanes : nullptr, a.act)
-          .store_unaligned(dst + 2 * dw_lanes);
-      dw_finish(acc3, bias, res ? res + 3 * dw_lanes : nullptr, a.act)
-          .store_unaligned(dst + 3 * dw_lanes);
+      dw_store(dst, dw_finish(acc0, bias, res, a.act));
+      dw_store(dst + dw_lanes, dw_finish(acc1, bias, res ? res + dw_lanes : nullptr, a.act));
+      dw_store(dst + 2 * dw_lanes, dw_finish(acc2, bias, res ? res + 2 * dw_lanes : nullptr, a.act));
+      dw_store(dst + 3 * dw_lanes, dw_finish(acc3, bias, res ? res + 3 * dw_lanes : nullptr, a.act));
     }
-    if (count < dw_segment) std::copy(tmp, tmp + count, out + out_off + q0);
+    if (dst == tmp)
+      for (index_t i = 0; i < count; ++i) out[out_off + q0 + i] = T(tmp[i]);
   }
 }
 
@@ -328,11 +356,12 @@ constexpr index_t dw_phase_floats(const conv2d_shape& sh) noexcept {
 }
 
 /// NCHW scalar row for shapes whose phase buffer would not fit on the stack.
-inline void dw_nchw_row_scalar(const dw_args& a, const float* in, float* out, const float* residual,
+template <class T>
+void dw_nchw_row_scalar(const dw_args<T>& a, const T* in, T* out, const T* residual,
                                index_t n, index_t c, index_t p, float*) {
   const conv2d_shape& sh = *a.sh;
   const index_t W = sh.w, Q = sh.output_w();
-  const float* plane = in + (n * sh.c + c) * sh.h * W;
+  const T* plane = in + (n * sh.c + c) * sh.h * W;
   const index_t out_off = ((n * sh.c + c) * sh.output_h() + p) * Q;
   for (index_t q = 0; q < Q; ++q) {
     float acc = 0.0f;
@@ -342,29 +371,30 @@ inline void dw_nchw_row_scalar(const dw_args& a, const float* in, float* out, co
       for (index_t s = 0; s < sh.s; ++s) {
         const index_t x = q * sh.stride_w - sh.pad_left + s * sh.dilation_w;
         if (x < 0 || x >= W) continue;
-        acc = std::fma(plane[y * W + x], a.w[(c * sh.r + r) * sh.s + s], acc);
+        acc = std::fma(float(plane[y * W + x]), float(a.w[(c * sh.r + r) * sh.s + s]), acc);
       }
     }
-    out[out_off + q] = dw_finish(acc, a.bias[c], residual ? residual + out_off + q : nullptr, a.act);
+    out[out_off + q] = T(dw_finish(acc, a.bias[c], residual ? residual + out_off + q : nullptr, a.act));
   }
 }
 
-}  // namespace detail
-
-/// Depthwise fp32 convolution (groups == c == k), any kernel size, stride, padding and
-/// dilation, NCHW and NHWC.
+/// Depthwise convolution (groups == c == k), any kernel size, stride, padding and dilation,
+/// NCHW and NHWC, with weights and activations stored as T: float (fp32) or half (fp16:
+/// widened in registers, fp32 arithmetic, each output rounded once to half after the
+/// epilogue).
 ///
 /// Weights are repacked at construction: NHWC as R x S x Cp (Cp = c rounded up to the SIMD
 /// width, zero-filled) so that one aligned load gives one tap of V channels; NCHW as the
 /// C x R x S matrix as given. Each output row is computed by one thread in a fixed order, so
 /// results are bitwise identical for any thread count. No workspace.
-template <layout_policy Layout>
-class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::depthwise> {
+template <layout_policy Layout, class T>
+class depthwise_conv {
   static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
+  using precision_type = std::conditional_t<std::is_same_v<T, half>, precision::fp16, precision::fp32>;
 
  public:
   static constexpr bool is_kernel = true;
-  using weights_type = conv_weights<precision::fp32, sparsity::dense>;
+  using weights_type = conv_weights<precision_type, sparsity::dense>;
 
   static status can_implement(const conv2d_shape& sh) {
     if (sh.groups != sh.c)
@@ -380,17 +410,17 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::depthwise> 
 
   /// Packed weights plus the bias: the same formula the constructor allocates with.
   static constexpr index_t packed_weight_elements(const conv2d_shape& sh) noexcept {
-    const index_t cp = (sh.c + detail::dw_lanes - 1) / detail::dw_lanes * detail::dw_lanes;
+    const index_t cp = (sh.c + dw_lanes - 1) / dw_lanes * dw_lanes;
     return nhwc ? sh.r * sh.s * cp : sh.c * sh.r * sh.s;
   }
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t = 0) noexcept {
-    return buffer_bytes<float>(packed_weight_elements(sh)) + buffer_bytes<float>(sh.k);
+    return buffer_bytes<T>(packed_weight_elements(sh)) + buffer_bytes<float>(sh.k);
   }
   static constexpr index_t workspace_bytes(const conv2d_shape&) noexcept { return 0; }
 
-  algorithm_impl(const conv2d_shape& sh, weights_type&& weights, const conv2d_options& opt)
+  depthwise_conv(const conv2d_shape& sh, weights_type&& weights, const conv2d_options& opt)
       : shape_(sh), act_(opt.act), packed_(packed_weight_elements(sh)), bias_(weights.bias()) {
-    const float* w = weights.matrix().data();  // C x (R * S)
+    const T* w = weights.matrix().data();  // C x (R * S)
     const index_t taps = sh.r * sh.s;
     if constexpr (nhwc) {
       const index_t cp = packed_.size() / taps;
@@ -406,38 +436,57 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::depthwise> 
   template <class In, class Out>
   void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
            std::pmr::memory_resource*) const {
-    static_assert(std::is_same_v<In, float> && std::is_same_v<Out, float>,
-                  "algo::depthwise fp32 takes float tensors");
+    static_assert(std::is_same_v<In, T> && std::is_same_v<Out, T>,
+                  "algo::depthwise takes tensors of the precision's storage type (fp32: float, "
+                  "fp16: dlas::half)");
     const conv2d_shape& sh = shape_;
-    const detail::dw_args args{&sh, packed_.data(), bias_.data(), act_};
-    const float* x = in.data();
-    float* y = out.data();
+    const dw_args<T> args{&sh, packed_.data(), bias_.data(), act_};
+    const T* x = in.data();
+    T* y = out.data();
     const index_t P = sh.output_h();
     if constexpr (nhwc) {
       auto rows = [&](auto kernel) {
         core::parallel_for(sh.n * P, [&](index_t i) { kernel(args, x, y, residual, i / P, i % P); });
       };
-      if (sh.r == 3 && sh.s == 3) rows(detail::dw_nhwc_row<3, 3>);
-      else if (sh.r * sh.s <= detail::dw_max_taps) rows(detail::dw_nhwc_row<0, 0>);
-      else rows(detail::dw_nhwc_row_large);
+      if (sh.r == 3 && sh.s == 3) rows(dw_nhwc_row<3, 3, T>);
+      else if (sh.r * sh.s <= dw_max_taps) rows(dw_nhwc_row<0, 0, T>);
+      else rows(dw_nhwc_row_large<T>);
     } else {
       auto rows = [&](auto kernel) {
         core::parallel_for(sh.n * sh.c, [&](index_t nc) {
-          alignas(64) float buf[detail::dw_stack_floats];
+          alignas(64) float buf[dw_stack_floats];
           for (index_t p = 0; p < P; ++p) kernel(args, x, y, residual, nc / sh.c, nc % sh.c, p, buf);
         });
       };
-      if (detail::dw_phase_floats(sh) > detail::dw_stack_floats) rows(detail::dw_nchw_row_scalar);
-      else if (sh.r == 3 && sh.s == 3) rows(detail::dw_nchw_row<3, 3>);
-      else rows(detail::dw_nchw_row<0, 0>);
+      if (dw_phase_floats(sh) > dw_stack_floats) rows(dw_nchw_row_scalar<T>);
+      else if (sh.r == 3 && sh.s == 3) rows(dw_nchw_row<3, 3, T>);
+      else rows(dw_nchw_row<0, 0, T>);
     }
   }
 
  private:
   conv2d_shape shape_;
   activation act_;
-  aligned_buffer<float> packed_;
+  aligned_buffer<T> packed_;
   aligned_buffer<float> bias_;
+};
+
+}  // namespace detail
+
+/// fp32 dense, NCHW and NHWC; see detail::depthwise_conv.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::depthwise>
+    : public detail::depthwise_conv<Layout, float> {
+ public:
+  using detail::depthwise_conv<Layout, float>::depthwise_conv;
+};
+
+/// fp16 dense (half storage, fp32 arithmetic), NCHW and NHWC: the same kernel at T = half.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::fp16, sparsity::dense, algo::depthwise>
+    : public detail::depthwise_conv<Layout, half> {
+ public:
+  using detail::depthwise_conv<Layout, half>::depthwise_conv;
 };
 
 }  // namespace dlas::conv

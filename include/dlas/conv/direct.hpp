@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file direct.hpp
-/// \brief algo::direct in fp32: GEMM tiles blocked over output pixels and channels that read the input per kernel tap; weights prepacked, no im2col buffer.
+/// \brief algo::direct in fp32 and fp16: GEMM tiles blocked over output pixels and channels that read the input per kernel tap; weights prepacked, no im2col buffer.
 #pragma once
 
 #include "dlas/conv/detail/gemm_conv_impl.hpp"
@@ -10,9 +10,17 @@ namespace dlas::conv {
 /// fp32 dense, NCHW and NHWC; see detail::gemm_conv for the blocking.
 template <layout_policy Layout>
 class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::direct>
-    : public detail::gemm_conv<Layout, algo::direct> {
+    : public detail::gemm_conv<Layout, algo::direct, float> {
  public:
-  using detail::gemm_conv<Layout, algo::direct>::gemm_conv;
+  using detail::gemm_conv<Layout, algo::direct, float>::gemm_conv;
+};
+
+/// fp16 dense (half storage, fp32 arithmetic), NCHW and NHWC: the same kernel at T = half.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::fp16, sparsity::dense, algo::direct>
+    : public detail::gemm_conv<Layout, algo::direct, half> {
+ public:
+  using detail::gemm_conv<Layout, algo::direct, half>::gemm_conv;
 };
 
 }  // namespace dlas::conv

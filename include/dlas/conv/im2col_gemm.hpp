@@ -1,18 +1,36 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file im2col_gemm.hpp
-/// \brief algo::im2col_gemm in fp32: the im2col matrix of each image and group, then the packed GEMM.
+/// \brief algo::im2col_gemm in fp32, fp16 and int8: the im2col matrix of each image and group, then the packed GEMM.
 #pragma once
 
 #include "dlas/conv/detail/gemm_conv_impl.hpp"
+#include "dlas/conv/detail/int8_gemm_conv.hpp"
 
 namespace dlas::conv {
 
 /// fp32 dense, NCHW and NHWC; see detail::gemm_conv for the blocking.
 template <layout_policy Layout>
 class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::im2col_gemm>
-    : public detail::gemm_conv<Layout, algo::im2col_gemm> {
+    : public detail::gemm_conv<Layout, algo::im2col_gemm, float> {
  public:
-  using detail::gemm_conv<Layout, algo::im2col_gemm>::gemm_conv;
+  using detail::gemm_conv<Layout, algo::im2col_gemm, float>::gemm_conv;
+};
+
+/// fp16 dense (half storage, fp32 arithmetic), NCHW and NHWC: the same kernel at T = half.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::fp16, sparsity::dense, algo::im2col_gemm>
+    : public detail::gemm_conv<Layout, algo::im2col_gemm, half> {
+ public:
+  using detail::gemm_conv<Layout, algo::im2col_gemm, half>::gemm_conv;
+};
+
+/// int8 dense (uint8/int8 codes, int8 weights, exact int32 sums), NCHW and NHWC; see
+/// detail::int8_gemm_conv.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::int8, sparsity::dense, algo::im2col_gemm>
+    : public detail::int8_gemm_conv<Layout, algo::im2col_gemm> {
+ public:
+  using detail::int8_gemm_conv<Layout, algo::im2col_gemm>::int8_gemm_conv;
 };
 
 }  // namespace dlas::conv

@@ -41,7 +41,7 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::im2col_gemm
 
   static status can_implement(const conv2d_shape&) { return {}; }
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t) noexcept {
-    return detail::packed_weights::bytes(sh, detail::packed_weights::form::rows);
+    return detail::packed_weights<float>::bytes(sh, detail::packed_weights<float>::form::rows);
   }
   /// The im2col matrix of one image and group: (C/g * R * S) x P * Q floats.
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
@@ -49,7 +49,7 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::im2col_gemm
   }
 
   algorithm_impl(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
-      : shape_(sh), act_(opt.act), weights_(sh, w, detail::packed_weights::form::rows) {}
+      : shape_(sh), act_(opt.act), weights_(sh, w, detail::packed_weights<float>::form::rows) {}
 
   index_t weight_bytes() const noexcept { return weights_.bytes(); }
 
@@ -105,7 +105,7 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::im2col_gemm
  private:
   conv2d_shape shape_;
   activation act_;
-  detail::packed_weights weights_;
+  detail::packed_weights<float> weights_;
 };
 
 }  // namespace dlas::conv

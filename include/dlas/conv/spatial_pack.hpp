@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file spatial_pack.hpp
-/// \brief algo::spatial_pack in fp32: the input repacked into a zero-padded NHWC tile, kernel blocks packed, NCHW output unpacked with the epilogue.
+/// \brief algo::spatial_pack in fp32 and fp16: the input repacked into a zero-padded NHWC tile, kernel blocks packed, NCHW output unpacked with the epilogue.
 #pragma once
 
 #include "dlas/conv/detail/gemm_conv_impl.hpp"
@@ -10,9 +10,17 @@ namespace dlas::conv {
 /// fp32 dense, NCHW and NHWC; see detail::gemm_conv for the blocking.
 template <layout_policy Layout>
 class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::spatial_pack>
-    : public detail::gemm_conv<Layout, algo::spatial_pack> {
+    : public detail::gemm_conv<Layout, algo::spatial_pack, float> {
  public:
-  using detail::gemm_conv<Layout, algo::spatial_pack>::gemm_conv;
+  using detail::gemm_conv<Layout, algo::spatial_pack, float>::gemm_conv;
+};
+
+/// fp16 dense (half storage, fp32 arithmetic), NCHW and NHWC: the same kernel at T = half.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::fp16, sparsity::dense, algo::spatial_pack>
+    : public detail::gemm_conv<Layout, algo::spatial_pack, half> {
+ public:
+  using detail::gemm_conv<Layout, algo::spatial_pack, half>::gemm_conv;
 };
 
 }  // namespace dlas::conv

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file winograd.hpp
-/// \brief algo::winograd in fp32: F(4x4, 3x3) minimal filtering for 3x3 stride-1 convolutions,
+/// \brief algo::winograd in fp32 and fp16: F(4x4, 3x3) minimal filtering for 3x3 stride-1 convolutions,
 /// the 36 transformed-domain products as GEMMs on kernel::gemm_tile.
 #pragma once
 
@@ -32,7 +32,9 @@ inline constexpr int wino_a = 6;              // input tile
 inline constexpr int wino_xi = wino_a * wino_a;  // transformed points
 
 /// The GEMM register tile of the transformed-domain products.
-using wino_tile = kernel::gemm_tile<float, 6, 2, kernel::default_arch>;
+template <class T = float>
+using wino_tile_for = kernel::gemm_tile<T, 6, 2, kernel::default_arch>;
+using wino_tile = wino_tile_for<float>;
 inline constexpr index_t wino_nr = wino_tile::nr;  // tiles per packed panel
 
 /// u = G g G^T for one 3x3 filter g (row-major), u row-major 6x6.
@@ -113,9 +115,7 @@ struct wino_plan {
   }
 };
 
-}  // namespace detail
-
-/// Winograd F(4x4, 3x3) fp32 convolution for 3x3 kernels, stride 1, dilation 1, groups 1, any
+/// Winograd F(4x4, 3x3) convolution for 3x3 kernels, stride 1, dilation 1, groups 1, any
 /// padding, NCHW and NHWC.
 ///
 /// F(4x4, 3x3) rather than F(2x2, 3x3): 4x fewer multiplies instead of 2.25x, for an error
@@ -129,13 +129,21 @@ struct wino_plan {
 /// the GEMM tile, and transforms M back (SIMD over output channels), adding bias and
 /// residual and applying the activation on the way out. Each stage writes disjoint memory
 /// per parallel index, so results are bitwise identical for any thread count.
-template <layout_policy Layout>
-class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
+///
+/// T = half (fp16): input and output are half, widened and rounded in registers; V and M stay
+/// fp32 workspaces. U is transformed from the half weights and kept in fp32: rounding it to
+/// half as well was measured at up to ~2^-9 of the output's magnitude (the A^T transform
+/// amplifies it), 80x the fp16 bound of the other kernels, for a footprint saving on weights
+/// only (docs/policy_precision.md).
+template <layout_policy Layout, class T>
+class winograd_conv {
   static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
+  using precision_type = std::conditional_t<std::is_same_v<T, half>, precision::fp16, precision::fp32>;
+  using tile = wino_tile_for<float>;
 
  public:
   static constexpr bool is_kernel = true;
-  using weights_type = conv_weights<precision::fp32, sparsity::dense>;
+  using weights_type = conv_weights<precision_type, sparsity::dense>;
 
   static status can_implement(const conv2d_shape& sh) {
     if (sh.r != 3 || sh.s != 3)
@@ -156,27 +164,27 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
 
   /// Floats of the 36 packed C x K matrices: the formula the constructor allocates with.
   static constexpr index_t packed_weight_elements(const conv2d_shape& sh) noexcept {
-    return detail::wino_xi * kernel::packed_panels_elements<detail::wino_nr>(sh.c, sh.k);
+    return wino_xi * kernel::packed_panels_elements<wino_nr>(sh.c, sh.k);
   }
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t = 0) noexcept {
     return buffer_bytes<float>(packed_weight_elements(sh)) + buffer_bytes<float>(sh.k);
   }
   /// The transformed input and the products of one chunk of tiles.
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
-    const detail::wino_plan p = detail::wino_plan::of(sh);
+    const wino_plan p = wino_plan::of(sh);
     return buffer_bytes<float>(p.v_floats) + buffer_bytes<float>(p.m_floats);
   }
 
-  algorithm_impl(const conv2d_shape& sh, weights_type&& weights, const conv2d_options& opt)
+  winograd_conv(const conv2d_shape& sh, weights_type&& weights, const conv2d_options& opt)
       : shape_(sh), act_(opt.act), u_(packed_weight_elements(sh), uninitialized),
         bias_(weights.bias()) {
-    using namespace detail;
-    const float* g = weights.matrix().data();  // K x C x 3 x 3
+    const T* g = weights.matrix().data();  // K x C x 3 x 3
     std::vector<float> u(std::size_t(wino_xi * sh.c * sh.k));  // [xi][c][k]
-    float t[wino_xi];
+    float t[wino_xi], g32[9];
     for (index_t k = 0; k < sh.k; ++k)
       for (index_t c = 0; c < sh.c; ++c) {
-        wino_weight_transform(g + (k * sh.c + c) * 9, t);
+        for (int i = 0; i < 9; ++i) g32[i] = float(g[(k * sh.c + c) * 9 + i]);
+        wino_weight_transform(g32, t);
         for (int xi = 0; xi < wino_xi; ++xi) u[std::size_t((xi * sh.c + c) * sh.k + k)] = t[xi];
       }
     const index_t per_xi = kernel::packed_panels_elements<wino_nr>(sh.c, sh.k);
@@ -192,10 +200,11 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
   template <class In, class Out>
   void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
            std::pmr::memory_resource* mr) const {
-    static_assert(std::is_same_v<In, float> && std::is_same_v<Out, float>,
-                  "algo::winograd fp32 takes float tensors");
-    using namespace detail;
+    static_assert(std::is_same_v<In, T> && std::is_same_v<Out, T>,
+                  "algo::winograd takes tensors of the precision's storage type (fp32: float, "
+                  "fp16: dlas::half)");
     using B = wino_batch;
+    using arch = kernel::default_arch;
     const conv2d_shape& sh = shape_;
     const wino_plan plan = wino_plan::of(sh);
     aligned_buffer<float> v(plan.v_floats, uninitialized, mr);
@@ -224,7 +233,8 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
           B d[wino_xi], r[wino_xi];
           for (int i = 0; i < wino_a; ++i)
             for (int j = 0; j < wino_a; ++j)
-              d[i * wino_a + j] = inside(i, j) ? B::load_unaligned(&in(n, c0, y0 + i, x0 + j)) : B(0.0f);
+              d[i * wino_a + j] =
+                  inside(i, j) ? kernel::load_as_f32<arch>(&in(n, c0, y0 + i, x0 + j)) : B(0.0f);
           wino_input_tile(d, r);
           for (int xi = 0; xi < wino_xi; ++xi) r[xi].store_unaligned(vt + xi * v_xi + c0);
         }
@@ -232,25 +242,25 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
           float d[wino_xi], r[wino_xi];
           for (int i = 0; i < wino_a; ++i)
             for (int j = 0; j < wino_a; ++j)
-              d[i * wino_a + j] = inside(i, j) ? in(n, c, y0 + i, x0 + j) : 0.0f;
+              d[i * wino_a + j] = inside(i, j) ? float(in(n, c, y0 + i, x0 + j)) : 0.0f;
           wino_input_tile(d, r);
           for (int xi = 0; xi < wino_xi; ++xi) vt[xi * v_xi + c] = r[xi];
         }
       });
       // 2. Products: M[xi][t][k] = sum_c V[xi][t][c] U[xi][c][k], per (xi, K panel, row
       //    block of tiles); the U panel stays in cache across the row blocks.
-      const index_t row_blocks = (nt + wino_tile::mr - 1) / wino_tile::mr;
+      const index_t row_blocks = (nt + tile::mr - 1) / tile::mr;
       core::parallel_for(wino_xi * k_panels * row_blocks, [&](index_t i) {
         const index_t xi = i / (k_panels * row_blocks), kp = i / row_blocks % k_panels;
         const index_t rb = i % row_blocks;
-        const index_t r0 = rb * wino_tile::mr;
-        const int rows = int(std::min<index_t>(wino_tile::mr, nt - r0));
-        const float* a[wino_tile::mr];
-        for (int r = 0; r < wino_tile::mr; ++r)
+        const index_t r0 = rb * tile::mr;
+        const int rows = int(std::min<index_t>(tile::mr, nt - r0));
+        const float* a[tile::mr];
+        for (int r = 0; r < tile::mr; ++r)
           a[r] = v.data() + xi * v_xi + (r0 + std::min(r, rows - 1)) * C;
         const float* b = u_.data() + xi * per_xi + kp * wino_nr * C;
         float* c = m.data() + xi * m_xi + r0 * K + kp * wino_nr;
-        kernel::run_rows<wino_tile>(C, a, b, c, K, rows, int(std::min<index_t>(wino_nr, K - kp * wino_nr)),
+        kernel::run_rows<tile>(C, a, b, c, K, rows, int(std::min<index_t>(wino_nr, K - kp * wino_nr)),
                                     kernel::tile_epilogue{false, false});
       });
       // 3. Output transform with the epilogue: y = act(A^T m A + bias + residual).
@@ -270,10 +280,10 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
             for (int j = 0; j < qw; ++j) {
               const index_t o = out.offset(n, k0, p_lo + i, q_lo + j);
               B val = y[i * wino_m + j] + bias;
-              if (residual) val += B::load_unaligned(residual + o);
+              if (residual) val += kernel::load_as_f32<arch>(residual + o);
               if (act_ != activation::none) val = xsimd::max(val, B(0.0f));
               if (act_ == activation::relu6) val = xsimd::min(val, B(6.0f));
-              val.store_unaligned(out.data() + o);
+              kernel::store_from_f32<arch>(out.data() + o, val);
             }
         }
         for (index_t k = k_vec; k < K; ++k) {
@@ -284,10 +294,10 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
             for (int j = 0; j < qw; ++j) {
               const index_t o = out.offset(n, k, p_lo + i, q_lo + j);
               float val = y[i * wino_m + j] + bias_[k];
-              if (residual) val += residual[o];
+              if (residual) val += float(residual[o]);
               if (act_ != activation::none) val = std::max(val, 0.0f);
               if (act_ == activation::relu6) val = std::min(val, 6.0f);
-              out.data()[o] = val;
+              out.data()[o] = T(val);
             }
         }
       });
@@ -299,6 +309,24 @@ class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd> {
   activation act_;
   aligned_buffer<float> u_;
   aligned_buffer<float> bias_;
+};
+
+}  // namespace detail
+
+/// fp32 dense, NCHW and NHWC; see detail::winograd_conv.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::fp32, sparsity::dense, algo::winograd>
+    : public detail::winograd_conv<Layout, float> {
+ public:
+  using detail::winograd_conv<Layout, float>::winograd_conv;
+};
+
+/// fp16 dense (half storage, fp32 transforms and products), NCHW and NHWC.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::fp16, sparsity::dense, algo::winograd>
+    : public detail::winograd_conv<Layout, half> {
+ public:
+  using detail::winograd_conv<Layout, half>::winograd_conv;
 };
 
 }  // namespace dlas::conv

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "dlas/conv/options.hpp"
@@ -51,10 +52,14 @@ struct tile_epilogue {
 /// A is given as MR row pointers, each row kc contiguous values (an im2col row, an input
 /// pixel's channels in NHWC, a weight row in NCHW): no packing is needed for A. Rows at or
 /// beyond m are never read. B is a packed panel: kc rows of NR contiguous values, columns
-/// at or beyond n zero. A and B are stored as T and widened to fp32 (kernel::load_as_f32),
-/// so fp16 and int8 storage reuse this blocking.
+/// at or beyond n zero, stored as T (float or dlas::half) and widened to fp32 in registers
+/// (kernel::load_as_f32), so fp16 weights reuse this blocking at half the bytes.
 ///
-/// \tparam T     storage type of A and B
+/// A is always fp32: each A value is broadcast once per MR x NV FMAs, where a widening
+/// conversion per broadcast would cost as much as the FMAs it feeds; the fp16 drivers widen
+/// A once per call instead and reuse it across every panel.
+///
+/// \tparam T     storage type of B (float or dlas::half)
 /// \tparam MR    rows of the register tile
 /// \tparam NV    SIMD registers per tile row (NR = NV * lanes)
 /// \tparam Arch  xsimd architecture
@@ -67,16 +72,17 @@ struct gemm_tile {
   static constexpr int nr = NV * int(batch::size);
   static_assert(MR * NV + NV + 1 <= 32, "dlas::kernel::gemm_tile: tile exceeds the register file");
 
-  /// Instance name, e.g. "f32_gemm_6x16_avx2" (grammar in docs/naming.md).
+  /// Instance name, e.g. "f32_gemm_6x16_avx2" or "f16f32_gemm_6x16_avx2" (docs/naming.md):
+  /// half storage of B adds the fp32 accumulator to the prefix.
   static std::string name() {
-    return "f32_gemm_" + std::to_string(MR) + "x" + std::to_string(nr) + "_" +
+    return std::string(std::is_same_v<T, float> ? "f32" : "f16f32") + "_gemm_" + std::to_string(MR) + "x" + std::to_string(nr) + "_" +
            std::string(kernel::arch_name<Arch>());
   }
 
   static bool available() noexcept { return kernel::arch_available<Arch>(); }
 
   /// Computes one tile; see the class comment. m in [1, MR], n in [1, NR], kc >= 0.
-  static void run(index_t kc, const T* const* a, const T* b, float* c, index_t ldc, int m, int n,
+  static void run(index_t kc, const float* const* a, const T* b, float* c, index_t ldc, int m, int n,
                   const tile_epilogue& ep) noexcept {
     constexpr int lanes = int(batch::size);
     batch acc[MR][NV];
@@ -95,7 +101,7 @@ struct gemm_tile {
         else acc[i][j] = batch::load_aligned(tmp + i * nr + j * lanes);
       }
     }
-    const T* ap[MR];
+    const float* ap[MR];
     DLAS_UNROLL
     for (int i = 0; i < MR; ++i) ap[i] = a[i < m ? i : 0];
     for (index_t k = 0; k < kc; ++k) {
@@ -147,7 +153,7 @@ struct gemm_tile {
 /// Runs `Tile` on m rows through the instance with exactly m rows (MR = m, same NV and Arch),
 /// so that a last row tile with m < MR keeps the vector epilogue instead of the scalar one.
 template <class Tile>
-[[gnu::always_inline]] inline void run_rows(index_t kc, const typename Tile::storage_type* const* a,
+[[gnu::always_inline]] inline void run_rows(index_t kc, const float* const* a,
                                             const typename Tile::storage_type* b, float* c,
                                             index_t ldc, int m, int n, const tile_epilogue& ep) noexcept {
   using T = typename Tile::storage_type;

@@ -4,11 +4,21 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include <xsimd/xsimd.hpp>
+
+#include "dlas/config.hpp"
+#include "dlas/core/half.hpp"
+
+#if DLAS_HAS_F16C
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 /// Fully unrolls the next loop (constant trip count) so register tiles stay in registers.
 #if defined(__clang__)
@@ -54,19 +64,81 @@ template <int N, class F>
   }(std::make_integer_sequence<int, N>{});
 }
 
-/// Widening load of `Arch::size` consecutive values stored as T into an fp32 register.
-/// fp32 is a plain load; fp16 and int8 storage add their conversions here.
+/// Widening load of `Arch::size` consecutive values stored as T (float or dlas::half) into an
+/// fp32 register. fp16 is converted in the register: F16C's vcvtph2ps where the target has
+/// it, NEON's fcvtl on arm64, the exact portable routine of core/half.hpp otherwise.
 template <class Arch, class T>
 [[gnu::always_inline]] inline f32_batch<Arch> load_as_f32(const T* p) noexcept {
-  static_assert(std::is_same_v<T, float>, "dlas::kernel::load_as_f32: only fp32 storage so far");
-  return f32_batch<Arch>::load_unaligned(p);
+  using batch = f32_batch<Arch>;
+  if constexpr (std::is_same_v<T, float>) {
+    return batch::load_unaligned(p);
+  } else {
+    static_assert(std::is_same_v<T, half>, "dlas::kernel::load_as_f32: float or dlas::half storage");
+    constexpr std::size_t n = batch::size;
+#if DLAS_HAS_F16C
+    if constexpr (n == 8)
+      return batch(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+    if constexpr (n == 4)
+      return batch(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+#if defined(__AVX512F__)
+    if constexpr (n == 16)
+      return batch(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+#endif
+#elif defined(__aarch64__)
+    if constexpr (n == 4)
+      return batch(vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(reinterpret_cast<const std::uint16_t*>(p)))));
+#endif
+    alignas(64) float tmp[n];
+    for (std::size_t i = 0; i < n; ++i) tmp[i] = core::detail::half_bits_to_float_portable(p[i].bits);
+    return batch::load_aligned(tmp);
+  }
 }
 
-/// One stored value as fp32, broadcast to every lane.
+/// One stored value (float or dlas::half) as fp32, broadcast to every lane.
 template <class Arch, class T>
 [[gnu::always_inline]] inline f32_batch<Arch> broadcast_as_f32(const T* p) noexcept {
-  static_assert(std::is_same_v<T, float>, "dlas::kernel::broadcast_as_f32: only fp32 storage so far");
-  return f32_batch<Arch>(*p);
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, half>,
+                "dlas::kernel::broadcast_as_f32: float or dlas::half storage");
+  return f32_batch<Arch>(float(*p));
+}
+
+/// Narrowing store of an fp32 register to `Arch::size` values of T: fp16 rounds each lane to
+/// nearest even (vcvtps2ph with an explicit rounding mode, NEON fcvtn, or dlas::half), the
+/// same rounding as dlas::half(float), so vector and scalar tails agree bit for bit.
+template <class Arch, class T>
+[[gnu::always_inline]] inline void store_from_f32(T* p, f32_batch<Arch> v) noexcept {
+  using batch = f32_batch<Arch>;
+  if constexpr (std::is_same_v<T, float>) {
+    v.store_unaligned(p);
+  } else {
+    static_assert(std::is_same_v<T, half>, "dlas::kernel::store_from_f32: float or dlas::half storage");
+    constexpr std::size_t n = batch::size;
+#if DLAS_HAS_F16C
+    constexpr int rne = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    if constexpr (n == 8) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(v, rne));
+      return;
+    }
+    if constexpr (n == 4) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_cvtps_ph(v, rne));
+      return;
+    }
+#if defined(__AVX512F__)
+    if constexpr (n == 16) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph(v, rne));
+      return;
+    }
+#endif
+#elif defined(__aarch64__)
+    if constexpr (n == 4) {
+      vst1_u16(reinterpret_cast<std::uint16_t*>(p), vreinterpret_u16_f16(vcvt_f16_f32(v)));
+      return;
+    }
+#endif
+    alignas(64) float tmp[n];
+    v.store_aligned(tmp);
+    for (std::size_t i = 0; i < n; ++i) p[i] = half(tmp[i]);
+  }
 }
 
 }  // namespace dlas::kernel

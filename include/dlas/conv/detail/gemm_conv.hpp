@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory_resource>
 #include <string>
+#include <type_traits>
 
 #include "dlas/conv/options.hpp"
 #include "dlas/conv/weights.hpp"
@@ -26,6 +27,9 @@ namespace dlas::conv::detail {
 
 /// The register tile every fp32 GEMM-based algorithm uses (6x16 on AVX2).
 using f32_tile = kernel::f32_gemm_tile<>;
+/// The tile whose B panels are stored as T (float or half), same blocking as f32_tile.
+template <class T>
+using tile_for = std::conditional_t<std::is_same_v<T, float>, f32_tile, kernel::f16_gemm_tile<>>;
 inline constexpr int tile_mr = f32_tile::mr;
 inline constexpr int tile_nr = f32_tile::nr;
 
@@ -54,30 +58,35 @@ constexpr index_t panel_weight_elements(const conv2d_shape& sh) noexcept {
   return sh.groups * kernel::packed_panels_elements<tile_nr>(gemm_depth(sh), sh.k_per_group());
 }
 
-/// Weights and bias in the form a GEMM-based algorithm reads them; everything it keeps.
+/// The form of a GEMM-based algorithm's weight matrix.
+enum class packed_form {
+  panels,  ///< B operand: NR-wide panels per group, rows (r, s, c) (NHWC pixels x channels)
+  rows,    ///< A operand: K rows of (c, r, s), as given (NCHW channels x pixels)
+};
+
+/// Weights (stored as T: float or half) and the fp32 bias in the form a GEMM-based algorithm
+/// reads them; everything it keeps.
+template <class T>
 class packed_weights {
  public:
-  /// The form of the weight matrix.
-  enum class form {
-    panels,  ///< B operand: NR-wide panels per group, rows (r, s, c) (NHWC pixels x channels)
-    rows,    ///< A operand: K rows of (c, r, s), as given (NCHW channels x pixels)
-  };
+  using form = packed_form;
 
   static constexpr index_t bytes(const conv2d_shape& sh, form f) noexcept {
     const index_t m = f == form::panels ? panel_weight_elements(sh) : sh.weight_elements();
-    return buffer_bytes<float>(m) + buffer_bytes<float>(sh.k);
+    return buffer_bytes<T>(m) + buffer_bytes<float>(sh.k);
   }
 
   packed_weights() = default;
-  packed_weights(const conv2d_shape& sh, const conv_weights<precision::fp32, sparsity::dense>& w,
-                 form f)
+  template <class Precision>
+  packed_weights(const conv2d_shape& sh, const conv_weights<Precision, sparsity::dense>& w, form f)
       : bias_(w.bias()) {
-    const float* src = w.matrix().data();
+    static_assert(std::is_same_v<typename Precision::weight_type, T>);
+    const T* src = w.matrix().data();
     if (f == form::rows) {
-      matrix_ = aligned_buffer<float>(w.matrix().span());
+      matrix_ = aligned_buffer<T>(w.matrix().span());
       return;
     }
-    matrix_ = aligned_buffer<float>(panel_weight_elements(sh), uninitialized);
+    matrix_ = aligned_buffer<T>(panel_weight_elements(sh), uninitialized);
     const index_t kdim = gemm_depth(sh), kg = sh.k_per_group(), cg = sh.c_per_group();
     const index_t per_group = kernel::packed_panels_elements<tile_nr>(kdim, kg);
     for (index_t g = 0; g < sh.groups; ++g)
@@ -89,22 +98,24 @@ class packed_weights {
                                    });
   }
 
-  const float* matrix() const noexcept { return matrix_.data(); }
+  const T* matrix() const noexcept { return matrix_.data(); }
   const float* bias() const noexcept { return bias_.data(); }
   index_t bytes() const noexcept { return matrix_.bytes() + bias_.bytes(); }
 
  private:
-  aligned_buffer<float> matrix_;
+  aligned_buffer<T> matrix_;
   aligned_buffer<float> bias_;
 };
 
-/// One NHWC GEMM: C (pixels x kg, row stride ldc) = A (pixels x kdim) * B (packed panels).
+/// One NHWC GEMM: C (pixels x kg, row stride ldc) = A (pixels x kdim) * B (packed panels
+/// stored as T).
+template <class T = float>
 struct nhwc_problem {
   index_t pixels = 0;             ///< rows: output pixels of one image
   index_t cols = 0;               ///< columns: output channels of one group
   index_t kdim = 0;               ///< depth
   index_t segment = 0;            ///< K blocks never cross a multiple of this (A row runs)
-  const float* b = nullptr;       ///< packed panels of this group
+  const T* b = nullptr;           ///< packed panels of this group
   float* c = nullptr;             ///< output at (pixel 0, first channel of the group)
   index_t ldc = 0;                ///< output row stride (K)
   const float* bias = nullptr;    ///< bias of the group's first channel
@@ -119,8 +130,8 @@ struct nhwc_problem {
 /// of k0's segment. They are formed once per K block and row tile and reused for every panel.
 /// Loops: (blocks of rows x groups of panels) in parallel; K blocks; panels; row tiles. Each
 /// output element is summed in the same order for any thread count.
-template <class Rows>
-void nhwc_gemm(const nhwc_problem& pb, Rows&& rows) {
+template <class T, class Rows>
+void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
   const index_t tiles = ceil_div(pb.pixels, tile_mr);
   const index_t panels = ceil_div(pb.cols, tile_nr);
   const index_t row_blocks = ceil_div(tiles, rows_block_tiles);
@@ -146,14 +157,14 @@ void nhwc_gemm(const nhwc_problem& pb, Rows&& rows) {
         ep.act = pb.act;
         for (index_t j = j0; j < j1; ++j) {
           const int n = int(std::min<index_t>(tile_nr, pb.cols - j * tile_nr));
-          const float* b = pb.b + j * tile_nr * pb.kdim + k0 * tile_nr;
+          const T* b = pb.b + j * tile_nr * pb.kdim + k0 * tile_nr;
           ep.bias_ptr = pb.bias + j * tile_nr;
           for (index_t t = t0; t < t1; ++t) {
             const index_t p0 = t * tile_mr;
             const int m = int(std::min<index_t>(tile_mr, pb.pixels - p0));
             const index_t off = p0 * pb.ldc + j * tile_nr;
             ep.residual = pb.residual ? pb.residual + off : nullptr;
-            kernel::run_rows<f32_tile>(kc, a + (t - t0) * tile_mr, b, pb.c + off, pb.ldc, m, n, ep);
+            kernel::run_rows<tile_for<T>>(kc, a + (t - t0) * tile_mr, b, pb.c + off, pb.ldc, m, n, ep);
           }
         }
       }

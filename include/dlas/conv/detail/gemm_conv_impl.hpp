@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file gemm_conv_impl.hpp
-/// \brief gemm_conv<Layout, Algorithm>: the fp32 dense kernels of algo::pointwise, direct,
-/// im2col_gemm and spatial_pack, which differ only in how the GEMM's activation operand is
-/// formed. Each algorithm header specialises conv::algorithm_impl with one of them.
+/// \brief gemm_conv<Layout, Algorithm, T>: the fp32 and fp16 dense kernels of algo::pointwise,
+/// direct, im2col_gemm and spatial_pack, which differ only in how the GEMM's activation operand
+/// is formed. Each algorithm header specialises conv::algorithm_impl with one of them.
 #pragma once
 
 #include <memory_resource>
@@ -12,12 +12,15 @@
 
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/detail/gemm_conv.hpp"
+#include "dlas/conv/detail/widen.hpp"
 #include "dlas/core/tensor_view.hpp"
+#include "dlas/kernel/simd.hpp"
 #include "dlas/policy/algorithm.hpp"
 
 namespace dlas::conv::detail {
 
-/// The fp32 dense convolution of one GEMM-based algorithm in one layout.
+/// The dense convolution of one GEMM-based algorithm in one layout, with weights and
+/// activations stored as T: float (fp32) or half (fp16, fp32 arithmetic).
 ///
 /// NHWC: C[pixels x channels] = A[pixels x (r, s, c)] * B, weights packed as NR-wide
 /// panels (channels map to the tile's vector dimension). NCHW: C[channels x pixels] =
@@ -29,20 +32,33 @@ namespace dlas::conv::detail {
 ///   im2col_gemm   the whole im2col matrix of one image and group is built first
 ///   spatial_pack  the input is repacked once per image into a zero-padded NHWC tile; NCHW
 ///                 also computes into an NHWC output tile that is unpacked (with the epilogue)
-template <class Layout, class Algorithm>
+///
+/// fp16 (T = half): the packed weights stay half (NHWC B panels are widened in registers by
+/// the f16 tile). Each call widens one image of input into an fp32 workspace, so that the
+/// A operand the tile broadcasts needs no conversion and the gathers above run unchanged;
+/// NCHW widens the weight rows (its A operand) once per call. The GEMM writes fp32 sums plus
+/// bias into an image-sized fp32 workspace, and one pass adds the residual, applies the
+/// activation and rounds once to half (epilogue order of conv::epilogue), so a sum split into
+/// K blocks never passes through half precision.
+template <class Layout, class Algorithm, class T = float>
 class gemm_conv {
+  static constexpr bool half_storage = std::is_same_v<T, half>;
+  static_assert(std::is_same_v<T, float> || half_storage);
+  using precision_type = std::conditional_t<half_storage, precision::fp16, precision::fp32>;
   static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
   static constexpr bool is_pointwise = std::is_same_v<Algorithm, algo::pointwise>;
   static constexpr bool is_direct = std::is_same_v<Algorithm, algo::direct>;
   static constexpr bool is_im2col = std::is_same_v<Algorithm, algo::im2col_gemm>;
   static constexpr bool is_spatial = std::is_same_v<Algorithm, algo::spatial_pack>;
   static_assert(is_pointwise || is_direct || is_im2col || is_spatial);
-  static constexpr packed_weights::form weight_form =
-      nhwc || is_spatial ? packed_weights::form::panels : packed_weights::form::rows;
+  static constexpr packed_form weight_form =
+      nhwc || is_spatial ? packed_form::panels : packed_form::rows;
+  /// NCHW kernels other than spatial_pack broadcast the weight rows: fp16 widens them per call.
+  static constexpr bool widen_rows = half_storage && !nhwc && !is_spatial;
 
  public:
   static constexpr bool is_kernel = true;
-  using weights_type = conv_weights<precision::fp32, sparsity::dense>;
+  using weights_type = conv_weights<precision_type, sparsity::dense>;
 
   static status can_implement(const conv2d_shape& sh) {
     if constexpr (is_pointwise)
@@ -54,7 +70,7 @@ class gemm_conv {
   }
 
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t) noexcept {
-    return packed_weights::bytes(sh, weight_form);
+    return packed_weights<T>::bytes(sh, weight_form);
   }
 
   /// Exactly the floats one call allocates (the workspace is reused across images and groups).
@@ -68,14 +84,27 @@ class gemm_conv {
     else if constexpr (nhwc) return has_padding(sh) ? sh.c_per_group() : 0;  // a zero row
     else return panel_slots(pq) * slot_panels(pq) * kdim * tile_nr;
   }
+  /// fp16 only: the fp32 image of input, the fp32 image of output, and (NCHW rows) the fp32
+  /// weights, each one buffer.
+  static constexpr index_t widened_input_elements(const conv2d_shape& sh) noexcept {
+    return half_storage ? sh.c * sh.h * sh.w : 0;
+  }
+  static constexpr index_t widened_output_elements(const conv2d_shape& sh) noexcept {
+    return half_storage ? sh.k * sh.output_h() * sh.output_w() : 0;
+  }
+  static constexpr index_t widened_weight_elements(const conv2d_shape& sh) noexcept {
+    return widen_rows ? sh.weight_elements() : 0;
+  }
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
-    return buffer_bytes<float>(workspace_elements(sh));
+    return buffer_bytes<float>(workspace_elements(sh)) + buffer_bytes<float>(widened_input_elements(sh)) +
+           buffer_bytes<float>(widened_output_elements(sh)) +
+           buffer_bytes<float>(widened_weight_elements(sh));
   }
 
   gemm_conv(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
       : shape_(sh), act_(opt.act) {
     can_implement(sh).throw_if_error();
-    weights_ = packed_weights(sh, w, weight_form);
+    weights_ = packed_weights<T>(sh, w, weight_form);
   }
 
   index_t weight_bytes() const noexcept { return weights_.bytes(); }
@@ -83,12 +112,28 @@ class gemm_conv {
   template <class In, class Out>
   void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
            std::pmr::memory_resource* mr) const {
-    static_assert(std::is_same_v<In, float> && std::is_same_v<Out, float>,
-                  "dlas: the fp32 GEMM-based algorithms take float tensors");
-    aligned_buffer<float> ws = detail::workspace(workspace_elements(shape_), mr);
-    for (index_t img = 0; img < shape_.n; ++img) {
-      if constexpr (nhwc) run_nhwc(in.data(), out.data(), residual, ws.data(), img);
-      else run_nchw(in.data(), out.data(), residual, ws.data(), img);
+    static_assert(std::is_same_v<In, T> && std::is_same_v<Out, T>,
+                  "dlas: the GEMM-based algorithms take tensors of the precision's storage type "
+                  "(fp32: float, fp16: dlas::half)");
+    const conv2d_shape& sh = shape_;
+    const index_t in_image = sh.c * sh.h * sh.w, out_image = sh.k * sh.output_h() * sh.output_w();
+    aligned_buffer<float> ws = detail::workspace(workspace_elements(sh), mr);
+    if constexpr (!half_storage) {
+      for (index_t img = 0; img < sh.n; ++img)
+        run_image(in.data() + img * in_image, out.data() + img * out_image,
+                  residual ? residual + img * out_image : nullptr, act_, weights_.matrix(), ws.data());
+    } else {
+      aligned_buffer<float> x32 = detail::workspace(widened_input_elements(sh), mr);
+      aligned_buffer<float> y32 = detail::workspace(widened_output_elements(sh), mr);
+      aligned_buffer<float> w32 = detail::workspace(widened_weight_elements(sh), mr);
+      if constexpr (widen_rows) detail::widen(weights_.matrix(), w32.data(), sh.weight_elements());
+      for (index_t img = 0; img < sh.n; ++img) {
+        detail::widen(in.data() + img * in_image, x32.data(), in_image);
+        // Sums plus bias in fp32; the residual and activation go with the rounding to half.
+        run_image(x32.data(), y32.data(), nullptr, activation::none, w32.data(), ws.data());
+        detail::narrow_finish(y32.data(), residual ? residual + img * out_image : nullptr, act_,
+                              out.data() + img * out_image, out_image);
+      }
     }
   }
 
@@ -106,6 +151,14 @@ class gemm_conv {
   /// horizontally, one tap (C / groups channels) otherwise.
   static constexpr index_t spatial_segment(const conv2d_shape& sh) noexcept {
     return sh.groups == 1 && sh.dilation_w == 1 ? sh.s * sh.c : sh.c_per_group();
+  }
+
+  /// One image: x, y and residual point at it. `rows` is the weight matrix as rows (NCHW,
+  /// fp32: the packed one; fp16: its widened copy).
+  void run_image(const float* x, float* y, const float* residual, activation act,
+                 const float* rows, float* ws) const {
+    if constexpr (nhwc) run_nhwc(x, y, residual, act, ws, 0);
+    else run_nchw(x, y, residual, act, rows, ws, 0);
   }
 
   /// Copies image `img` into ws as a zero-padded (H + pads) x (W + pads) x C NHWC tile.
@@ -126,7 +179,8 @@ class gemm_conv {
     });
   }
 
-  void run_nhwc(const float* x, float* y, const float* residual, float* ws, index_t img) const {
+  void run_nhwc(const float* x, float* y, const float* residual, activation act, float* ws,
+                index_t img) const {
     const conv2d_shape& sh = shape_;
     const index_t pq = sh.output_h() * sh.output_w();
     const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kdim = gemm_depth(sh);
@@ -140,7 +194,7 @@ class gemm_conv {
     if constexpr ((is_pointwise || is_direct))
       if (has_padding(sh)) std::fill(ws, ws + cg, 0.0f);
     for (index_t g = 0; g < sh.groups; ++g) {
-      nhwc_problem pb;
+      nhwc_problem<T> pb;
       pb.pixels = pq;
       pb.cols = kg;
       pb.kdim = kdim;
@@ -151,7 +205,7 @@ class gemm_conv {
       pb.ldc = sh.k;
       pb.bias = weights_.bias() + g * kg;
       pb.residual = residual ? residual + off : nullptr;
-      pb.act = act_;
+      pb.act = act;
       if constexpr (is_pointwise) {
         if (sh.stride_h == 1 && sh.stride_w == 1 && !has_padding(sh)) {
           const float* base = x + img * pq * sh.c + g * cg;  // output pixel = input pixel
@@ -198,7 +252,7 @@ class gemm_conv {
               }
             }
           });
-          nhwc_problem part = pb;
+          nhwc_problem<T> part = pb;
           part.pixels = np;
           part.c = pb.c + c0 * pb.ldc;
           part.residual = pb.residual ? pb.residual + c0 * pb.ldc : nullptr;
@@ -216,7 +270,8 @@ class gemm_conv {
     }
   }
 
-  void run_nchw(const float* x, float* y, const float* residual, float* ws, index_t img) const {
+  void run_nchw(const float* x, float* y, const float* residual, activation act, const float* rows,
+                float* ws, index_t img) const {
     const conv2d_shape& sh = shape_;
     const index_t pq = sh.output_h() * sh.output_w();
     const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kdim = gemm_depth(sh);
@@ -230,7 +285,7 @@ class gemm_conv {
       });
       float* tile_out = ws + hp * wp * sh.c;  // pq x K, NHWC
       for (index_t g = 0; g < sh.groups; ++g) {
-        nhwc_problem pb;
+        nhwc_problem<T> pb;
         pb.pixels = pq;
         pb.cols = kg;
         pb.kdim = kdim;
@@ -254,7 +309,7 @@ class gemm_conv {
         const index_t i0 = bi * block, i1 = std::min(pq, i0 + block);
         kernel::tile_epilogue ep;
         ep.bias = kernel::bias_mode::per_row;
-        ep.act = act_;
+        ep.act = act;
         for (index_t k = 0; k < sh.k; ++k) {
           float* dst = y + (img * sh.k + k) * pq;
           const float* res = residual ? residual + (img * sh.k + k) * pq : nullptr;
@@ -272,13 +327,13 @@ class gemm_conv {
       pb.rows = kg;
       pb.pixels = pq;
       pb.kdim = kdim;
-      pb.a = weights_.matrix() + g * kg * kdim;
+      pb.a = rows + g * kg * kdim;
       const index_t off = (img * sh.k + g * kg) * pq;
       pb.c = y + off;
       pb.ldc = pq;
       pb.bias = weights_.bias() + g * kg;
       pb.residual = residual ? residual + off : nullptr;
-      pb.act = act_;
+      pb.act = act;
       if constexpr (is_im2col) {
         const index_t chunk = im2col_chunk(sh);
         for (index_t c0 = 0; c0 < pq; c0 += chunk) {
@@ -315,7 +370,7 @@ class gemm_conv {
 
   conv2d_shape shape_;
   activation act_;
-  packed_weights weights_;
+  packed_weights<T> weights_;
 };
 
 }  // namespace dlas::conv::detail

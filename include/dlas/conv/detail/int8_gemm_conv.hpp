@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file int8_gemm_conv.hpp
+/// \brief int8_gemm_conv<Layout, Algorithm>: the int8 dense kernels of algo::pointwise and
+/// algo::im2col_gemm on kernel::i8_gemm_tile, bit-exact with algo::reference.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <memory_resource>
+#include <string>
+#include <type_traits>
+
+#include "dlas/conv/conv_decl.hpp"
+#include "dlas/conv/epilogue.hpp"
+#include "dlas/conv/weights.hpp"
+#include "dlas/core/buffer.hpp"
+#include "dlas/core/error.hpp"
+#include "dlas/core/parallel.hpp"
+#include "dlas/core/tensor_view.hpp"
+#include "dlas/kernel/i8_gemm_tile.hpp"
+#include "dlas/kernel/registry.hpp"
+#include "dlas/optimize/requantize.hpp"
+#include "dlas/policy/algorithm.hpp"
+
+namespace dlas::conv::detail {
+
+/// Offset that turns an input code of type In into the tile's signed operand x' = x - offset
+/// in [-128, 127]: 128 for uint8 codes (x ^ 0x80), 0 for int8 codes.
+template <class In>
+inline constexpr std::int32_t i8_input_offset = std::is_same_v<In, std::uint8_t> ? 128 : 0;
+
+/// The int8 dense convolution of algo::pointwise or algo::im2col_gemm, NCHW or NHWC.
+///
+/// Every output pixel's taps are gathered (im2col) into a row of x' = x - offset (see
+/// i8_input_offset) in chunks of pixels, then multiplied with the weights packed as
+/// i8_gemm_tile panels; pointwise is the same with one tap (its rows are copies of the
+/// input pixels in NHWC, with the xor that makes them signed). Rows are in (r, s, c) order
+/// in NHWC (contiguous channel runs) and in the weights' own (c, r, s) order in NCHW.
+///
+/// Exactness: sum (x - zp) * w = sum x' * w + (offset - zp) * sum w. The second term and the
+/// bias are folded, per output channel and input type, into one int32 at construction (the
+/// zero-point compensation); padding taps hold x' = zp - offset, so they contribute exactly
+/// 0 like the reference's. The tile's sums are exact (see i8_gemm_tile), the compensation is
+/// added with wrapping int32 arithmetic (the true total fits in int32: int8_max_taps), and
+/// the total goes through conv::epilogue::from_total, the reference's own epilogue. Results
+/// are therefore bit-identical to algo::reference for every input, thread count and target.
+template <class Layout, class Algorithm>
+class int8_gemm_conv {
+  static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
+  static constexpr bool is_pointwise = std::is_same_v<Algorithm, algo::pointwise>;
+  static_assert(is_pointwise || std::is_same_v<Algorithm, algo::im2col_gemm>);
+  using tile = kernel::i8_gemm_tile_default;
+  static constexpr int mr = tile::mr;
+  static constexpr int nr = tile::nr;
+  /// Row tiles that share one sweep over the panels (the A block stays in L1/L2).
+  static constexpr index_t rows_block_tiles = 16;
+
+ public:
+  static constexpr bool is_kernel = true;
+  using weights_type = conv_weights<precision::int8, sparsity::dense>;
+
+  static status can_implement(const conv2d_shape& sh) {
+    if constexpr (is_pointwise)
+      if (sh.r != 1 || sh.s != 1)
+        return {errc::unsupported, "algo::pointwise needs a 1x1 kernel, got r = " +
+                                       std::to_string(sh.r) + ", s = " + std::to_string(sh.s) +
+                                       "; use algo::direct or algo::im2col_gemm"};
+    return {};
+  }
+
+  /// Depth of one group's GEMM (C/groups * R * S) and its padding to whole tile steps.
+  static constexpr index_t depth(const conv2d_shape& sh) noexcept { return sh.c_per_group() * sh.r * sh.s; }
+  static constexpr index_t padded_depth(const conv2d_shape& sh) noexcept {
+    return kernel::i8_padded_depth(depth(sh));
+  }
+  static constexpr index_t panels_per_group(const conv2d_shape& sh) noexcept {
+    return (sh.k_per_group() + nr - 1) / nr;
+  }
+  static constexpr index_t panel_elements(const conv2d_shape& sh) noexcept {
+    return sh.groups * panels_per_group(sh) * nr * padded_depth(sh);
+  }
+
+  /// Blocks of 8 vector requantisation constants: one per 8 columns of every panel.
+  static constexpr index_t requant_blocks(const conv2d_shape& sh) noexcept {
+    return sh.groups * panels_per_group(sh) * (nr / 8);
+  }
+
+  /// Packed panels, then per channel: the folded bias for uint8 and for int8 inputs, the
+  /// accumulator scale and the requantisation multiplier.
+  static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t = 0) noexcept {
+    return buffer_bytes<std::int8_t>(panel_elements(sh)) +
+           sh.k * index_t(2 * sizeof(std::int32_t) + sizeof(float) +
+                          sizeof(optimize::fixed_point_multiplier)) +
+           buffer_bytes<kernel::i8_requant8>(requant_blocks(sh));
+  }
+
+  /// Output pixels whose rows are gathered together: about 1 MB of rows, a multiple of
+  /// rows_block_tiles * MR and at least one such block.
+  static constexpr index_t chunk_pixels(const conv2d_shape& sh) noexcept {
+    constexpr index_t unit = rows_block_tiles * mr;
+    return std::max<index_t>(unit, (index_t{1} << 20) / padded_depth(sh) / unit * unit);
+  }
+  static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
+    return buffer_bytes<std::int8_t>(std::min(sh.output_h() * sh.output_w(), chunk_pixels(sh)) *
+                                     padded_depth(sh));
+  }
+
+  int8_gemm_conv(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
+      : shape_(sh), opt_(opt), panels_(panel_elements(sh), uninitialized), bias_u8_(sh.k, uninitialized),
+        bias_s8_(sh.k, uninitialized), scales_(w.output_scales()), multipliers_(sh.k),
+        requant_(requant_blocks(sh)) {
+    can_implement(sh).throw_if_error();
+    const std::int8_t* src = w.matrix().data();  // K x (c, r, s)
+    const index_t kdim = depth(sh), kg = sh.k_per_group();
+    for (index_t i = 0; i < sh.k * kdim; ++i)
+      core::require(src[i] != -128, errc::invalid_argument, [] {
+        return std::string("int8 conv2d: a weight code of -128 would break the exact vpmaddubsw "
+                           "scheme; weights must be symmetric in [-127, 127]");
+      });
+    if (opt.output_quant) {
+      std::copy(w.multipliers().begin(), w.multipliers().end(), multipliers_.begin());
+      for (index_t g = 0; g < sh.groups; ++g)
+        for (index_t col = 0; col < panels_per_group(sh) * nr; ++col) {
+          const index_t k = g * kg + col;
+          const optimize::fixed_point_multiplier fm = col < kg ? multipliers_[k] : optimize::fixed_point_multiplier{};
+          requant_[(g * panels_per_group(sh) * nr + col) / 8].set(int(col % 8), fm.multiplier, fm.shift);
+        }
+    }
+    const std::int64_t zp = opt.input_quant.zero_point;
+    for (index_t k = 0; k < sh.k; ++k) {
+      std::int64_t sum = 0;
+      for (index_t i = 0; i < kdim; ++i) sum += src[k * kdim + i];
+      const std::int64_t b = w.bias()[std::size_t(k)];
+      // Wrapped to int32: the final total fits, so wrapping intermediate sums is exact.
+      bias_u8_[k] = std::int32_t(std::uint32_t(b + (i8_input_offset<std::uint8_t> - zp) * sum));
+      bias_s8_[k] = std::int32_t(std::uint32_t(b + (i8_input_offset<std::int8_t> - zp) * sum));
+    }
+    const index_t per_group = panels_per_group(sh) * nr * padded_depth(sh);
+    for (index_t g = 0; g < sh.groups; ++g)
+      for (index_t p = 0; p < panels_per_group(sh); ++p)
+        kernel::pack_i8_panel<nr>(panels_.data() + g * per_group + p * nr * padded_depth(sh), kdim,
+                                  p * nr, std::min<index_t>(nr, kg - p * nr),
+                                  [&](index_t kk, index_t j) {
+                                    return src[(g * kg + j) * kdim + column(kk)];
+                                  });
+  }
+
+  index_t weight_bytes() const noexcept {
+    return panels_.bytes() + bias_u8_.bytes() + bias_s8_.bytes() + scales_.bytes() +
+           multipliers_.bytes() + requant_.bytes();
+  }
+
+  template <class In, class Out>
+  void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
+           std::pmr::memory_resource* mr_) const {
+    static_assert(std::is_same_v<In, std::uint8_t> || std::is_same_v<In, std::int8_t>,
+                  "dlas: int8 kernels take uint8_t or int8_t input codes");
+    const conv2d_shape& sh = shape_;
+    const std::int32_t* folded = std::is_same_v<In, std::uint8_t> ? bias_u8_.data() : bias_s8_.data();
+    const epilogue<precision::int8, Out> finish(folded, scales_.data(), multipliers_.data(), opt_);
+    const index_t pq = sh.output_h() * sh.output_w(), kd = padded_depth(sh);
+    const index_t chunk = std::min(pq, chunk_pixels(sh));
+    aligned_buffer<std::int8_t> rows(chunk * kd, uninitialized, mr_);
+    const std::int8_t pad = std::int8_t(opt_.input_quant.zero_point - i8_input_offset<In>);
+    for (index_t img = 0; img < sh.n; ++img)
+      for (index_t g = 0; g < sh.groups; ++g)
+        for (index_t c0 = 0; c0 < pq; c0 += chunk) {
+          const index_t np = std::min(chunk, pq - c0);
+          core::parallel_for(np, [&](index_t i) {
+            gather_row(in, img, g, c0 + i, pad, rows.data() + i * kd);
+          });
+          gemm(rows.data(), np, img, g, c0, out.data(), residual, folded, finish);
+        }
+  }
+
+ private:
+  /// Weight column (c * R + r) * S + s of packed row kk: (r, s, c) order in NHWC.
+  index_t column(index_t kk) const noexcept {
+    if constexpr (!nhwc) return kk;
+    const index_t cg = shape_.c_per_group(), rs = kk / cg, c = kk % cg;
+    return (c * shape_.r + rs / shape_.s) * shape_.s + rs % shape_.s;
+  }
+
+  /// Row of output pixel p of image img, group g: x' of every tap, `pad` outside the input,
+  /// zero past the depth.
+  template <class In>
+  void gather_row(tensor_view<const In, Layout> in, index_t img, index_t g, index_t p,
+                  std::int8_t pad, std::int8_t* row) const noexcept {
+    const conv2d_shape& sh = shape_;
+    const index_t Q = sh.output_w(), cg = sh.c_per_group(), kdim = depth(sh);
+    const index_t y0 = p / Q * sh.stride_h - sh.pad_top, x0 = p % Q * sh.stride_w - sh.pad_left;
+    constexpr std::uint8_t flip = std::uint8_t(i8_input_offset<In>);  // x - 128 == x ^ 0x80
+    auto code = [](In v) { return std::int8_t(std::uint8_t(v) ^ flip); };
+    if constexpr (nhwc) {
+      for (index_t r = 0; r < sh.r; ++r)
+        for (index_t s = 0; s < sh.s; ++s) {
+          std::int8_t* d = row + (r * sh.s + s) * cg;
+          const index_t y = y0 + r * sh.dilation_h, x = x0 + s * sh.dilation_w;
+          if (y < 0 || y >= sh.h || x < 0 || x >= sh.w) {
+            std::fill(d, d + cg, pad);
+            continue;
+          }
+          const In* src = in.data() + in.offset(img, g * cg, y, x);
+          for (index_t c = 0; c < cg; ++c) d[c] = code(src[c]);
+        }
+    } else {
+      for (index_t c = 0; c < cg; ++c)
+        for (index_t r = 0; r < sh.r; ++r) {
+          std::int8_t* d = row + (c * sh.r + r) * sh.s;
+          const index_t y = y0 + r * sh.dilation_h;
+          for (index_t s = 0; s < sh.s; ++s) {
+            const index_t x = x0 + s * sh.dilation_w;
+            d[s] = y < 0 || y >= sh.h || x < 0 || x >= sh.w ? pad : code(in(img, g * cg + c, y, x));
+          }
+        }
+    }
+    std::fill(row + kdim, row + padded_depth(sh), std::int8_t(0));
+  }
+
+  /// Output pixels [c0, c0 + np) of image img, group g, from their gathered rows: blocks of
+  /// row tiles x groups of panels in parallel, each tile's int32 sums finished at once.
+  template <class Out, class Epilogue>
+  void gemm(const std::int8_t* rows, index_t np, index_t img, index_t g, index_t c0, Out* y,
+            const Out* residual, const std::int32_t* folded, const Epilogue& finish) const {
+    const conv2d_shape& sh = shape_;
+    const index_t kd = padded_depth(sh), kq = kd / kernel::i8_depth_step, kg = sh.k_per_group();
+    const index_t pq = sh.output_h() * sh.output_w();
+    const index_t tiles = (np + mr - 1) / mr, panels = panels_per_group(sh);
+    const index_t row_blocks = (tiles + rows_block_tiles - 1) / rows_block_tiles;
+    const index_t panel_groups = std::clamp<index_t>((8 + row_blocks - 1) / row_blocks, 1, panels);
+    const index_t per_panel_group = (panels + panel_groups - 1) / panel_groups;
+    const std::int8_t* group_panels = panels_.data() + g * panels * nr * kd;
+    core::parallel_for(row_blocks * panel_groups, [&](index_t item) {
+      const index_t tb = item / panel_groups, pg = item % panel_groups;
+      const index_t t0 = tb * rows_block_tiles, t1 = std::min(tiles, t0 + rows_block_tiles);
+      const index_t j0 = pg * per_panel_group, j1 = std::min(panels, j0 + per_panel_group);
+      alignas(64) std::int32_t acc[mr * nr];
+      for (index_t j = j0; j < j1; ++j) {
+        const std::int8_t* b = group_panels + j * nr * kd;
+        const int n = int(std::min<index_t>(nr, kg - j * nr));
+        for (index_t t = t0; t < t1; ++t) {
+          const index_t p0 = t * mr;
+          const int m = int(std::min<index_t>(mr, np - p0));
+          const std::int8_t* a[mr];
+          for (int i = 0; i < mr; ++i) a[i] = rows + (p0 + std::min(i, m - 1)) * kd;
+          tile::run(kq, a, b, acc, m);
+          if constexpr (nhwc) {
+            if (n == nr) {  // a full panel of channels: the vector epilogue
+              finish_rows(acc, m, (img * pq + c0 + p0) * sh.k + g * kg + j * nr, g * kg + j * nr,
+                          (g * panels + j) * (nr / 8), y, residual, folded, finish);
+              continue;
+            }
+          }
+          for (int i = 0; i < m; ++i) {
+            const index_t p = c0 + p0 + i;
+            for (int jj = 0; jj < n; ++jj) {
+              const index_t k = g * kg + j * nr + jj;
+              const index_t o = nhwc ? (img * pq + p) * sh.k + k : (img * sh.k + k) * pq + p;
+              y[o] = finish.from_total(
+                  std::int32_t(std::uint32_t(acc[i * nr + jj]) + std::uint32_t(folded[k])), k,
+                  residual ? residual + o : nullptr);
+            }
+          }
+        }
+      }
+    });
+  }
+
+  /// NHWC, a full panel: rows i < m of `acc` (NR channels from k0) into the outputs at
+  /// y + o0 + i * K, the vector forms of epilogue::from_total (same operations, same order).
+  template <class Out, class Epilogue>
+  void finish_rows(std::int32_t* acc, int m, index_t o0, index_t k0, index_t block, Out* y,
+                   const Out* residual, const std::int32_t* folded, const Epilogue& finish) const {
+    using batch = xsimd::batch<std::int32_t, kernel::default_arch>;
+    using fbatch = xsimd::batch<float, kernel::default_arch>;
+    constexpr int lanes = int(batch::size);
+    const index_t K = shape_.k;
+    for (int i = 0; i < m; ++i) {
+      std::int32_t* t = acc + i * nr;
+      for (int j = 0; j < nr; j += lanes)  // wrapping int32 adds of the folded bias
+        (batch::load_aligned(t + j) + batch::load_unaligned(folded + k0 + j)).store_aligned(t + j);
+      Out* o = y + o0 + i * K;
+      if constexpr (std::is_same_v<Out, float>) {
+        const float* res = residual ? residual + o0 + i * K : nullptr;
+        const activation act = finish.act();
+        for (int j = 0; j < nr; j += lanes) {
+          const fbatch p = xsimd::batch_cast<float>(batch::load_aligned(t + j));
+          const fbatch scale = fbatch::load_unaligned(scales_.data() + k0 + j);
+          fbatch v = res ? xsimd::fma(p, scale, fbatch::load_unaligned(res + j)) : p * scale;
+          if (act != activation::none) v = xsimd::max(v, fbatch(0.0f));
+          if (act == activation::relu6) v = xsimd::min(v, fbatch(6.0f));
+          v.store_unaligned(o + j);
+        }
+      } else {
+        const optimize::output_clamp c = finish.clamp();
+        alignas(32) std::int32_t q[nr];
+        for (int j = 0; j < nr; j += 8)
+          kernel::i8_requantize8(t + j, requant_[block + j / 8], finish.zero_point(), c.lo, c.hi, q + j);
+        for (int j = 0; j < nr; ++j) o[j] = Out(q[j]);
+      }
+    }
+  }
+
+  conv2d_shape shape_;
+  conv2d_options opt_;
+  aligned_buffer<std::int8_t> panels_;
+  aligned_buffer<std::int32_t> bias_u8_;
+  aligned_buffer<std::int32_t> bias_s8_;
+  aligned_buffer<float> scales_;
+  aligned_buffer<optimize::fixed_point_multiplier> multipliers_;
+  aligned_buffer<kernel::i8_requant8> requant_;
+};
+
+}  // namespace dlas::conv::detail

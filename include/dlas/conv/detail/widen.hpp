@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file widen.hpp
+/// \brief The two conversion passes of the fp16 kernels: half -> fp32 into a workspace, and
+/// fp32 sums -> half outputs with the residual and activation of the fused epilogue.
+#pragma once
+
+#include <algorithm>
+
+#include "dlas/conv/options.hpp"
+#include "dlas/core/half.hpp"
+#include "dlas/core/parallel.hpp"
+#include "dlas/core/shape.hpp"
+#include "dlas/kernel/simd.hpp"
+
+namespace dlas::conv::detail {
+
+/// Elements one parallel item of a conversion pass handles: large enough that the loop
+/// dominates the scheduling, small enough that two threads share an image.
+inline constexpr index_t widen_block = 8192;
+
+/// dst[i] = float(src[i]) for i < n (exact), vectorised with kernel::load_as_f32.
+inline void widen(const half* src, float* dst, index_t n) {
+  using batch = kernel::f32_batch<kernel::default_arch>;
+  constexpr index_t lanes = index_t(batch::size);
+  core::parallel_for((n + widen_block - 1) / widen_block, [&](index_t b) {
+    const index_t i0 = b * widen_block, i1 = std::min(n, i0 + widen_block);
+    index_t i = i0;
+    for (; i + lanes <= i1; i += lanes)
+      kernel::load_as_f32<kernel::default_arch>(src + i).store_unaligned(dst + i);
+    for (; i < i1; ++i) dst[i] = float(src[i]);
+  });
+}
+
+/// out[i] = half(act(sums[i] + residual[i])) for i < n: the last steps of conv::epilogue for
+/// fp16 (the bias is already in `sums`), rounded once to nearest even. `residual` may be null.
+inline void narrow_finish(const float* sums, const half* residual, activation act, half* out,
+                          index_t n) {
+  using batch = kernel::f32_batch<kernel::default_arch>;
+  constexpr index_t lanes = index_t(batch::size);
+  core::parallel_for((n + widen_block - 1) / widen_block, [&](index_t b) {
+    const index_t i0 = b * widen_block, i1 = std::min(n, i0 + widen_block);
+    index_t i = i0;
+    for (; i + lanes <= i1; i += lanes) {
+      batch v = batch::load_unaligned(sums + i);
+      if (residual) v += kernel::load_as_f32<kernel::default_arch>(residual + i);
+      if (act != activation::none) v = xsimd::max(v, batch(0.0f));
+      if (act == activation::relu6) v = xsimd::min(v, batch(6.0f));
+      kernel::store_from_f32<kernel::default_arch>(out + i, v);
+    }
+    for (; i < i1; ++i) {
+      float v = sums[i];
+      if (residual) v += float(residual[i]);
+      if (act != activation::none) v = std::max(v, 0.0f);
+      if (act == activation::relu6) v = std::min(v, 6.0f);
+      out[i] = half(v);
+    }
+  });
+}
+
+}  // namespace dlas::conv::detail

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// The reduced-precision microkernels of kernel/registry.hpp: the fp16 GEMM tiles against an
+// fp64 product of the half values, the int8 GEMM tiles exactly against int64 sums, including
+// the operands that saturate a plain vpmaddubsw; the half load/store hooks round like half().
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "dlas/core/buffer.hpp"
+#include "dlas/kernel/packing.hpp"
+#include "dlas/kernel/registry.hpp"
+#include "reference/data.hpp"
+
+using namespace dlas;
+using namespace dlas::testing;
+
+namespace {
+
+/// One int8 tile call: A rows in [a_lo, a_hi], B in [b_lo, b_hi], every m and depth given.
+template <class Tile>
+void check_i8_tile(int m, index_t kdim, int a_lo, int a_hi, int b_lo, int b_hi, std::uint32_t seed) {
+  CAPTURE(Tile::name(), m, kdim, a_lo, a_hi, b_lo, b_hi);
+  std::mt19937 gen(seed);
+  const index_t kd = kernel::i8_padded_depth(kdim), kq = kd / kernel::i8_depth_step;
+  std::vector<std::vector<std::int8_t>> rows(std::size_t(m), std::vector<std::int8_t>(std::size_t(kd), 0));
+  const std::int8_t* a[Tile::mr] = {};
+  for (int i = 0; i < m; ++i) {
+    for (index_t k = 0; k < kdim; ++k)
+      rows[std::size_t(i)][std::size_t(k)] = std::int8_t(a_lo + int(gen() % unsigned(a_hi - a_lo + 1)));
+    a[i] = rows[std::size_t(i)].data();
+  }
+  std::vector<std::int8_t> bm(std::size_t(kdim * Tile::nr));
+  for (auto& v : bm) v = std::int8_t(b_lo + int(gen() % unsigned(b_hi - b_lo + 1)));
+  aligned_buffer<std::int8_t> b(std::max<index_t>(1, kd * Tile::nr));
+  kernel::pack_i8_panel<Tile::nr>(b.data(), kdim, 0, Tile::nr,
+                                  [&](index_t k, index_t j) { return bm[std::size_t(k * Tile::nr + j)]; });
+  std::vector<std::int32_t> c(std::size_t(Tile::mr * Tile::nr));
+  Tile::run(kq, a, b.data(), c.data(), m);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < Tile::nr; ++j) {
+      std::int64_t want = 0;
+      for (index_t k = 0; k < kdim; ++k)
+        want += std::int64_t(rows[std::size_t(i)][std::size_t(k)]) * bm[std::size_t(k * Tile::nr + j)];
+      REQUIRE(c[std::size_t(i * Tile::nr + j)] == want);
+    }
+}
+
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("int8 gemm tiles are exact", "[kernel][int8]", kernel::i8_gemm_tiles) {
+  using T = TestType;
+  CHECK(T::name().rfind("s8s32_gemm_", 0) == 0);
+  for (int m = 1; m <= T::mr; ++m)
+    for (index_t kdim : {0, 1, 3, 4, 5, 64, 301}) check_i8_tile<T>(m, kdim, -128, 127, -127, 127, 7);
+  // Saturating operands of a plain u8 x s8 pair: |x'| = 128 against +-127, long depths.
+  for (index_t kdim : {8, 2048, 4608}) {
+    check_i8_tile<T>(T::mr, kdim, -128, -128, 127, 127, 1);
+    check_i8_tile<T>(T::mr, kdim, -128, -128, -127, -127, 2);
+    check_i8_tile<T>(T::mr, kdim, 127, 127, 127, 127, 3);
+    check_i8_tile<T>(T::mr, kdim, 127, 127, -127, -127, 4);
+    check_i8_tile<T>(T::mr, kdim, -128, 127, -127, 127, 5);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("fp16 gemm tiles match an fp64 product of the halves", "[kernel][fp16]",
+                        kernel::f16_gemm_tiles) {
+  using T = TestType;
+  CHECK(T::name().rfind("f16f32_gemm_", 0) == 0);
+  for (index_t kc : {0, 1, 7, 256}) {
+    const auto av = random_floats(std::size_t(T::mr * kc + 1), 11);
+    const auto bv = random_floats(std::size_t(kc * T::nr + 1), 12);
+    std::vector<const float*> a(T::mr);
+    for (int i = 0; i < T::mr; ++i) a[std::size_t(i)] = av.data() + i * kc;
+    aligned_buffer<half> b(std::max<index_t>(1, kc * T::nr));
+    kernel::pack_panels<T::nr>(b.data(), kc, T::nr, [&](index_t k, index_t j) { return half(bv[std::size_t(k * T::nr + j)]); });
+    std::vector<float> c(std::size_t(T::mr * T::nr));
+    T::run(kc, a.data(), b.data(), c.data(), T::nr, T::mr, T::nr, {});
+    for (int i = 0; i < T::mr; ++i)
+      for (int j = 0; j < T::nr; ++j) {
+        double want = 0, mag = 0;
+        for (index_t k = 0; k < kc; ++k) {
+          const double p = double(av[std::size_t(i * kc + k)]) * double(float(half(bv[std::size_t(k * T::nr + j)])));
+          want += p;
+          mag += std::fabs(p);
+        }
+        REQUIRE(std::fabs(c[std::size_t(i * T::nr + j)] - want) <= 1e-6 * (mag + 1.0));
+      }
+  }
+}
+
+TEST_CASE("half load and store hooks round like dlas::half", "[kernel][fp16]") {
+  using A = kernel::default_arch;
+  constexpr std::size_t n = kernel::f32_batch<A>::size;
+  std::mt19937 gen(3);
+  for (int rep = 0; rep < 2000; ++rep) {
+    alignas(64) float f[n];
+    alignas(64) half h[n], back[n];
+    for (std::size_t i = 0; i < n; ++i) {
+      // Raw bit patterns: every exponent, subnormals, ties, infinities and NaNs.
+      f[i] = std::bit_cast<float>(std::uint32_t(gen()));
+      h[i] = half::from_bits(std::uint16_t(gen()));
+    }
+    kernel::store_from_f32<A>(back, kernel::f32_batch<A>::load_unaligned(f));
+    alignas(64) float widened[n];
+    kernel::load_as_f32<A>(h).store_unaligned(widened);
+    for (std::size_t i = 0; i < n; ++i) {
+      const half want = half(f[i]);
+      if (std::isnan(f[i])) CHECK(std::isnan(float(back[i])));
+      else CHECK(back[i].bits == want.bits);
+      const float w = float(h[i]);
+      if (std::isnan(w)) CHECK(std::isnan(widened[i]));
+      else CHECK(std::bit_cast<std::uint32_t>(widened[i]) == std::bit_cast<std::uint32_t>(w));
+    }
+  }
+}
