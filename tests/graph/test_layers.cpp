@@ -12,6 +12,7 @@
 #include "dlas/graph/convert.hpp"
 #include "dlas/graph/elementwise.hpp"
 #include "dlas/graph/pooling.hpp"
+#include "graph/kernels.hpp"
 #include "graph/reference_net.hpp"
 #include "reference/conv_fp64.hpp"
 #include "reference/data.hpp"
@@ -22,11 +23,6 @@ using namespace dlas::graph;
 using namespace dlas::testing;
 
 namespace {
-
-// The only kernels this file instantiates.
-using layer_kernels = kernel_set<combo<layout::nchw, precision::fp32, sparsity::dense, algo::reference>,
-                                 combo<layout::nhwc, precision::fp32, sparsity::dense, algo::direct>,
-                                 combo<layout::nhwc, precision::int8, sparsity::dense, algo::reference>>;
 
 tensor64 to_tensor64(const tensor_dims& d, const std::vector<float>& v) {
   tensor64 t(d.n, d.c, d.h, d.w);
@@ -74,6 +70,22 @@ TEST_CASE("conv_config: names, parsing and the combinations that have kernels", 
   CHECK(f == conv2d<layout::nchw, precision::fp16, sparsity::dense, algo::reference>::footprint_of(sh));
 }
 
+TEST_CASE("kernel sets keep the combinations that have kernels", "[graph][conv_layer]") {
+  using P = combo_product<type_list<layout::nhwc>, type_list<precision::fp32, precision::int8>,
+                          every_sparsity, type_list<algo::winograd, algo::reference>>;
+  static_assert(std::is_same_v<P, type_list<combo<layout::nhwc, precision::fp32, sparsity::dense, algo::winograd>,
+                                            combo<layout::nhwc, precision::fp32, sparsity::dense, algo::reference>,
+                                            combo<layout::nhwc, precision::fp32, sparsity::csr, algo::reference>,
+                                            combo<layout::nhwc, precision::int8, sparsity::dense, algo::reference>,
+                                            combo<layout::nhwc, precision::int8, sparsity::csr, algo::reference>>>);
+  // An empty set instantiates nothing and refuses everything, saying why.
+  using none = kernel_set<>;
+  CHECK_FALSE(none::contains({}));
+  const conv2d_shape sh{};
+  REQUIRE_DLAS_ERROR(none::make({}, sh, {}, {}, {}), errc::unsupported,
+                     "conv_config nchw/fp32/dense/automatic: not in this kernel set");
+}
+
 TEST_CASE("conv_layer: a run-time choice of kernel, checked descriptions", "[graph][conv_layer]") {
   const conv2d_shape sh{.n = 2, .c = 5, .h = 7, .w = 6, .k = 6, .r = 3, .s = 3, .stride_h = 2,
                         .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
@@ -81,8 +93,8 @@ TEST_CASE("conv_layer: a run-time choice of kernel, checked descriptions", "[gra
   const auto b = random_floats(std::size_t(sh.k), 4);
   const auto x = random_floats(std::size_t(sh.input_dims().elements()), 5);
   const tensor64 want = conv_fp64(sh, to_tensor64(sh.input_dims(), x), to_double(w), to_double(b));
-  const kernel_factory make = layer_kernels::factory();
-  for (const conv_config c : {conv_config{layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::reference},
+  const kernel_factory make = graph_kernels();
+  for (const conv_config c : {conv_config{layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::im2col_gemm},
                               conv_config{layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::direct}}) {
     CAPTURE(to_string(c));
     REQUIRE(make.contains(c));
@@ -114,9 +126,9 @@ TEST_CASE("conv_layer: a run-time choice of kernel, checked descriptions", "[gra
   CHECK(u.output_desc().type == dtype::u8);
   CHECK(u.output_desc().quant.zero_point == 100);
   // A combination outside the set, and one with no kernel at all.
-  REQUIRE_DLAS_ERROR(make.make({layout_kind::nchw, precision_kind::fp16, sparsity_kind::dense, algorithm_kind::reference},
+  REQUIRE_DLAS_ERROR(make.make({layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::reference},
                                sh, w, b, {}),
-                     errc::unsupported, "conv_config nchw/fp16/dense/reference: not in this kernel set");
+                     errc::unsupported, "conv_config nchw/fp32/dense/reference: not in this kernel set");
   REQUIRE_DLAS_ERROR(make.make({layout_kind::nchw, precision_kind::int8, sparsity_kind::csr, algorithm_kind::winograd},
                                sh, w, b, {}),
                      errc::unsupported, "conv_config nchw/int8/csr/winograd: no kernel");

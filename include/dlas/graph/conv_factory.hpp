@@ -74,9 +74,10 @@ struct kernel_set<combo<L, P, S, A>...> {
 
   /// Builds the kernel of `c`; errc::unsupported when the set does not hold it (with the
   /// reason: no kernel exists at all, or this set leaves it out).
-  static conv_layer make(const conv_config& c, const conv2d_shape& shape,
-                         std::span<const float> weights, std::span<const float> bias,
-                         const conv2d_options& options) {
+  static conv_layer make(const conv_config& c, [[maybe_unused]] const conv2d_shape& shape,
+                         [[maybe_unused]] std::span<const float> weights,
+                         [[maybe_unused]] std::span<const float> bias,
+                         [[maybe_unused]] const conv2d_options& options) {
     conv_layer out;
     const bool found = ((c == config_of<L, P, S, A>
                              ? (out = conv_layer::make<L, P, S, A>(shape, weights, bias, options), true)
@@ -104,6 +105,14 @@ struct kernel_set<type_list<Combos...>> : kernel_set<Combos...> {};
 template <class Layouts, class Precisions, class Sparsities, class Algorithms>
 using kernel_product =
     kernel_set<typename detail::product<Layouts, Precisions, Sparsities, Algorithms>::type>;
+
+/// The combinations of a kernel_product, as a type_list of combo.
+template <class Layouts, class Precisions, class Sparsities, class Algorithms>
+using combo_product = typename detail::product<Layouts, Precisions, Sparsities, Algorithms>::type;
+
+/// One kernel set from type_lists of combos (combo_product results, or type_list<combo...>).
+template <class... ComboLists>
+using kernel_union = kernel_set<detail::concat_t<ComboLists...>>;
 
 /// Every tag of each axis.
 using every_layout = type_list<layout::nchw, layout::nhwc>;

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+// The planned-memory executor: the memory a network (or a stage of it) predicts before
+// anything is built equals, byte for byte, what it allocates (counted by a memory resource),
+// and nothing is allocated while it runs; the per-layer costs partition with the recommender.
+#include <catch2/catch.hpp>
+
+#include <memory_resource>
+#include <string>
+#include <vector>
+
+#include "dlas/graph/network.hpp"
+#include "dlas/graph/prune_model.hpp"
+#include "dlas/memory/recommender.hpp"
+#include "graph/kernels.hpp"
+#include "graph/support.hpp"
+#include "reference/counting_resource.hpp"
+#include "reference/errors.hpp"
+
+using namespace dlas;
+using namespace dlas::graph;
+using namespace dlas::testing;
+
+namespace {
+
+constexpr conv_config cfg(layout_kind l, precision_kind p, sparsity_kind s, algorithm_kind a) { return {l, p, s, a}; }
+
+struct setup {
+  std::string name;
+  conv_config conv;
+  bool mixed = false;      // cycle layouts and algorithms layer by layer
+  bool pruned = false;     // 70% of the weights zeroed, stored as CSR
+  bool calibrated = false; // int8
+  bool scalar = false;     // reference kernels only: skipped on VGG-16, the slowest of them
+};
+
+std::vector<setup> setups() {
+  using L = layout_kind;
+  using P = precision_kind;
+  using S = sparsity_kind;
+  using A = algorithm_kind;
+  return {{"nchw fp32 automatic", cfg(L::nchw, P::fp32, S::dense, A::automatic)},
+          {"nhwc fp32 winograd (others fall back)", cfg(L::nhwc, P::fp32, S::dense, A::winograd)},
+          {"mixed layouts and algorithms", cfg(L::nchw, P::fp32, S::dense, A::im2col_gemm), true},
+          {"nhwc fp32 csr direct", cfg(L::nhwc, P::fp32, S::csr, A::direct), false, true},
+          {"nchw fp16 reference", cfg(L::nchw, P::fp16, S::dense, A::reference), false, false, false, true},
+          {"nhwc int8 reference", cfg(L::nhwc, P::int8, S::dense, A::reference), false, false, true, true}};
+}
+
+void apply_mixed(network& net) {
+  const conv_config cycle[] = {cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::spatial_pack),
+                               cfg(layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd),
+                               cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::direct),
+                               cfg(layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::im2col_gemm)};
+  int k = 0;
+  for (int i = 0; i < net.size(); ++i)
+    if (net.is_conv(i)) {
+      conv_config c = cycle[k++ % 4];
+      if (net.layer(i).shape.is_depthwise()) c.algorithm = algorithm_kind::depthwise;
+      if (can_implement(c, net.layer(i).shape).ok()) net.set_conv_config(i, c);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("predicted memory equals the measured allocation, byte for byte", "[graph][memory]") {
+  for (const std::string& arch : test_architectures()) {
+    const model base = make_model(arch, small_options());
+    model pruned = base;
+    prune_unstructured(pruned, 0.7);
+    const std::vector<float> x = input_values(base.values[0]);
+    for (const setup& s : setups()) {
+      if (s.scalar && arch == "vgg16") continue;
+      CAPTURE(arch, s.name);
+      counting_resource counter;
+      scoped_default_resource scope(&counter);
+      network_options o;
+      o.conv = s.conv;
+      o.memory = &counter;
+      network net(s.pruned ? pruned : base, o, graph_kernels());
+      if (s.mixed) apply_mixed(net);
+      if (s.calibrated) {
+        const auto in = make_input<layout::nchw>(net.input_desc().dims, x);
+        const const_tensor_ref ref_in = cref(in.view());
+        net.calibrate(std::span(&ref_in, 1));
+      }
+      // The prediction builds no kernel and allocates nothing.
+      const index_t before = index_t(counter.live);
+      const memory_report predicted = net.predict_memory();
+      CHECK(index_t(counter.live) == before);
+      CHECK(predicted.weights == net.weight_bytes());
+      CHECK(predicted.workspace_buffer == workspace_buffer_bytes(predicted.workspace));
+      // Building the executor allocates exactly the kernels' weights, the arena and the
+      // workspace buffer (kernels left from calibration are dropped).
+      net.executor(0, net.size());
+      CHECK(index_t(counter.live) == predicted.total());
+      // Running allocates nothing more; the largest workspace request is the predicted one.
+      net.workspace().reset_statistics();
+      counter.peak = counter.live;
+      const auto out = run_nchw(net, x);
+      CHECK(counter.peak == counter.live);
+      CHECK(net.workspace().peak_requested() == predicted.workspace);
+      CHECK(net.workspace().high_water() <= predicted.workspace_buffer);
+      CHECK(net.workspace().overflow_bytes() == 0);
+      const memory_report measured = net.measured_memory(0, net.size());
+      CHECK(measured == predicted);
+      // Sharing: the arena holds far less than all activations, and no less than the most that
+      // is live at once.
+      CHECK(predicted.arena < predicted.activations);
+      CHECK(predicted.arena >= memory::live_bytes_bound(net.executor(0, net.size()).plan().lifetimes));
+      for (float v : out.span()) REQUIRE(std::isfinite(v));
+    }
+  }
+}
+
+TEST_CASE("each stage of a partition predicts its own memory exactly", "[graph][memory]") {
+  const model m = make_model("resnet18", small_options());
+  counting_resource counter;
+  scoped_default_resource scope(&counter);
+  network_options o;
+  o.conv = cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic);
+  o.memory = &counter;
+  network net(m, o, graph_kernels());
+  const int cut1 = net.find("layer2.0.conv2"), cut2 = net.find("layer4.0.conv1");  // inside blocks
+  const int bounds[] = {0, cut1, cut2, net.size()};
+  index_t expected = index_t(counter.live);
+  for (int s = 0; s < 3; ++s) {
+    const memory_report p = net.predict_memory(bounds[s], bounds[s + 1]);
+    net.executor(bounds[s], bounds[s + 1]);
+    expected += p.total();
+    CHECK(index_t(counter.live) == expected);
+  }
+  // The stages' weights add up to the network's.
+  CHECK(net.predict_memory(0, cut1).weights + net.predict_memory(cut1, cut2).weights +
+            net.predict_memory(cut2, net.size()).weights == net.weight_bytes());
+  // A cut inside a residual block carries the shortcut as well.
+  CHECK(net.boundary(cut1).size() == 2);
+  CHECK(net.boundary(0).size() == 1);
+  CHECK(net.boundary(net.size()).front() == net.output_desc());
+}
+
+TEST_CASE("per-layer costs feed the partition recommender", "[graph][memory]") {
+  const model m = make_model("mobilenet_v2", small_options());
+  network net(m, {}, graph_kernels());
+  const auto costs = net.layer_costs();
+  REQUIRE(int(costs.size()) == net.size());
+  index_t weights = 0;
+  for (const auto& c : costs) weights += c.weights;
+  CHECK(weights == net.weight_bytes());
+  CHECK(costs.front().input == net.input_desc().bytes());
+  CHECK(costs.back().output == net.output_desc().bytes());
+  const memory::profile prof = net.profile();
+  memory::recommend_options r;
+  r.stages = 3;
+  r.pipeline.kind = memory::schedule::inference;
+  r.pipeline.micro_batch_size = 2;
+  const memory::plan plan = memory::recommend(prof, r);
+  REQUIRE(plan.bounds.size() == 4);
+  CHECK(plan.bounds.back() == net.size());
+  // The recommended stages run, and their memory is predicted per stage.
+  for (std::size_t s = 0; s + 1 < plan.bounds.size(); ++s)
+    CHECK(net.predict_memory(plan.bounds[s], plan.bounds[s + 1]).weights ==
+          memory::total_weights(std::span<const memory::layer_cost>(costs), std::size_t(plan.bounds[s]),
+                                std::size_t(plan.bounds[s + 1])));
+}
+
+TEST_CASE("bad configurations and inputs are clear errors", "[graph][memory]") {
+  const model m = make_model("resnet18", small_options());
+  network_options strict;
+  strict.fall_back = false;
+  strict.conv = cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd);
+  REQUIRE_DLAS_ERROR(network(m, strict, graph_kernels()), errc::unsupported,
+                     "layer 'conv1' (n2 c3 h32 w32 k64 r7 s7");
+  network net(m, {}, graph_kernels());
+  REQUIRE_DLAS_ERROR(net.set_conv_config("layer1.0.conv1", cfg(layout_kind::nchw, precision_kind::int8,
+                                                               sparsity_kind::csr, algorithm_kind::winograd)),
+                     errc::unsupported, "conv_config nchw/int8/csr/winograd: no kernel");
+  REQUIRE_DLAS_ERROR(net.set_conv_config("layer1.0.conv1", cfg(layout_kind::nchw, precision_kind::fp32,
+                                                               sparsity_kind::dense, algorithm_kind::reference)),
+                     errc::unsupported, "not in this network's kernel set");
+  REQUIRE_DLAS_ERROR(net.set_conv_config("maxpool", {}), errc::invalid_argument, "('maxpool') is not a convolution");
+  REQUIRE_DLAS_ERROR(net.set_conv_config("layer9.0.conv1", {}), errc::invalid_argument, "no layer named 'layer9.0.conv1'");
+  // Wrong input dims.
+  tensor<float, layout::nchw> small_in({1, 3, 32, 32}), out(net.output_desc().dims);
+  REQUIRE_DLAS_ERROR(net.run(small_in.cview(), out.view()), errc::mismatched_buffer,
+                     "input 0 is 1x3x32x32 f32 nchw, expected 2x3x32x32 f32 nchw");
+  REQUIRE_DLAS_ERROR(net.run_stage(0, 3, {}, {}), errc::mismatched_buffer, "takes 1 input tensors, got 0");
+  REQUIRE_DLAS_ERROR(net.predict_memory(5, 5), errc::invalid_argument, "stage [5, 5) is not a range");
+  // int8 without calibration.
+  net.set_conv_config(cfg(layout_kind::nhwc, precision_kind::int8, sparsity_kind::dense, algorithm_kind::reference));
+  REQUIRE_DLAS_ERROR(net.predict_memory(), errc::invalid_argument,
+                     "layer 'conv1' needs 8-bit codes of value 'input', which has no calibration");
+  // A model without weights.
+  model_options blank = small_options();
+  blank.init = false;
+  REQUIRE_DLAS_ERROR(network(make_model("resnet18", blank), {}, graph_kernels()), errc::invalid_argument,
+                     "has parameters without values");
+}
