@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The README's two commands:
-#   bash scripts/dlas.sh run              the main job (examples and benchmark suite, built-in defaults)
+#   bash scripts/dlas.sh run              the main job: examples and the cross-stack sweep (built-in defaults)
+#   bash scripts/dlas.sh bench [ARGS]     the convolution benchmark suite, side by side with oneDNN
 #   bash scripts/dlas.sh test             build and run the whole test suite
 #   bash scripts/dlas.sh test --sanitize  the same under AddressSanitizer + UBSan
 #   bash scripts/dlas.sh test --thread    the convolution tests under ThreadSanitizer (clang, OpenMP)
@@ -15,7 +16,7 @@ mode=${1:-}
 shift || true
 sanitize=0
 fuzz_seconds=60
-for arg in "$@"; do
+[ "$mode" = bench ] || for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=1 ;;
     --thread) sanitize=thread ;;
@@ -28,14 +29,15 @@ done
 packages=(cmake ninja-build g++ libxsimd-dev libeigen3-dev nlohmann-json3-dev catch2 libbenchmark-dev
   libopenmpi-dev openmpi-bin)  # Open MPI: dlas-pipeline and its tests
 case "$mode" in
-  run) packages+=(libdnnl-dev) ;;  # oneDNN: the optional peer the benchmarks compare with
+  run) packages+=(gnuplot-nox) ;;  # the sweep's plots
+  bench) packages+=(libdnnl-dev) ;;  # oneDNN: the optional peer the benchmarks compare with
   test)
     packages+=(python3-torch)  # the PyTorch profiler's CPU test (tests/memory)
     [ "$sanitize" = thread ] && packages+=(clang libomp-14-dev)
     [ "$sanitize" = arm64 ] && packages+=(g++-aarch64-linux-gnu qemu-user)
     ;;
   fuzz) packages+=(clang libclang-rt-14-dev) ;;
-  *) echo "usage: bash scripts/dlas.sh run | test [--sanitize | --thread | --arm64] | fuzz [SECONDS]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/dlas.sh run | bench [ARGS] | test [--sanitize | --thread | --arm64] | fuzz [SECONDS]" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -113,20 +115,26 @@ if [ "$mode" = test ]; then
   fi
   cmake --build "$build" -j "$jobs"
   ctest --test-dir "$build" --output-on-failure -j "$jobs"
-else
-  build="$root/build/release"
+elif [ "$mode" = bench ]; then
+  build="$root/build/bench"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDLAS_BUILD_BENCHMARKS=ON
+  cmake --build "$build" -j "$jobs" --target dlas_bench_conv
+  # The convolution suite on its built-in default: ResNet-50 v1 and MobileNet v1 depthwise,
+  # mb 1, one thread, dlas interleaved with oneDNN (when found); docs/benchmarks.md explains.
+  echo "== dlas-bench-conv --shapes resnet50,mobilenet_dw --mb 1 --threads 1"
+  "$build/benchmarks/conv/dlas-bench-conv" --shapes resnet50,mobilenet_dw --mb 1 --threads 1 --rounds 3 \
+    --benchmark_min_time=0.1 "$@"
+else
+  build="$root/build/run"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDLAS_BUILD_BENCHMARKS=OFF \
+    -DDLAS_BUILD_TESTS=OFF
   cmake --build "$build" -j "$jobs"
   for example in "$build"/examples/example_*; do
     echo "== $(basename "$example")"
     "$example"
   done
-  # The convolution suite on its built-in default: ResNet-50 v1 and MobileNet v1 depthwise,
-  # mb 1, one thread, dlas interleaved with oneDNN (when found); docs/benchmarks.md explains.
-  bench="$build/benchmarks/conv/dlas-bench-conv"
-  if [ -x "$bench" ]; then
-    echo "== dlas-bench-conv --shapes resnet50,mobilenet_dw --mb 1 --threads 1"
-    "$bench" --shapes resnet50,mobilenet_dw --mb 1 --threads 1 --rounds 3 \
-      --benchmark_min_time=0.1
-  fi
+  # The cross-stack sweep on its built-in default (ResNet-18 and MobileNetV2 at 112x112:
+  # compression x precision x algorithm x layout x threads); docs/sweep.md explains.
+  echo "== dlas-sweep (results in $root/sweep-results; an interrupted run resumes)"
+  "$build/tools/dlas_sweep/dlas-sweep" --out "$root/sweep-results"
 fi

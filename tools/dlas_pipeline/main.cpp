@@ -18,7 +18,10 @@
 #endif
 
 #include <dlas/core/memory_meter.hpp>
-#include <dlas/graph/build.hpp>
+#include <dlas/graph/models.hpp>
+#include <dlas/graph/network.hpp>
+
+#include "tool_kernels.hpp"
 #include <dlas/memory/plan_io.hpp>
 #include <dlas/memory/profile_io.hpp>
 #include <dlas/pipeline/mpi_session.hpp>
@@ -129,7 +132,7 @@ graph::network make_network(const options& o, std::pmr::memory_resource* memory)
   graph::network_options n;
   n.conv = graph::parse_conv_config(o.config);
   n.memory = memory;
-  return graph::build(o.arch, m, n);
+  return graph::network(graph::make_model(o.arch, m), n, tools::tool_kernels());
 }
 
 /// Deterministic input of micro-batch i: uniform in [-1, 1) from a stream seeded by i.

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file tuner.hpp
+/// \brief tune(): per convolution layer of a network, measure every algorithm and layout that
+/// can run it at the chosen precision and sparsity, keep the fastest, and remember it.
+///
+/// This is the "tuned" column of the cross-stack sweep, against the "untuned" rule table of
+/// algo::automatic (docs/dispatch.md). A layer is timed in place (network::run_stage on the
+/// layer alone), so the casts or reorders its input needs under a candidate layout are part
+/// of that candidate's time; choices are greedy, one layer at a time, in execution order.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dlas/core/parallel.hpp"
+#include "dlas/graph/network.hpp"
+#include "dlas/tune/tuning_cache.hpp"
+
+namespace dlas::tune {
+
+/// What tune() measures and how often.
+struct tune_options {
+  int warmup = 1;       ///< untimed runs per candidate
+  int repetitions = 5;  ///< timed runs per candidate; the median counts
+  /// Layouts tried per layer; one entry keeps the network's layout.
+  std::vector<graph::layout_kind> layouts{graph::layout_kind::nchw, graph::layout_kind::nhwc};
+  /// Algorithms tried per layer (those that cannot run a layer's shape are skipped).
+  std::vector<graph::algorithm_kind> algorithms{
+      graph::algorithm_kind::direct,    graph::algorithm_kind::im2col_gemm, graph::algorithm_kind::spatial_pack,
+      graph::algorithm_kind::pointwise, graph::algorithm_kind::depthwise,   graph::algorithm_kind::winograd};
+};
+
+/// What tune() did.
+struct tune_report {
+  int layers = 0;         ///< convolution layers configured
+  int measured = 0;       ///< of which measured now
+  int from_cache = 0;     ///< of which taken from the cache
+  int candidates = 0;     ///< candidate configurations timed
+  double seconds = 0;     ///< time spent measuring
+};
+
+namespace detail {
+
+/// Stored weights over all weights of conv layer i (pruned weights are exact zeros).
+inline double density_of(const graph::network& net, int i) {
+  const auto& w = net.folded_weights(i).weights;
+  if (w.empty()) return 1.0;
+  const auto kept = std::count_if(w.begin(), w.end(), [&](float v) { return v != 0.0f; });
+  return double(kept) / double(w.size());
+}
+
+/// Median seconds of network::run_stage on layer i alone.
+inline double time_layer(graph::network& net, int i, const tune_options& o) {
+  std::vector<std::vector<std::byte>> in_bytes, out_bytes;
+  std::vector<graph::const_tensor_ref> ins;
+  std::vector<graph::tensor_ref> outs;
+  for (const auto& d : net.boundary(i)) {
+    in_bytes.emplace_back(std::size_t(d.bytes()));
+    ins.push_back({in_bytes.back().data(), d});
+  }
+  for (const auto& d : net.boundary(i + 1)) {
+    out_bytes.emplace_back(std::size_t(d.bytes()));
+    outs.push_back({out_bytes.back().data(), d});
+  }
+  std::vector<double> t;
+  for (int r = 0; r < o.warmup + o.repetitions; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    net.run_stage(i, i + 1, ins, outs);
+    if (r >= o.warmup) t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+}  // namespace detail
+
+/// Configures every convolution layer of `net` with the fastest measured algorithm and
+/// layout at `precision` and `sparsity`, using and filling `cache` (keyed by CPU model, shape,
+/// policies, weight density and thread count). An int8 network must be calibrated first.
+inline tune_report tune(graph::network& net, graph::precision_kind precision, graph::sparsity_kind sparsity,
+                        tuning_cache& cache, const tune_options& o = {}) {
+  core::require(o.repetitions >= 1 && o.warmup >= 0 && !o.layouts.empty() && !o.algorithms.empty(),
+                errc::invalid_argument,
+                [] { return std::string("tune: need at least one repetition, layout and algorithm"); });
+  const auto start = std::chrono::steady_clock::now();
+  tune_report report;
+  const std::string cpu = cpu_model();
+  for (int i = 0; i < net.size(); ++i) {
+    if (!net.is_conv(i)) continue;
+    ++report.layers;
+    const tuning_key key{cpu, net.layer(i).shape, precision, sparsity, detail::density_of(net, i), core::max_threads()};
+    if (const auto hit = cache.find(key); hit && graph::can_implement(hit->config, key.shape).ok()) {
+      net.set_conv_config(i, hit->config);
+      ++report.from_cache;
+      continue;
+    }
+    std::optional<tuning_entry> best;
+    for (const auto layout : o.layouts)
+      for (const auto algorithm : o.algorithms) {
+        const graph::conv_config c{layout, precision, sparsity, algorithm};
+        if (!graph::can_implement(c, key.shape).ok()) continue;
+        net.set_conv_config(i, c);
+        const double t = detail::time_layer(net, i, o);
+        ++report.candidates;
+        if (!best || t < best->seconds) best = tuning_entry{c, t};
+        net.release();  // one candidate's kernels and arena at a time
+      }
+    core::require(best.has_value(), errc::unsupported, [&] {
+      return "tune: no " + std::string(graph::to_string(precision)) + "/" +
+             std::string(graph::to_string(sparsity)) + " kernel can run layer '" + net.layer(i).name + "'";
+    });
+    net.set_conv_config(i, best->config);
+    cache.put(key, *best);
+    ++report.measured;
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace dlas::tune
