@@ -103,8 +103,15 @@ inline tune_report tune(graph::network& net, graph::precision_kind precision, gr
       for (const auto algorithm : o.algorithms) {
         const graph::conv_config c{layout, precision, sparsity, algorithm};
         if (!graph::can_implement(c, key.shape).ok()) continue;
-        net.set_conv_config(i, c);
-        const double t = detail::time_layer(net, i, o);
+        double t = 0;
+        try {
+          net.set_conv_config(i, c);
+          t = detail::time_layer(net, i, o);
+        } catch (const error& e) {
+          if (e.code() != errc::unsupported) throw;
+          net.release();
+          continue;  // the network's kernel set leaves this combination out
+        }
         ++report.candidates;
         if (!best || t < best->seconds) best = tuning_entry{c, t};
         net.release();  // one candidate's kernels and arena at a time
