@@ -10,11 +10,19 @@
 /// Timer: with one thread both sides run on the calling thread, and its CPU time is robust
 /// to other processes time-sharing the core (auto picks it); with more threads, wall time.
 ///
+/// Workspace: each dlas object gets a conv2d_options::workspace_resource that reuses freed
+/// blocks (reuse_resource), as oneDNN's scratchpad is allocated once outside the timing.
+///
 /// Per shape it registers dlas and then oneDNN (same layout, weights in oneDNN's preferred
 /// format reordered once outside the timing), and repeats the whole list --rounds times so
 /// that machine noise hits both alike. At the end it prints, per set, the median GFLOP/s of
 /// each side per shape, their ratio, the geometric mean of the ratios and the
 /// occurrence-weighted network throughput.
+///
+/// Precisions: fp16 runs half tensors (oneDNN f16 where its build supports it on this CPU;
+/// otherwise the oneDNN side is skipped with its error). int8 runs uint8 codes in and
+/// requantised uint8 codes out (per-channel int8 weights), against oneDNN u8 x s8 -> u8 with
+/// output scales; its "GFLOP/s" counts integer multiply-adds as 2 operations (GOP/s).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -25,6 +33,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -175,21 +184,53 @@ std::vector<float> uniform(index_t n, unsigned seed, float scale) {
   return v;
 }
 
+/// Keeps the blocks a call frees and hands them back to the next call of the same size, so
+/// that workspaces are not page-faulted anew in every iteration (oneDNN's side gets its
+/// scratchpad allocated once, outside the timing, too).
+class reuse_resource final : public std::pmr::memory_resource {
+ public:
+  ~reuse_resource() override {
+    for (auto& [key, blocks] : free_)
+      for (void* p : blocks) std::pmr::new_delete_resource()->deallocate(p, key.first, key.second);
+  }
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t align) override {
+    auto& blocks = free_[{bytes, align}];
+    if (blocks.empty()) return std::pmr::new_delete_resource()->allocate(bytes, align);
+    void* p = blocks.back();
+    blocks.pop_back();
+    return p;
+  }
+  void do_deallocate(void* p, std::size_t bytes, std::size_t align) override {
+    free_[{bytes, align}].push_back(p);
+  }
+  bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override { return this == &o; }
+
+  std::map<std::pair<std::size_t, std::size_t>, std::vector<void*>> free_;
+};
+
 template <class L, class P, class S, class A>
 struct dlas_runner final : runner {
   using conv_type = conv2d<L, P, S, A>;
-  using in_type = std::conditional_t<P::quantized, std::uint8_t, typename P::storage_type>;
-  using out_type = std::conditional_t<P::quantized, float, typename P::storage_type>;
+  using in_type = typename P::storage_type;
+  using out_type = typename P::storage_type;
 
-  static conv2d_options options() {
+  static conv2d_options options(std::pmr::memory_resource* workspace) {
     conv2d_options o;
+    o.workspace_resource = workspace;
     // CSR: uniform weights in [-1, 1] pruned at 0.8 keep about 20%.
     if constexpr (S::compressed) o.prune_threshold = 0.8f;
+    // int8: codes 128 +- 100 stand for [-2, 2]; outputs requantised to uint8.
+    if constexpr (P::quantized) {
+      o.input_quant = {0.02f, 128};
+      o.output_quant = quant_params{0.05f, 128};
+    }
     return o;
   }
 
   explicit dlas_runner(const conv2d_shape& sh)
-      : conv(sh, uniform(sh.weight_elements(), 1, 1.0f), uniform(sh.k, 2, 0.1f), options()),
+      : conv(sh, uniform(sh.weight_elements(), 1, 1.0f), uniform(sh.k, 2, 0.1f), options(&workspace)),
         in(sh.input_dims()),
         out(sh.output_dims()) {
     const auto x = uniform(sh.input_dims().elements(), 3, 1.0f);
@@ -207,6 +248,7 @@ struct dlas_runner final : runner {
   double bytes() const override { return double(conv.footprint().total()); }
   std::string label() const override { return std::string(A::name); }
 
+  reuse_resource workspace;  // declared before conv, which keeps a pointer to it
   conv_type conv;
   tensor<in_type, L> in;
   tensor<out_type, L> out;
@@ -330,9 +372,14 @@ dlas_choice choose(const config& cfg) {
 // oneDNN's convolution with algorithm::convolution_auto, src/dst in the same plain layout as
 // dlas, weights and bias reordered once into the primitive's preferred format.
 struct onednn_runner final : runner {
-  onednn_runner(const conv2d_shape& sh, bool nhwc) : eng(dnnl::engine::kind::cpu, 0), strm(eng) {
-    using dt = dnnl::memory::data_type;
+  using dt = dnnl::memory::data_type;
+  /// precision: "fp32" (f32), "fp16" (f16 tensors and weights) or "int8" (u8 x s8 -> u8).
+  onednn_runner(const conv2d_shape& sh, bool nhwc, const std::string& precision)
+      : eng(dnnl::engine::kind::cpu, 0), strm(eng) {
     using tag = dnnl::memory::format_tag;
+    const bool int8 = precision == "int8";
+    const dt act_t = int8 ? dt::u8 : precision == "fp16" ? dt::f16 : dt::f32;
+    const dt wei_t = int8 ? dt::s8 : act_t;
     const dnnl::memory::dims src_d{sh.n, sh.c, sh.h, sh.w};
     const dnnl::memory::dims dst_d{sh.n, sh.k, sh.output_h(), sh.output_w()};
     const bool grouped = sh.groups > 1;
@@ -340,10 +387,11 @@ struct onednn_runner final : runner {
         grouped ? dnnl::memory::dims{sh.groups, sh.k_per_group(), sh.c_per_group(), sh.r, sh.s}
                 : dnnl::memory::dims{sh.k, sh.c, sh.r, sh.s};
     const tag act = nhwc ? tag::nhwc : tag::nchw;
-    const dnnl::memory::desc src_md(src_d, dt::f32, act), dst_md(dst_d, dt::f32, act);
-    const dnnl::memory::desc wei_any(wei_d, dt::f32, tag::any), bias_md({sh.k}, dt::f32, tag::x);
+    const dnnl::memory::desc src_md(src_d, act_t, act), dst_md(dst_d, act_t, act);
+    const dnnl::memory::desc wei_any(wei_d, wei_t, tag::any), bias_md({sh.k}, dt::f32, tag::x);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (int8) attr.set_output_scales(1 << 1, std::vector<float>(std::size_t(sh.k), 0.02f / 0.05f / 127.0f));
     const dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_auto, src_md, wei_any,
         bias_md, dst_md, {sh.stride_h, sh.stride_w}, {sh.dilation_h - 1, sh.dilation_w - 1},
@@ -356,7 +404,7 @@ struct onednn_runner final : runner {
     bias = dnnl::memory(bias_md, eng);
     wei = dnnl::memory(pd.weights_desc(), eng);
     scratch = dnnl::memory(pd.scratchpad_desc(), eng);
-    dnnl::memory user_wei({wei_d, dt::f32, grouped ? tag::goihw : tag::oihw}, eng);
+    dnnl::memory user_wei({wei_d, wei_t, grouped ? tag::goihw : tag::oihw}, eng);
     fill(user_wei, uniform(sh.weight_elements(), 1, 1.0f));
     fill(bias, uniform(sh.k, 2, 0.1f));
     fill(src, uniform(sh.input_dims().elements(), 3, 1.0f));
@@ -365,8 +413,17 @@ struct onednn_runner final : runner {
     total_bytes = double(src_md.get_size() + dst_md.get_size() + bias_md.get_size() +
                          pd.weights_desc().get_size() + pd.scratchpad_desc().get_size());
   }
+  /// Stores v in m's data type: f32 as is, f16 rounded, u8 as codes 128 + 100 v, s8 as 127 v.
   static void fill(dnnl::memory& m, const std::vector<float>& v) {
-    std::memcpy(m.get_data_handle(), v.data(), std::min(m.get_desc().get_size(), v.size() * 4));
+    const dt t = m.get_desc().data_type();
+    const std::size_t n = std::min(m.get_desc().get_size() / dnnl::memory::data_type_size(t), v.size());
+    void* d = m.get_data_handle();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (t == dt::f32) static_cast<float*>(d)[i] = v[i];
+      else if (t == dt::f16) static_cast<half*>(d)[i] = half(v[i]);
+      else if (t == dt::u8) static_cast<std::uint8_t*>(d)[i] = std::uint8_t(128 + int(v[i] * 100));
+      else if (t == dt::s8) static_cast<std::int8_t*>(d)[i] = std::int8_t(std::lround(v[i] * 127));
+    }
   }
   void run() override {
     prim.execute(strm, {{DNNL_ARG_SRC, src},
@@ -515,6 +572,13 @@ void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_se
       std::fprintf(out, "%-34s %5lld %10.2f %10.2f %7s\n", name.c_str(), (long long)p.weight, a, b,
                    ratio);
     }
+    if (n_dnn == 0) {  // oneDNN ran none of the set (e.g. no f16 kernel here): dlas alone
+      log_dlas = 0, n_dlas = 0;
+      for (std::size_t pi = 0; pi < set.problems.size(); ++pi) {
+        const auto it = rep.samples.find({si, pi, int(side::dlas)});
+        if (it != rep.samples.end() && median(it->second) > 0) log_dlas += std::log(median(it->second)), ++n_dlas;
+      }
+    }
     std::fprintf(out, "%-34s %5s %10.2f %10.2f %7.2f\n", "geomean", "",
                  n_dlas ? std::exp(log_dlas / n_dlas) : 0.0, n_dnn ? std::exp(log_dnn / n_dnn) : 0.0,
                  n_ratio ? std::exp(log_sum / n_ratio) : 0.0);
@@ -524,7 +588,7 @@ void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_se
   }
   std::fprintf(out,
                "\nratio = dlas / oneDNN GFLOP/s (> 1: dlas faster); fp32 FMA peak ~92 GFLOP/s per "
-               "core here.\n");
+               "core here; int8 rates are GOP/s (vpmaddubsw + vpmaddwd peak ~184 GOP/s).\n");
 }
 
 }  // namespace
@@ -583,9 +647,10 @@ int main(int argc, char** argv) {
         if (cfg.onednn) {
           const std::string dn = base + "/onednn";
           registry()[dn] = {si, pi, side::onednn};
-          timing(benchmark::RegisterBenchmark(dn.c_str(), [sh = p.shape, nhwc](benchmark::State& s) {
-            bench_body(s, sh, [nhwc](const conv2d_shape& x) -> std::unique_ptr<runner> {
-              return std::make_unique<onednn_runner>(x, nhwc);
+          timing(benchmark::RegisterBenchmark(dn.c_str(), [sh = p.shape, nhwc,
+                                                            precision = cfg.precision](benchmark::State& s) {
+            bench_body(s, sh, [nhwc, precision](const conv2d_shape& x) -> std::unique_ptr<runner> {
+              return std::make_unique<onednn_runner>(x, nhwc, precision);
             });
           }));
         }

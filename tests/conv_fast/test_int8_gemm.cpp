@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// int8 pointwise and im2col_gemm, NCHW and NHWC: bit-exact against algo::reference and the
+// int8 pointwise, im2col_gemm and automatic, NCHW and NHWC: bit-exact against algo::reference and the
 // int32 oracle on the odd shapes, every input/output type, zero point and epilogue, and on
 // adversarial data that would saturate a plain vpmaddubsw (all 255 against all +127 / -127
 // weights, long reductions); exact footprint; refusal of -128 weight codes.
@@ -131,6 +131,17 @@ TEMPLATE_TEST_CASE("int8 pointwise and im2col_gemm are bit-exact with the refere
                    algo::pointwise, algo::im2col_gemm) {
   SECTION("nchw") { check_random<layout::nchw, TestType>(int8_shapes()); }
   SECTION("nhwc") { check_random<layout::nhwc, TestType>(int8_shapes()); }
+}
+
+TEMPLATE_TEST_CASE("int8 automatic picks pointwise or im2col_gemm and stays bit-exact",
+                   "[conv_fast][int8]", layout::nchw, layout::nhwc) {
+  using conv = conv2d<TestType, precision::int8, sparsity::dense, algo::automatic>;
+  const std::vector<float> w(16 * 8 * 9, 0.5f);
+  conv2d_options opt;
+  opt.output_quant = quant_params{0.1f, 0};  // 8-bit output, as footprint_of assumes
+  const conv c3(make_shape(1, 8, 5, 5, 16, 3, 3, 1, 1), w, {}, opt);
+  CHECK(c3.footprint() == conv::footprint_of(make_shape(1, 8, 5, 5, 16, 3, 3, 1, 1)));
+  check_random<TestType, algo::automatic>(curated_shapes());
 }
 
 TEMPLATE_TEST_CASE("int8 kernels never saturate on adversarial data", "[conv_fast][int8]",

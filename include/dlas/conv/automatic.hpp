@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file automatic.hpp
-/// \brief algo::automatic in fp32 and fp16: one of the algorithms of that precision per shape, from the rule table
+/// \brief algo::automatic in fp32, fp16 and int8: one of the algorithms of that precision per shape, from the rule table
 /// of docs/dispatch.md.
 #pragma once
 
@@ -122,6 +122,55 @@ class algorithm_impl<Layout, Precision, sparsity::dense, algo::automatic> {
  private:
   variant_type impl_;
   auto_choice choice_;
+};
+
+/// int8 dense, NCHW and NHWC: pointwise for 1x1 kernels, im2col_gemm otherwise (the int8
+/// fast kernels; both bit-exact with algo::reference).
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::int8, sparsity::dense, algo::automatic> {
+  template <class A>
+  using impl = algorithm_impl<Layout, precision::int8, sparsity::dense, A>;
+  using variant_type = std::variant<impl<algo::pointwise>, impl<algo::im2col_gemm>>;
+
+  static constexpr bool is_1x1(const conv2d_shape& sh) noexcept { return sh.r == 1 && sh.s == 1; }
+
+ public:
+  static constexpr bool is_kernel = true;
+  using weights_type = conv_weights<precision::int8, sparsity::dense>;
+
+  static status can_implement(const conv2d_shape& sh) {
+    return is_1x1(sh) ? impl<algo::pointwise>::can_implement(sh) : impl<algo::im2col_gemm>::can_implement(sh);
+  }
+  static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t nnz) noexcept {
+    return is_1x1(sh) ? impl<algo::pointwise>::weight_bytes(sh, nnz)
+                      : impl<algo::im2col_gemm>::weight_bytes(sh, nnz);
+  }
+  static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
+    return is_1x1(sh) ? impl<algo::pointwise>::workspace_bytes(sh)
+                      : impl<algo::im2col_gemm>::workspace_bytes(sh);
+  }
+
+  algorithm_impl(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
+      : impl_(is_1x1(sh) ? variant_type(std::in_place_type<impl<algo::pointwise>>, sh, std::move(w), opt)
+                         : variant_type(std::in_place_type<impl<algo::im2col_gemm>>, sh, std::move(w), opt)) {}
+
+  /// The algorithm this object runs.
+  auto_choice choice() const noexcept {
+    return impl_.index() == 0 ? auto_choice::pointwise : auto_choice::im2col_gemm;
+  }
+
+  index_t weight_bytes() const noexcept {
+    return std::visit([](const auto& i) { return i.weight_bytes(); }, impl_);
+  }
+
+  template <class In, class Out>
+  void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
+           std::pmr::memory_resource* mr) const {
+    std::visit([&](const auto& i) { i.template run<In, Out>(in, out, residual, mr); }, impl_);
+  }
+
+ private:
+  variant_type impl_;
 };
 
 }  // namespace dlas::conv

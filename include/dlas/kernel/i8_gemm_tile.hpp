@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 #include "dlas/core/shape.hpp"
 #include "dlas/kernel/simd.hpp"
@@ -173,6 +174,23 @@ struct i8_requant8 {
     const auto v = std::int32_t((p + (std::int64_t(1) << (s - 1))) >> s) + zero_point;
     out[j] = v < lo ? lo : v > hi ? hi : v;
   }
+#endif
+}
+
+/// out[j] = Out(q[j]) for 16 values already clamped to Out's range (uint8_t or int8_t).
+template <class Out>
+[[gnu::always_inline]] inline void i8_narrow16(const std::int32_t* q, Out* out) noexcept {
+  static_assert(sizeof(Out) == 1, "dlas::kernel::i8_narrow16: 8-bit outputs");
+#if defined(__AVX2__)
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 8));
+  // int16 in order 0..15 (packs works per 128-bit lane; the permute restores the order).
+  const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
+  const __m128i a = _mm256_castsi256_si128(w), b = _mm256_extracti128_si256(w, 1);
+  const __m128i bytes = std::is_same_v<Out, std::uint8_t> ? _mm_packus_epi16(a, b) : _mm_packs_epi16(a, b);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), bytes);
+#else
+  for (int j = 0; j < 16; ++j) out[j] = Out(q[j]);
 #endif
 }
 

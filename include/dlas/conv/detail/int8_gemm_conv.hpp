@@ -297,7 +297,8 @@ class int8_gemm_conv {
         alignas(32) std::int32_t q[nr];
         for (int j = 0; j < nr; j += 8)
           kernel::i8_requantize8(t + j, requant_[block + j / 8], finish.zero_point(), c.lo, c.hi, q + j);
-        for (int j = 0; j < nr; ++j) o[j] = Out(q[j]);
+        static_assert(nr == 16, "one i8_narrow16 per panel row");
+        kernel::i8_narrow16(q, o);
       }
     }
   }
