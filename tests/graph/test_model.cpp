@@ -105,8 +105,9 @@ TEST_CASE("deterministic weights: the same seed gives the same values at any siz
   const model m1 = mobilenet_v2(a), m2 = mobilenet_v2(b);
   CHECK(m1.params.at("features.5.conv.1.0.weight").values == m2.params.at("features.5.conv.1.0.weight").values);
   const auto& var = m1.params.at("features.5.conv.1.1.running_var").values;
-  CHECK(*std::min_element(var.begin(), var.end()) >= 0.6f);
-  CHECK(*std::max_element(var.begin(), var.end()) != var.front());  // not all the same
+  // Running variances differ per channel by up to 1.6 / 0.6.
+  CHECK(*std::min_element(var.begin(), var.end()) > 0.0f);
+  CHECK(*std::max_element(var.begin(), var.end()) > 1.5f * *std::min_element(var.begin(), var.end()));
   model_options c = a;
   c.seed = 1;
   CHECK(mobilenet_v2(c).params.at("features.5.conv.1.0.weight").values != m1.params.at("features.5.conv.1.0.weight").values);

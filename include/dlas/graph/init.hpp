@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <numbers>
 #include <string_view>
+#include <vector>
 
 #include "dlas/graph/model.hpp"
 
@@ -56,11 +57,17 @@ constexpr std::uint64_t name_hash(std::string_view s) noexcept {
 
 /// Fills every parameter of `m` deterministically from `seed`:
 /// - conv and linear weights: He normal, N(0, 2 / fan_in), fan_in = C/groups * R * S (or the
-///   linear layer's input features), which keeps activations near unit scale with depth;
+///   linear layer's input features);
 /// - conv and linear biases: uniform in [-0.1, 0.1);
-/// - batch norm: gamma uniform in [0.75, 1.25), beta and running_mean in [-0.2, 0.2),
-///   running_var in [0.6, 1.6), so folding changes every weight and bias.
+/// - batch norm: gamma uniform in [0.75, 1.25) and beta in [-0.2, 0.2); running statistics as
+///   a trained network's would track its data: the mean second moment E[x^2] of the batch
+///   norm's input is propagated from the input (E = 1) through the model (a He convolution
+///   doubles it, ReLU halves it, an add sums its operands', pooling keeps it, a batch norm
+///   resets it to 1), and each channel gets running_var = E[x^2] * u with u uniform in
+///   [0.6, 1.6), running_mean = sqrt(E[x^2]) * uniform [-0.2, 0.2). Normalised activations stay
+///   near unit scale with depth, and folding changes every weight and bias.
 inline void init_weights(model& m, std::uint64_t seed) {
+  std::vector<double> moment(m.values.size(), 1.0);  // E[x^2] per value, estimated
   for (const model_node& n : m.nodes) {
     auto fill = [&](const std::string& name, auto&& gen) {
       param& p = m.params.at(name);
@@ -74,23 +81,43 @@ inline void init_weights(model& m, std::uint64_t seed) {
     };
     auto uniform = [](double lo, double hi) { return [=](seeded_stream& s) { return s.uniform(lo, hi); }; };
     const tensor_dims in = n.inputs.empty() ? tensor_dims{} : m.values[std::size_t(n.inputs[0])];
+    const double m_in = n.inputs.empty() ? 1.0 : moment[std::size_t(n.inputs[0])];
+    double m_out = m_in;
     switch (n.kind) {
       case op_kind::conv:
         fill(n.name + ".weight", he(double(in.c / n.conv.groups * n.conv.kernel_h * n.conv.kernel_w)));
         if (n.conv.bias) fill(n.name + ".bias", uniform(-0.1, 0.1));
+        m_out = 2.0 * m_in;
         break;
       case op_kind::linear:
         fill(n.name + ".weight", he(double(in.c * in.h * in.w)));
         if (n.bias) fill(n.name + ".bias", uniform(-0.1, 0.1));
+        m_out = 2.0 * m_in;
         break;
-      case op_kind::batch_norm:
+      case op_kind::batch_norm: {
+        const double sd = std::sqrt(m_in);
         fill(n.name + ".weight", uniform(0.75, 1.25));
         fill(n.name + ".bias", uniform(-0.2, 0.2));
-        fill(n.name + ".running_mean", uniform(-0.2, 0.2));
-        fill(n.name + ".running_var", uniform(0.6, 1.6));
+        fill(n.name + ".running_mean", uniform(-0.2 * sd, 0.2 * sd));
+        fill(n.name + ".running_var", uniform(0.6 * m_in, 1.6 * m_in));
+        m_out = 1.0;
         break;
+      }
+      case op_kind::relu:
+      case op_kind::relu6: m_out = 0.5 * m_in; break;
+      case op_kind::add: m_out = m_in + moment[std::size_t(n.inputs[1])]; break;
+      case op_kind::concat: {
+        double sum = 0, channels = 0;
+        for (int v : n.inputs) {
+          sum += moment[std::size_t(v)] * double(m.values[std::size_t(v)].c);
+          channels += double(m.values[std::size_t(v)].c);
+        }
+        m_out = sum / channels;
+        break;
+      }
       default: break;
     }
+    moment[std::size_t(n.output)] = m_out;
   }
 }
 
