@@ -22,3 +22,7 @@
 #include "dlas/optimize/quantize.hpp"
 #include "dlas/optimize/requantize.hpp"
 #include "dlas/conv2d.hpp"
+// Networks (include/dlas/graph/, docs/networks.md): the run-time policy values here; the
+// executor is dlas/graph/network.hpp, architectures dlas/graph/models.hpp, and every kernel
+// for run-time choice dlas/graph/build.hpp (its own header: it instantiates them all).
+#include "dlas/graph/conv_config.hpp"

@@ -178,3 +178,21 @@ TEST_CASE("layers that do not fuse: concat, standalone add and activation, ceil-
       CHECK(max_relative_error(out.cview(), want) <= (half ? 1e-2 : fp32_tolerance));
     }
 }
+
+TEST_CASE("docs/networks.md: the first example, with the tests' kernel set", "[graph][docs]") {
+  namespace g = dlas::graph;
+  g::model_options size;  // the page uses 224 x 224 and 1000 classes
+  size.batch = 2;
+  size.height = size.width = 32;
+  size.num_classes = 10;
+  g::network_options options;
+  options.conv = g::parse_conv_config("nhwc/fp32/dense/automatic");
+  g::network net(g::make_model("resnet50", size), options, graph_kernels());  // the page: g::build(...)
+
+  const g::memory_report m = net.predict_memory();
+  dlas::tensor<float, dlas::layout::nchw> in(net.input_desc().dims), out(net.output_desc().dims);
+  net.run(in.cview(), out.view());
+  CHECK(m.total() == m.weights + m.arena + m.workspace_buffer);
+  CHECK(out.dims() == tensor_dims{2, 10, 1, 1});
+  CHECK(net.config(net.find("layer3.1.conv2")) == options.conv);
+}
