@@ -318,7 +318,13 @@ struct sweep {
                 }
                 net.calibrate(refs);
               }
-              if (algorithm == "tuned") tune::tune(net, c.precision, c.sparsity, cache);
+              if (algorithm == "tuned") {
+                // Algorithms per layer within the row's layout (layout is an axis of its own).
+                tune::tune_options to;
+                to.layouts = {c.layout};
+                to.repetitions = 3;
+                tune::tune(net, c.precision, c.sparsity, cache, to);
+              }
               to_io(input, in_io);
               const const_tensor_ref x{in_io.data(), net.input_desc()};
               const tensor_ref y{out_io.data(), net.output_desc()};

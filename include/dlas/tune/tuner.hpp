@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <span>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct tune_report {
   int from_cache = 0;     ///< of which taken from the cache
   int candidates = 0;     ///< candidate configurations timed
   double seconds = 0;     ///< time spent measuring
+  double untuned_seconds = 0;  ///< the whole network before tuning (median)
+  double tuned_seconds = 0;    ///< the whole network with the per-layer choices (median)
+  bool kept = true;            ///< false: the choices were slower as a whole, and undone
 };
 
 namespace detail {
@@ -53,23 +57,23 @@ inline double density_of(const graph::network& net, int i) {
   return double(kept) / double(w.size());
 }
 
-/// Median seconds of network::run_stage on layer i alone.
-inline double time_layer(graph::network& net, int i, const tune_options& o) {
+/// Median seconds of network::run_stage on layers [a, b).
+inline double time_layers(graph::network& net, int a, int b, const tune_options& o) {
   std::vector<std::vector<std::byte>> in_bytes, out_bytes;
   std::vector<graph::const_tensor_ref> ins;
   std::vector<graph::tensor_ref> outs;
-  for (const auto& d : net.boundary(i)) {
+  for (const auto& d : net.boundary(a)) {
     in_bytes.emplace_back(std::size_t(d.bytes()));
     ins.push_back({in_bytes.back().data(), d});
   }
-  for (const auto& d : net.boundary(i + 1)) {
+  for (const auto& d : net.boundary(b)) {
     out_bytes.emplace_back(std::size_t(d.bytes()));
     outs.push_back({out_bytes.back().data(), d});
   }
   std::vector<double> t;
   for (int r = 0; r < o.warmup + o.repetitions; ++r) {
     const auto start = std::chrono::steady_clock::now();
-    net.run_stage(i, i + 1, ins, outs);
+    net.run_stage(a, b, ins, outs);
     if (r >= o.warmup) t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(t.begin(), t.end());
@@ -81,6 +85,11 @@ inline double time_layer(graph::network& net, int i, const tune_options& o) {
 /// Configures every convolution layer of `net` with the fastest measured algorithm and
 /// layout at `precision` and `sparsity`, using and filling `cache` (keyed by CPU model, shape,
 /// policies, weight density and thread count). An int8 network must be calibrated first.
+///
+/// Layer-by-layer choices are greedy (a layer's choice of layout also changes what the next
+/// layer's input costs), so the whole network is timed before and after: when the choices are
+/// slower as a whole, the configuration the network had is restored, and tuned is never
+/// slower than untuned beyond the noise of one measurement.
 inline tune_report tune(graph::network& net, graph::precision_kind precision, graph::sparsity_kind sparsity,
                         tuning_cache& cache, const tune_options& o = {}) {
   core::require(o.repetitions >= 1 && o.warmup >= 0 && !o.layouts.empty() && !o.algorithms.empty(),
@@ -89,10 +98,17 @@ inline tune_report tune(graph::network& net, graph::precision_kind precision, gr
   const auto start = std::chrono::steady_clock::now();
   tune_report report;
   const std::string cpu = cpu_model();
+  std::string layouts;
+  for (const auto l : o.layouts) layouts += (layouts.empty() ? "" : "+") + std::string(graph::to_string(l));
+  std::vector<std::optional<graph::conv_config>> before(std::size_t(net.size()));
+  for (int i = 0; i < net.size(); ++i)
+    if (net.is_conv(i)) before[std::size_t(i)] = net.config(i);  // runnable as it is
+  report.untuned_seconds = detail::time_layers(net, 0, net.size(), o);
   for (int i = 0; i < net.size(); ++i) {
     if (!net.is_conv(i)) continue;
     ++report.layers;
-    const tuning_key key{cpu, net.layer(i).shape, precision, sparsity, detail::density_of(net, i), core::max_threads()};
+    const tuning_key key{cpu, net.layer(i).shape, precision, sparsity, detail::density_of(net, i), core::max_threads(),
+                         layouts};
     if (const auto hit = cache.find(key); hit && graph::can_implement(hit->config, key.shape).ok()) {
       net.set_conv_config(i, hit->config);
       ++report.from_cache;
@@ -106,7 +122,7 @@ inline tune_report tune(graph::network& net, graph::precision_kind precision, gr
         double t = 0;
         try {
           net.set_conv_config(i, c);
-          t = detail::time_layer(net, i, o);
+          t = detail::time_layers(net, i, i + 1, o);
         } catch (const error& e) {
           if (e.code() != errc::unsupported) throw;
           net.release();
@@ -123,6 +139,12 @@ inline tune_report tune(graph::network& net, graph::precision_kind precision, gr
     net.set_conv_config(i, best->config);
     cache.put(key, *best);
     ++report.measured;
+  }
+  report.tuned_seconds = detail::time_layers(net, 0, net.size(), o);
+  if (report.tuned_seconds > report.untuned_seconds) {
+    for (int i = 0; i < net.size(); ++i)
+      if (before[std::size_t(i)]) net.set_conv_config(i, *before[std::size_t(i)]);
+    report.kept = false;
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

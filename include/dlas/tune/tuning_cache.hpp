@@ -40,13 +40,14 @@ struct tuning_key {
   graph::sparsity_kind sparsity = graph::sparsity_kind::dense;
   double density = 1.0;  ///< stored weights / all weights, rounded to 0.05 in the key
   int threads = 1;
+  std::string layouts = "nchw+nhwc";  ///< the layouts the choice was made among
 
-  /// "cpu|n1 c64 h56 w56 k64 r3 s3 str1x1 pad1,1,1,1 dil1x1 g1|fp32|dense|d1.00|t1".
+  /// "cpu|n1 c64 h56 w56 k64 r3 s3 str1x1 pad1,1,1,1 dil1x1 g1|fp32|dense|d1.00|t1|nchw+nhwc".
   std::string text() const {
     char d[16];
     std::snprintf(d, sizeof d, "d%.2f", std::round(density * 20.0) / 20.0);
     return cpu + "|" + to_string(shape) + "|" + std::string(graph::to_string(precision)) + "|" +
-           std::string(graph::to_string(sparsity)) + "|" + d + "|t" + std::to_string(threads);
+           std::string(graph::to_string(sparsity)) + "|" + d + "|t" + std::to_string(threads) + "|" + layouts;
   }
 };
 
