@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// fp16 storage for depthwise, winograd and automatic, NCHW and NHWC: each output within the
-// stated fp16 bound of the fp64 oracle, every epilogue, thread independence, exact footprint
-// at half the fp32 bytes.
+// fp16 storage for depthwise, winograd and automatic, one layout per program (DLAS_TEST_LAYOUT,
+// so the two build in parallel): each output within the stated fp16 bound of the fp64 oracle,
+// every epilogue, thread independence, exact footprint at half the fp32 bytes.
 #include "conv_fast/check_fp16.hpp"
 
 using namespace dlas;
 using namespace dlas::testing;
+
+#ifndef DLAS_TEST_LAYOUT
+#define DLAS_TEST_LAYOUT nhwc
+#endif
+using test_layout = layout::DLAS_TEST_LAYOUT;
 
 namespace {
 
@@ -37,22 +42,22 @@ std::vector<named_shape> winograd_fp16_shapes() {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("fp16 depthwise stays within the fp16 bound", "[conv_fast][fp16]", layout::nchw,
-                   layout::nhwc) {
+TEST_CASE("fp16 depthwise stays within the fp16 bound", "[conv_fast][fp16]") {
+  using TestType = test_layout;
   check_fp16_kernel<conv2d<TestType, precision::fp16, sparsity::dense, algo::depthwise>,
                     conv2d<TestType, precision::fp32, sparsity::dense, algo::depthwise>>(
       depthwise_fp16_shapes());
 }
 
-TEMPLATE_TEST_CASE("fp16 winograd stays within its stated bound", "[conv_fast][fp16]", layout::nchw,
-                   layout::nhwc) {
+TEST_CASE("fp16 winograd stays within its stated bound", "[conv_fast][fp16]") {
+  using TestType = test_layout;
   check_fp16_kernel<conv2d<TestType, precision::fp16, sparsity::dense, algo::winograd>,
                     conv2d<TestType, precision::fp32, sparsity::dense, algo::winograd>>(
       winograd_fp16_shapes());
 }
 
-TEMPLATE_TEST_CASE("fp16 automatic stays within the fp16 bound", "[conv_fast][fp16]", layout::nchw,
-                   layout::nhwc) {
+TEST_CASE("fp16 automatic stays within the fp16 bound", "[conv_fast][fp16]") {
+  using TestType = test_layout;
   check_fp16_kernel<conv2d<TestType, precision::fp16, sparsity::dense, algo::automatic>,
                     conv2d<TestType, precision::fp32, sparsity::dense, algo::automatic>>(fp16_shapes());
 }
