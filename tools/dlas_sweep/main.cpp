@@ -302,6 +302,18 @@ struct sweep {
               no.conv = c;
               no.io_layout = c.layout;
               network net(m, no, tools::tool_kernels());
+              // A layer left to the scalar reference kernel (int8 depthwise today) says nothing
+              // about the fast kernels and would dominate the run's time: skip and list it.
+              std::string scalar;
+              for (int i = 0; i < net.size(); ++i)
+                if (net.is_conv(i) && net.config(i).algorithm == algorithm_kind::reference)
+                  scalar += (scalar.empty() ? "" : ", ") + net.layer(i).name;
+              if (!scalar.empty()) {
+                skipped.push_back(what + ": " + to_string(c) + " runs " + scalar.substr(0, 80) +
+                                  (scalar.size() > 80 ? "..." : "") + " on the scalar reference kernel");
+                bar.step(what + " (reference fallback)");
+                continue;
+              }
               std::vector<float> in_io(input.size()), out_io(reference.size());
               // The network's input and output are in its layout: reorder from/to NCHW.
               const auto to_io = [&](const std::vector<float>& nchw, std::vector<float>& dst) {
@@ -456,7 +468,7 @@ void write_report(const std::vector<row>& rows, const std::vector<std::string>& 
          "plot '" + (dir / (net + "_sparsity.dat")).string() + "' using 1:2 with linespoints pt 7 lw 2 title 'speed-up'\n");
   }
   if (!skipped.empty()) {
-    md << "## Skipped (no kernel for the combination)\n\n";
+    md << "## Skipped (no kernel for the combination, or layers on the scalar reference kernel)\n\n";
     for (const auto& s : skipped) md << "- " << s << "\n";
   }
   std::ofstream(dir / "summary.md") << md.str();
