@@ -25,8 +25,9 @@ bool contains_nchw(const graph::conv_config&);
 graph::conv_layer make_nhwc(const graph::conv_config&, const conv2d_shape&, std::span<const float>,
                             std::span<const float>, const conv2d_options&);
 bool contains_nhwc(const graph::conv_config&);
-graph::conv_layer make_reduced(const graph::conv_config&, const conv2d_shape&, std::span<const float>,
-                               std::span<const float>, const conv2d_options&);
+graph::conv_layer make_reduced(const graph::conv_config&, const conv2d_shape&,
+                               std::span<const float>, std::span<const float>,
+                               const conv2d_options&);
 bool contains_reduced(const graph::conv_config&);
 }  // namespace detail
 

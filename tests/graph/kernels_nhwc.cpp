@@ -5,14 +5,16 @@
 
 namespace dlas::testing::detail {
 namespace {
-using set = graph::kernel_product<graph::type_list<layout::nhwc>, graph::type_list<precision::fp32>,
-                                  graph::type_list<sparsity::dense>,
-                                  graph::type_list<algo::automatic, algo::pointwise, algo::depthwise, algo::spatial_pack,
-                                                   algo::direct, algo::winograd>>;
+using set =
+    graph::kernel_product<graph::type_list<layout::nhwc>, graph::type_list<precision::fp32>,
+                          graph::type_list<sparsity::dense>,
+                          graph::type_list<algo::automatic, algo::pointwise, algo::depthwise,
+                                           algo::spatial_pack, algo::direct, algo::winograd>>;
 }  // namespace
 
-graph::conv_layer make_nhwc(const graph::conv_config& c, const conv2d_shape& s, std::span<const float> w,
-                          std::span<const float> b, const conv2d_options& o) {
+graph::conv_layer make_nhwc(const graph::conv_config& c, const conv2d_shape& s,
+                            std::span<const float> w, std::span<const float> b,
+                            const conv2d_options& o) {
   return set::make(c, s, w, b, o);
 }
 bool contains_nhwc(const graph::conv_config& c) { return set::contains(c); }

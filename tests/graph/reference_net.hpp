@@ -90,7 +90,8 @@ inline tensor64 run_reference(const graph::model& m, const tensor64& input) {
             for (index_t i = 0; i < x.h; ++i)
               for (index_t j = 0; j < x.w; ++j) {
                 const std::size_t k = std::size_t(c);
-                y.at(n, c, i, j) = g[k] * (x.at(n, c, i, j) - mean[k]) / std::sqrt(var[k] + node.eps) + b[k];
+                y.at(n, c, i, j) =
+                    g[k] * (x.at(n, c, i, j) - mean[k]) / std::sqrt(var[k] + node.eps) + b[k];
               }
         break;
       }
@@ -112,13 +113,15 @@ inline tensor64 run_reference(const graph::model& m, const tensor64& input) {
         break;
       case graph::op_kind::linear: {
         const auto w = p(node.name + ".weight");
-        const auto b = node.bias ? p(node.name + ".bias") : std::vector<double>(std::size_t(node.out_features), 0.0);
+        const auto b = node.bias ? p(node.name + ".bias")
+                                 : std::vector<double>(std::size_t(node.out_features), 0.0);
         const index_t in = x.c * x.h * x.w;
         y = tensor64(x.n, node.out_features, 1, 1);
         for (index_t n = 0; n < x.n; ++n)
           for (index_t o = 0; o < node.out_features; ++o) {
             double s = b[std::size_t(o)];
-            for (index_t i = 0; i < in; ++i) s += w[std::size_t(o * in + i)] * x.v[std::size_t(n * in + i)];
+            for (index_t i = 0; i < in; ++i)
+              s += w[std::size_t(o * in + i)] * x.v[std::size_t(n * in + i)];
             y.at(n, o, 0, 0) = s;
           }
         break;
@@ -147,7 +150,8 @@ inline tensor64 run_reference(const graph::model& m, const tensor64& input) {
               double mx = -std::numeric_limits<double>::infinity(), s = 0.0;
               for (index_t c = 0; c < x.c; ++c) mx = std::max(mx, x.at(n, c, i, j));
               for (index_t c = 0; c < x.c; ++c) s += std::exp(x.at(n, c, i, j) - mx);
-              for (index_t c = 0; c < x.c; ++c) y.at(n, c, i, j) = std::exp(x.at(n, c, i, j) - mx) / s;
+              for (index_t c = 0; c < x.c; ++c)
+                y.at(n, c, i, j) = std::exp(x.at(n, c, i, j) - mx) / s;
             }
         break;
     }

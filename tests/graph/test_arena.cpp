@@ -16,7 +16,8 @@ using namespace dlas::memory;
 
 namespace {
 // A chain a -> b -> c -> d with a skip a -> d: a lives through, b and c can share.
-constexpr std::array<buffer_lifetime, 4> chain{{{1000, 0, 3}, {640, 1, 2}, {100, 2, 3}, {64, 3, 3}}};
+constexpr std::array<buffer_lifetime, 4> chain{
+    {{1000, 0, 3}, {640, 1, 2}, {100, 2, 3}, {64, 3, 3}}};
 constexpr arena_plan chain_plan() { return plan_arena(chain); }
 }  // namespace
 
@@ -38,7 +39,8 @@ TEST_CASE("plan_arena: valid on random lifetimes, never below the live bound", "
     const int n = 1 + int(gen() % 40), steps = 1 + int(gen() % 30);
     std::vector<buffer_lifetime> b;
     for (int i = 0; i < n; ++i) {
-      const int first = int(gen() % unsigned(steps)), last = first + int(gen() % unsigned(steps - first));
+      const int first = int(gen() % unsigned(steps)),
+                last = first + int(gen() % unsigned(steps - first));
       b.push_back({std::int64_t(gen() % 5000), first, last});
     }
     const arena_plan p = plan_arena(b);
@@ -50,7 +52,8 @@ TEST_CASE("plan_arena: valid on random lifetimes, never below the live bound", "
   }
 }
 
-TEST_CASE("workspace_arena: one buffer reused, exact counters, overflow never fatal", "[graph][arena]") {
+TEST_CASE("workspace_arena: one buffer reused, exact counters, overflow never fatal",
+          "[graph][arena]") {
   testing::counting_resource upstream;
   graph::workspace_arena ws(&upstream);
   aligned_buffer<std::byte> buffer(graph::workspace_buffer_bytes(1000), uninitialized);
@@ -58,7 +61,7 @@ TEST_CASE("workspace_arena: one buffer reused, exact counters, overflow never fa
   ws.attach(buffer.data(), buffer.size());
   {
     // A call allocating two buffers (the second aligned up), freed at its end.
-    aligned_buffer<float> a(150, uninitialized, &ws);     // 600 bytes
+    aligned_buffer<float> a(150, uninitialized, &ws);         // 600 bytes
     aligned_buffer<std::int32_t> t(100, uninitialized, &ws);  // 400 bytes at offset 640
     CHECK(reinterpret_cast<std::byte*>(t.data()) == buffer.data() + 640);
     CHECK(ws.peak_requested() == 1000);

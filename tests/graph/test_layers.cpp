@@ -39,7 +39,8 @@ double max_abs_diff(const tensor64& a, const tensor64& b) {
 }  // namespace
 
 TEST_CASE("conv_config: names, parsing and the combinations that have kernels", "[graph][config]") {
-  const conv_config c{layout_kind::nhwc, precision_kind::int8, sparsity_kind::csr, algorithm_kind::reference};
+  const conv_config c{layout_kind::nhwc, precision_kind::int8, sparsity_kind::csr,
+                      algorithm_kind::reference};
   CHECK(to_string(c) == "nhwc/int8/csr/reference");
   CHECK(parse_conv_config("nhwc/int8/csr/reference") == c);
   for (auto l : all_layouts)
@@ -49,35 +50,50 @@ TEST_CASE("conv_config: names, parsing and the combinations that have kernels", 
           const conv_config x{l, p, s, a};
           CHECK(parse_conv_config(to_string(x)) == x);
         }
-  static_assert(has_kernel({layout_kind::nchw, precision_kind::fp16, sparsity_kind::csr, algorithm_kind::reference}));
-  static_assert(has_kernel({layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd}));
-  static_assert(!has_kernel({layout_kind::nhwc, precision_kind::fp32, sparsity_kind::csr, algorithm_kind::winograd}));
+  static_assert(has_kernel(
+      {layout_kind::nchw, precision_kind::fp16, sparsity_kind::csr, algorithm_kind::reference}));
+  static_assert(has_kernel(
+      {layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd}));
+  static_assert(!has_kernel(
+      {layout_kind::nhwc, precision_kind::fp32, sparsity_kind::csr, algorithm_kind::winograd}));
   static_assert(config_of<layout::nhwc, precision::fp16, sparsity::dense, algo::spatial_pack> ==
-                conv_config{layout_kind::nhwc, precision_kind::fp16, sparsity_kind::dense, algorithm_kind::spatial_pack});
+                conv_config{layout_kind::nhwc, precision_kind::fp16, sparsity_kind::dense,
+                            algorithm_kind::spatial_pack});
   REQUIRE_DLAS_ERROR(parse_conv_config("nhwc/fp32/dense"), errc::invalid_argument,
                      "must read layout/precision/sparsity/algorithm");
   REQUIRE_DLAS_ERROR(parse_conv_config("nhwc/fp64/dense/direct"), errc::invalid_argument,
                      "unknown precision 'fp64'");
   const conv2d_shape sh{.n = 1, .c = 8, .h = 6, .w = 6, .k = 8, .r = 1, .s = 1};
-  CHECK(can_implement({layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::pointwise}, sh).ok());
-  const status wino = can_implement({layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd}, sh);
+  CHECK(can_implement({layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense,
+                       algorithm_kind::pointwise},
+                      sh)
+            .ok());
+  const status wino = can_implement(
+      {layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd},
+      sh);
   CHECK(wino.code() == errc::unsupported);
-  REQUIRE_DLAS_ERROR(require_implementable({layout_kind::nhwc, precision_kind::fp32, sparsity_kind::csr,
-                                            algorithm_kind::winograd}, sh, "layer x"),
+  REQUIRE_DLAS_ERROR(require_implementable({layout_kind::nhwc, precision_kind::fp32,
+                                            sparsity_kind::csr, algorithm_kind::winograd},
+                                           sh, "layer x"),
                      errc::unsupported, "conv_config nhwc/fp32/csr/winograd: no kernel for this");
   // Footprints come from the tags without building anything.
-  const footprint f = footprint_of({layout_kind::nchw, precision_kind::fp16, sparsity_kind::dense, algorithm_kind::reference}, sh, 0);
-  CHECK(f == conv2d<layout::nchw, precision::fp16, sparsity::dense, algo::reference>::footprint_of(sh));
+  const footprint f = footprint_of(
+      {layout_kind::nchw, precision_kind::fp16, sparsity_kind::dense, algorithm_kind::reference},
+      sh, 0);
+  CHECK(f ==
+        conv2d<layout::nchw, precision::fp16, sparsity::dense, algo::reference>::footprint_of(sh));
 }
 
 TEST_CASE("kernel sets keep the combinations that have kernels", "[graph][conv_layer]") {
   using P = combo_product<type_list<layout::nhwc>, type_list<precision::fp32, precision::int8>,
                           every_sparsity, type_list<algo::winograd, algo::reference>>;
-  static_assert(std::is_same_v<P, type_list<combo<layout::nhwc, precision::fp32, sparsity::dense, algo::winograd>,
-                                            combo<layout::nhwc, precision::fp32, sparsity::dense, algo::reference>,
-                                            combo<layout::nhwc, precision::fp32, sparsity::csr, algo::reference>,
-                                            combo<layout::nhwc, precision::int8, sparsity::dense, algo::reference>,
-                                            combo<layout::nhwc, precision::int8, sparsity::csr, algo::reference>>>);
+  static_assert(
+      std::is_same_v<
+          P, type_list<combo<layout::nhwc, precision::fp32, sparsity::dense, algo::winograd>,
+                       combo<layout::nhwc, precision::fp32, sparsity::dense, algo::reference>,
+                       combo<layout::nhwc, precision::fp32, sparsity::csr, algo::reference>,
+                       combo<layout::nhwc, precision::int8, sparsity::dense, algo::reference>,
+                       combo<layout::nhwc, precision::int8, sparsity::csr, algo::reference>>>);
   // An empty set instantiates nothing and refuses everything, saying why.
   using none = kernel_set<>;
   CHECK_FALSE(none::contains({}));
@@ -87,15 +103,27 @@ TEST_CASE("kernel sets keep the combinations that have kernels", "[graph][conv_l
 }
 
 TEST_CASE("conv_layer: a run-time choice of kernel, checked descriptions", "[graph][conv_layer]") {
-  const conv2d_shape sh{.n = 2, .c = 5, .h = 7, .w = 6, .k = 6, .r = 3, .s = 3, .stride_h = 2,
-                        .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
+  const conv2d_shape sh{.n = 2,
+                        .c = 5,
+                        .h = 7,
+                        .w = 6,
+                        .k = 6,
+                        .r = 3,
+                        .s = 3,
+                        .stride_h = 2,
+                        .pad_top = 1,
+                        .pad_left = 1,
+                        .pad_bottom = 1,
+                        .pad_right = 1};
   const auto w = random_floats(std::size_t(sh.weight_elements()), 3);
   const auto b = random_floats(std::size_t(sh.k), 4);
   const auto x = random_floats(std::size_t(sh.input_dims().elements()), 5);
   const tensor64 want = conv_fp64(sh, to_tensor64(sh.input_dims(), x), to_double(w), to_double(b));
   const kernel_factory make = graph_kernels();
-  for (const conv_config c : {conv_config{layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::im2col_gemm},
-                              conv_config{layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::direct}}) {
+  for (const conv_config c : {conv_config{layout_kind::nchw, precision_kind::fp32,
+                                          sparsity_kind::dense, algorithm_kind::im2col_gemm},
+                              conv_config{layout_kind::nhwc, precision_kind::fp32,
+                                          sparsity_kind::dense, algorithm_kind::direct}}) {
     CAPTURE(to_string(c));
     REQUIRE(make.contains(c));
     const conv_layer layer = make.make(c, sh, w, b, {});
@@ -117,7 +145,8 @@ TEST_CASE("conv_layer: a run-time choice of kernel, checked descriptions", "[gra
   // int8: 8-bit codes in; fp32 out without output_quant, codes out with it.
   conv2d_options q;
   q.input_quant = {2.0f / 255.0f, 128};
-  const conv_config c8{layout_kind::nhwc, precision_kind::int8, sparsity_kind::dense, algorithm_kind::reference};
+  const conv_config c8{layout_kind::nhwc, precision_kind::int8, sparsity_kind::dense,
+                       algorithm_kind::reference};
   const conv_layer f = make.make(c8, sh, w, b, q);
   CHECK(f.input_desc().type == dtype::u8);
   CHECK(f.output_desc().type == dtype::f32);
@@ -126,18 +155,31 @@ TEST_CASE("conv_layer: a run-time choice of kernel, checked descriptions", "[gra
   CHECK(u.output_desc().type == dtype::u8);
   CHECK(u.output_desc().quant.zero_point == 100);
   // A combination outside the set, and one with no kernel at all.
-  REQUIRE_DLAS_ERROR(make.make({layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::reference},
+  REQUIRE_DLAS_ERROR(make.make({layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense,
+                                algorithm_kind::reference},
                                sh, w, b, {}),
-                     errc::unsupported, "conv_config nchw/fp32/dense/reference: not in this kernel set");
-  REQUIRE_DLAS_ERROR(make.make({layout_kind::nchw, precision_kind::int8, sparsity_kind::csr, algorithm_kind::winograd},
+                     errc::unsupported,
+                     "conv_config nchw/fp32/dense/reference: not in this kernel set");
+  REQUIRE_DLAS_ERROR(make.make({layout_kind::nchw, precision_kind::int8, sparsity_kind::csr,
+                                algorithm_kind::winograd},
                                sh, w, b, {}),
                      errc::unsupported, "conv_config nchw/int8/csr/winograd: no kernel");
   REQUIRE_DLAS_ERROR(conv_layer{}.footprint(), errc::invalid_argument, "conv_layer: empty layer");
 }
 
 TEST_CASE("fold_batch_norm equals the convolution followed by batch norm", "[graph][batch_norm]") {
-  const conv2d_shape sh{.n = 2, .c = 6, .h = 5, .w = 5, .k = 4, .r = 3, .s = 3, .pad_top = 1,
-                        .pad_left = 1, .pad_bottom = 1, .pad_right = 1, .groups = 2};
+  const conv2d_shape sh{.n = 2,
+                        .c = 6,
+                        .h = 5,
+                        .w = 5,
+                        .k = 4,
+                        .r = 3,
+                        .s = 3,
+                        .pad_top = 1,
+                        .pad_left = 1,
+                        .pad_bottom = 1,
+                        .pad_right = 1,
+                        .groups = 2};
   const auto w = random_floats(std::size_t(sh.weight_elements()), 7);
   const auto x = random_floats(std::size_t(sh.input_dims().elements()), 8);
   const auto gamma = random_floats(4, 9, 0.5f, 1.5f), beta = random_floats(4, 10);
@@ -151,7 +193,9 @@ TEST_CASE("fold_batch_norm equals the convolution followed by batch norm", "[gra
       for (index_t k = 0; k < want.c; ++k)
         for (index_t i = 0; i < want.h * want.w; ++i) {
           double& v = want.v[std::size_t((n * want.c + k) * want.h * want.w + i)];
-          v = gamma[std::size_t(k)] * (v - mean[std::size_t(k)]) / std::sqrt(var[std::size_t(k)] + 1e-3) + beta[std::size_t(k)];
+          v = gamma[std::size_t(k)] * (v - mean[std::size_t(k)]) /
+                  std::sqrt(var[std::size_t(k)] + 1e-3) +
+              beta[std::size_t(k)];
         }
     const tensor64 got = conv_fp64(sh, in, to_double(f.weights), to_double(f.bias));
     CHECK(max_abs_diff(got, want) < 1e-5);
@@ -159,8 +203,8 @@ TEST_CASE("fold_batch_norm equals the convolution followed by batch norm", "[gra
   REQUIRE_DLAS_ERROR(fold_batch_norm(4, w, {}, {gamma, beta, mean, std::span(var).first(3), 1e-5}),
                      errc::mismatched_buffer, "running_var has 3 values, expected 4");
   std::vector<float> negative(4, -1.0f);
-  REQUIRE_DLAS_ERROR(fold_batch_norm(4, w, {}, {gamma, beta, mean, negative, 1e-5}), errc::invalid_argument,
-                     "running_var[0] + eps");
+  REQUIRE_DLAS_ERROR(fold_batch_norm(4, w, {}, {gamma, beta, mean, negative, 1e-5}),
+                     errc::invalid_argument, "running_var[0] + eps");
 }
 
 TEST_CASE("pooling output sizes follow PyTorch, ceil mode included", "[graph][pooling]") {
@@ -174,22 +218,31 @@ TEST_CASE("pooling output sizes follow PyTorch, ceil mode included", "[graph][po
       for (index_t s = 1; s <= 3; ++s)
         for (index_t p = 0; 2 * p <= k; ++p)
           for (bool ceil : {false, true})
-            if (in + 2 * p >= k) CHECK(pooled_size(in, k, s, p, ceil) == ref_pool_out(in, k, s, p, ceil));
-  REQUIRE_DLAS_ERROR((pool_params{.kernel_h = 2, .kernel_w = 2, .pad_h = 2}.validate({1, 1, 5, 5}, "pool")),
-                     errc::invalid_argument, "at most half the kernel");
+            if (in + 2 * p >= k)
+              CHECK(pooled_size(in, k, s, p, ceil) == ref_pool_out(in, k, s, p, ceil));
+  REQUIRE_DLAS_ERROR(
+      (pool_params{.kernel_h = 2, .kernel_w = 2, .pad_h = 2}.validate({1, 1, 5, 5}, "pool")),
+      errc::invalid_argument, "at most half the kernel");
 }
 
-TEMPLATE_TEST_CASE("max and average pooling on odd shapes", "[graph][pooling]", layout::nchw, layout::nhwc) {
+TEMPLATE_TEST_CASE("max and average pooling on odd shapes", "[graph][pooling]", layout::nchw,
+                   layout::nhwc) {
   using L = TestType;
   int seed = 20;
-  for (const tensor_dims d : {tensor_dims{2, 3, 7, 5}, tensor_dims{1, 4, 6, 9}, tensor_dims{2, 2, 3, 3}})
+  for (const tensor_dims d :
+       {tensor_dims{2, 3, 7, 5}, tensor_dims{1, 4, 6, 9}, tensor_dims{2, 2, 3, 3}})
     for (index_t k : {2, 3})
       for (index_t s : {1, 2, 3})
         for (index_t p = 0; 2 * p <= k; ++p)
           for (bool ceil : {false, true})
             for (bool include_pad : {false, true}) {
-              const pool_params pp{.kernel_h = k, .kernel_w = k == 3 ? 2 : 3, .stride_h = s, .stride_w = s == 1 ? 2 : s,
-                                   .pad_h = p, .pad_w = std::min<index_t>(p, 1), .ceil_mode = ceil,
+              const pool_params pp{.kernel_h = k,
+                                   .kernel_w = k == 3 ? 2 : 3,
+                                   .stride_h = s,
+                                   .stride_w = s == 1 ? 2 : s,
+                                   .pad_h = p,
+                                   .pad_w = std::min<index_t>(p, 1),
+                                   .ceil_mode = ceil,
                                    .count_include_pad = include_pad};
               if (d.h + 2 * pp.pad_h < pp.kernel_h || d.w + 2 * pp.pad_w < pp.kernel_w) continue;
               CAPTURE(to_string(d), k, s, p, ceil, include_pad);
@@ -216,12 +269,14 @@ TEMPLATE_TEST_CASE("max and average pooling on odd shapes", "[graph][pooling]", 
               const tensor64 avg_want = ref_pool(d64, pp, false);
               const tensor64 got = to_fp64(dav.cview());
               double worst = 0;
-              for (std::size_t i = 0; i < got.v.size(); ++i) worst = std::max(worst, std::fabs(got.v[i] - avg_want.v[i]));
+              for (std::size_t i = 0; i < got.v.size(); ++i)
+                worst = std::max(worst, std::fabs(got.v[i] - avg_want.v[i]));
               CHECK(worst <= q.scale * 0.5 + 1e-6);
             }
 }
 
-TEMPLATE_TEST_CASE("adaptive and global average pooling", "[graph][pooling]", layout::nchw, layout::nhwc) {
+TEMPLATE_TEST_CASE("adaptive and global average pooling", "[graph][pooling]", layout::nchw,
+                   layout::nhwc) {
   using L = TestType;
   const tensor_dims d{2, 5, 5, 7};
   const auto x = random_floats(std::size_t(d.elements()), 31);
@@ -246,10 +301,12 @@ TEMPLATE_TEST_CASE("adaptive and global average pooling", "[graph][pooling]", la
   CHECK(seven.view()(0, 1, 0, 0) == -2.0f);
 }
 
-TEMPLATE_TEST_CASE("add, activation, concat and softmax", "[graph][elementwise]", layout::nchw, layout::nhwc) {
+TEMPLATE_TEST_CASE("add, activation, concat and softmax", "[graph][elementwise]", layout::nchw,
+                   layout::nhwc) {
   using L = TestType;
   const tensor_dims d{2, 3, 4, 5};
-  const auto a = random_floats(std::size_t(d.elements()), 41, -8, 8), b = random_floats(std::size_t(d.elements()), 42);
+  const auto a = random_floats(std::size_t(d.elements()), 41, -8, 8),
+             b = random_floats(std::size_t(d.elements()), 42);
   const auto ta = from_values<float, L>(d, a), tb = from_values<float, L>(d, b);
   tensor<float, L> sum(d), r6(d);
   add<float, L>(ta.view(), tb.view(), sum.view(), activation::relu);
@@ -268,15 +325,16 @@ TEMPLATE_TEST_CASE("add, activation, concat and softmax", "[graph][elementwise]"
   concat<float, L>(parts, cat.view());
   CHECK(cat.view()(1, 4, 2, 3) == tb.view()(1, 1, 2, 3));
   CHECK(cat.view()(0, 8, 3, 4) == ta.view()(0, 2, 3, 4));
-  REQUIRE_DLAS_ERROR(concat_dims(std::vector<tensor_dims>{{1, 2, 3, 3}, {1, 2, 4, 3}}), errc::mismatched_buffer,
-                     "concat: input 1x2x4x3 differs");
+  REQUIRE_DLAS_ERROR(concat_dims(std::vector<tensor_dims>{{1, 2, 3, 3}, {1, 2, 4, 3}}),
+                     errc::mismatched_buffer, "concat: input 1x2x4x3 differs");
   // Softmax over channels sums to one and keeps the order.
   tensor<float, L> sm(d);
   softmax<L>(ta.view(), sm.view());
   double total = 0;
   for (index_t c = 0; c < d.c; ++c) total += sm.view()(1, c, 2, 2);
   CHECK(total == Approx(1.0).epsilon(1e-6));
-  CHECK((sm.view()(1, 0, 2, 2) < sm.view()(1, 1, 2, 2)) == (ta.view()(1, 0, 2, 2) < ta.view()(1, 1, 2, 2)));
+  CHECK((sm.view()(1, 0, 2, 2) < sm.view()(1, 1, 2, 2)) ==
+        (ta.view()(1, 0, 2, 2) < ta.view()(1, 1, 2, 2)));
 }
 
 TEST_CASE("convert: casts and reorders between precisions and layouts", "[graph][convert]") {
@@ -303,10 +361,12 @@ TEST_CASE("convert: casts and reorders between precisions and layouts", "[graph]
   convert(cref(nchw.view()), ref(codes.view(), q));
   convert(cref(codes.view(), q), ref(codes2.view(), q));
   convert(cref(codes2.view(), q), ref(back.view()));
-  for (index_t i = 0; i < d.elements(); ++i) CHECK(std::fabs(back.data()[i] - nchw.data()[i]) <= q.scale * 0.5f + 1e-6f);
+  for (index_t i = 0; i < d.elements(); ++i)
+    CHECK(std::fabs(back.data()[i] - nchw.data()[i]) <= q.scale * 0.5f + 1e-6f);
   CHECK(codes2.view()(1, 2, 0, 3) == codes.view()(1, 2, 0, 3));
-  REQUIRE_DLAS_ERROR(convert(cref(nchw.view()), ref(tensor<float, layout::nchw>({1, 5, 3, 4}).view())),
-                     errc::mismatched_buffer, "have different dims");
-  REQUIRE_DLAS_ERROR(convert(cref(nchw.view()), ref(codes.view(), quant_params{0.0f, 0})), errc::invalid_argument,
-                     "convert destination quant.scale");
+  REQUIRE_DLAS_ERROR(
+      convert(cref(nchw.view()), ref(tensor<float, layout::nchw>({1, 5, 3, 4}).view())),
+      errc::mismatched_buffer, "have different dims");
+  REQUIRE_DLAS_ERROR(convert(cref(nchw.view()), ref(codes.view(), quant_params{0.0f, 0})),
+                     errc::invalid_argument, "convert destination quant.scale");
 }

@@ -22,15 +22,17 @@ using namespace dlas::testing;
 
 namespace {
 
-constexpr conv_config cfg(layout_kind l, precision_kind p, sparsity_kind s, algorithm_kind a) { return {l, p, s, a}; }
+constexpr conv_config cfg(layout_kind l, precision_kind p, sparsity_kind s, algorithm_kind a) {
+  return {l, p, s, a};
+}
 
 struct setup {
   std::string name;
   conv_config conv;
-  bool mixed = false;      // cycle layouts and algorithms layer by layer
-  bool pruned = false;     // 70% of the weights zeroed, stored as CSR
-  bool calibrated = false; // int8
-  bool scalar = false;     // reference kernels only: skipped on VGG-16, the slowest of them
+  bool mixed = false;       // cycle layouts and algorithms layer by layer
+  bool pruned = false;      // 70% of the weights zeroed, stored as CSR
+  bool calibrated = false;  // int8
+  bool scalar = false;      // reference kernels only: skipped on VGG-16, the slowest of them
 };
 
 std::vector<setup> setups() {
@@ -42,15 +44,20 @@ std::vector<setup> setups() {
           {"nhwc fp32 winograd (others fall back)", cfg(L::nhwc, P::fp32, S::dense, A::winograd)},
           {"mixed layouts and algorithms", cfg(L::nchw, P::fp32, S::dense, A::im2col_gemm), true},
           {"nhwc fp32 csr direct", cfg(L::nhwc, P::fp32, S::csr, A::direct), false, true},
-          {"nchw fp16 reference", cfg(L::nchw, P::fp16, S::dense, A::reference), false, false, false, true},
-          {"nhwc int8 reference", cfg(L::nhwc, P::int8, S::dense, A::reference), false, false, true, true}};
+          {"nchw fp16 reference", cfg(L::nchw, P::fp16, S::dense, A::reference), false, false,
+           false, true},
+          {"nhwc int8 reference", cfg(L::nhwc, P::int8, S::dense, A::reference), false, false, true,
+           true}};
 }
 
 void apply_mixed(network& net) {
-  const conv_config cycle[] = {cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::spatial_pack),
-                               cfg(layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd),
-                               cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::direct),
-                               cfg(layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::im2col_gemm)};
+  const conv_config cycle[] = {
+      cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense,
+          algorithm_kind::spatial_pack),
+      cfg(layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd),
+      cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::direct),
+      cfg(layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense,
+          algorithm_kind::im2col_gemm)};
   int k = 0;
   for (int i = 0; i < net.size(); ++i)
     if (net.is_conv(i)) {
@@ -106,7 +113,8 @@ TEST_CASE("predicted memory equals the measured allocation, byte for byte", "[gr
       // Sharing: the arena holds far less than all activations, and no less than the most that
       // is live at once.
       CHECK(predicted.arena < predicted.activations);
-      CHECK(predicted.arena >= memory::live_bytes_bound(net.executor(0, net.size()).plan().lifetimes));
+      CHECK(predicted.arena >=
+            memory::live_bytes_bound(net.executor(0, net.size()).plan().lifetimes));
       for (float v : out.span()) REQUIRE(std::isfinite(v));
     }
   }
@@ -117,7 +125,8 @@ TEST_CASE("each stage of a partition predicts its own memory exactly", "[graph][
   counting_resource counter;
   scoped_default_resource scope(&counter);
   network_options o;
-  o.conv = cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic);
+  o.conv =
+      cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic);
   o.memory = &counter;
   network net(m, o, graph_kernels());
   const int cut1 = net.find("layer2.0.conv2"), cut2 = net.find("layer4.0.conv1");  // inside blocks
@@ -131,7 +140,8 @@ TEST_CASE("each stage of a partition predicts its own memory exactly", "[graph][
   }
   // The stages' weights add up to the network's.
   CHECK(net.predict_memory(0, cut1).weights + net.predict_memory(cut1, cut2).weights +
-            net.predict_memory(cut2, net.size()).weights == net.weight_bytes());
+            net.predict_memory(cut2, net.size()).weights ==
+        net.weight_bytes());
   // A cut inside a residual block carries the shortcut as well.
   CHECK(net.boundary(cut1).size() == 2);
   CHECK(net.boundary(0).size() == 1);
@@ -159,39 +169,47 @@ TEST_CASE("per-layer costs feed the partition recommender", "[graph][memory]") {
   // The recommended stages run, and their memory is predicted per stage.
   for (std::size_t s = 0; s + 1 < plan.bounds.size(); ++s)
     CHECK(net.predict_memory(plan.bounds[s], plan.bounds[s + 1]).weights ==
-          memory::total_weights(std::span<const memory::layer_cost>(costs), std::size_t(plan.bounds[s]),
-                                std::size_t(plan.bounds[s + 1])));
+          memory::total_weights(std::span<const memory::layer_cost>(costs),
+                                std::size_t(plan.bounds[s]), std::size_t(plan.bounds[s + 1])));
 }
 
 TEST_CASE("bad configurations and inputs are clear errors", "[graph][memory]") {
   const model m = make_model("resnet18", small_options());
   network_options strict;
   strict.fall_back = false;
-  strict.conv = cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd);
+  strict.conv =
+      cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd);
   REQUIRE_DLAS_ERROR(network(m, strict, graph_kernels()), errc::unsupported,
                      "layer 'conv1' (n2 c3 h32 w32 k64 r7 s7");
   network net(m, {}, graph_kernels());
-  REQUIRE_DLAS_ERROR(net.set_conv_config("layer1.0.conv1", cfg(layout_kind::nchw, precision_kind::int8,
-                                                               sparsity_kind::csr, algorithm_kind::winograd)),
-                     errc::unsupported, "conv_config nchw/int8/csr/winograd: no kernel");
-  REQUIRE_DLAS_ERROR(net.set_conv_config("layer1.0.conv1", cfg(layout_kind::nchw, precision_kind::fp32,
-                                                               sparsity_kind::dense, algorithm_kind::reference)),
-                     errc::unsupported, "not in this network's kernel set");
-  REQUIRE_DLAS_ERROR(net.set_conv_config("maxpool", {}), errc::invalid_argument, "('maxpool') is not a convolution");
-  REQUIRE_DLAS_ERROR(net.set_conv_config("layer9.0.conv1", {}), errc::invalid_argument, "no layer named 'layer9.0.conv1'");
+  REQUIRE_DLAS_ERROR(
+      net.set_conv_config("layer1.0.conv1", cfg(layout_kind::nchw, precision_kind::int8,
+                                                sparsity_kind::csr, algorithm_kind::winograd)),
+      errc::unsupported, "conv_config nchw/int8/csr/winograd: no kernel");
+  REQUIRE_DLAS_ERROR(
+      net.set_conv_config("layer1.0.conv1", cfg(layout_kind::nchw, precision_kind::fp32,
+                                                sparsity_kind::dense, algorithm_kind::reference)),
+      errc::unsupported, "not in this network's kernel set");
+  REQUIRE_DLAS_ERROR(net.set_conv_config("maxpool", {}), errc::invalid_argument,
+                     "('maxpool') is not a convolution");
+  REQUIRE_DLAS_ERROR(net.set_conv_config("layer9.0.conv1", {}), errc::invalid_argument,
+                     "no layer named 'layer9.0.conv1'");
   // Wrong input dims.
   tensor<float, layout::nchw> small_in({1, 3, 32, 32}), out(net.output_desc().dims);
   REQUIRE_DLAS_ERROR(net.run(small_in.cview(), out.view()), errc::mismatched_buffer,
                      "input 0 is 1x3x32x32 f32 nchw, expected 2x3x32x32 f32 nchw");
-  REQUIRE_DLAS_ERROR(net.run_stage(0, 3, {}, {}), errc::mismatched_buffer, "takes 1 input tensors, got 0");
-  REQUIRE_DLAS_ERROR(net.predict_memory(5, 5), errc::invalid_argument, "stage [5, 5) is not a range");
+  REQUIRE_DLAS_ERROR(net.run_stage(0, 3, {}, {}), errc::mismatched_buffer,
+                     "takes 1 input tensors, got 0");
+  REQUIRE_DLAS_ERROR(net.predict_memory(5, 5), errc::invalid_argument,
+                     "stage [5, 5) is not a range");
   // int8 without calibration.
-  net.set_conv_config(cfg(layout_kind::nhwc, precision_kind::int8, sparsity_kind::dense, algorithm_kind::reference));
+  net.set_conv_config(cfg(layout_kind::nhwc, precision_kind::int8, sparsity_kind::dense,
+                          algorithm_kind::reference));
   REQUIRE_DLAS_ERROR(net.predict_memory(), errc::invalid_argument,
                      "layer 'conv1' needs 8-bit codes of value 'input', which has no calibration");
   // A model without weights.
   model_options blank = small_options();
   blank.init = false;
-  REQUIRE_DLAS_ERROR(network(make_model("resnet18", blank), {}, graph_kernels()), errc::invalid_argument,
-                     "has parameters without values");
+  REQUIRE_DLAS_ERROR(network(make_model("resnet18", blank), {}, graph_kernels()),
+                     errc::invalid_argument, "has parameters without values");
 }

@@ -27,7 +27,8 @@ const tensor64& reference_output(const std::string& arch) {
   auto it = cache.find(arch);
   if (it == cache.end()) {
     const model m = make_model(arch, small_options());
-    it = cache.emplace(arch, run_reference(m, input64(m.values[0], input_values(m.values[0])))).first;
+    it = cache.emplace(arch, run_reference(m, input64(m.values[0], input_values(m.values[0]))))
+             .first;
   }
   return it->second;
 }
@@ -35,8 +36,9 @@ const tensor64& reference_output(const std::string& arch) {
 /// Layer by layer: layouts alternate and algorithms cycle, so that reorders and every
 /// algorithm (where it applies) meet in one network.
 void mix_algorithms(network& net, int offset = 0) {
-  const algorithm_kind cycle[] = {algorithm_kind::winograd, algorithm_kind::im2col_gemm, algorithm_kind::spatial_pack,
-                                  algorithm_kind::direct, algorithm_kind::pointwise, algorithm_kind::automatic};
+  const algorithm_kind cycle[] = {algorithm_kind::winograd,     algorithm_kind::im2col_gemm,
+                                  algorithm_kind::spatial_pack, algorithm_kind::direct,
+                                  algorithm_kind::pointwise,    algorithm_kind::automatic};
   int k = offset;
   for (int i = 0; i < net.size(); ++i) {
     if (!net.is_conv(i)) continue;
@@ -44,8 +46,10 @@ void mix_algorithms(network& net, int offset = 0) {
     algorithm_kind a = cycle[k % 6];
     if (net.layer(i).shape.is_depthwise()) a = algorithm_kind::depthwise;
     // im2col_gemm is in the test set for NCHW only, direct for NHWC only.
-    if (a == algorithm_kind::im2col_gemm && layout == layout_kind::nhwc) a = algorithm_kind::spatial_pack;
-    if (a == algorithm_kind::direct && layout == layout_kind::nchw) a = algorithm_kind::spatial_pack;
+    if (a == algorithm_kind::im2col_gemm && layout == layout_kind::nhwc)
+      a = algorithm_kind::spatial_pack;
+    if (a == algorithm_kind::direct && layout == layout_kind::nchw)
+      a = algorithm_kind::spatial_pack;
     conv_config c{layout, precision_kind::fp32, sparsity_kind::dense, a};
     if (!can_implement(c, net.layer(i).shape).ok()) c.algorithm = algorithm_kind::automatic;
     net.set_conv_config(i, c);
@@ -67,12 +71,18 @@ TEST_CASE("fp32 networks match the fp64 reference within 1e-4", "[graph][network
       bool mixed;
     };
     const variant variants[] = {
-        {"nchw automatic", {layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic},
-         layout_kind::nchw, false},
-        {"nhwc automatic, nhwc input", {layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic},
-         layout_kind::nhwc, false},
-        {"nhwc winograd where it applies", {layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd},
-         layout_kind::nchw, false},
+        {"nchw automatic",
+         {layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic},
+         layout_kind::nchw,
+         false},
+        {"nhwc automatic, nhwc input",
+         {layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic},
+         layout_kind::nhwc,
+         false},
+        {"nhwc winograd where it applies",
+         {layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::winograd},
+         layout_kind::nchw,
+         false},
         {"mixed layouts and algorithms", {}, layout_kind::nchw, true},
     };
     for (const variant& v : variants) {
@@ -88,7 +98,8 @@ TEST_CASE("fp32 networks match the fp64 reference within 1e-4", "[graph][network
   }
 }
 
-TEST_CASE("stages run one after another give the whole network's output bitwise", "[graph][networks]") {
+TEST_CASE("stages run one after another give the whole network's output bitwise",
+          "[graph][networks]") {
   for (const std::string arch : {"resnet18", "mobilenet_v2"}) {
     const model m = make_model(arch, small_options());
     network net(m, {}, graph_kernels());
@@ -113,9 +124,11 @@ TEST_CASE("stages run one after another give the whole network's output bitwise"
         if (s + 2 == bounds.size()) {
           outputs.push_back(ref(out.view()));
         } else {
-          for (const tensor_desc& d : net.boundary(bounds[s + 1])) next.emplace_back(std::size_t(d.bytes()));
+          for (const tensor_desc& d : net.boundary(bounds[s + 1]))
+            next.emplace_back(std::size_t(d.bytes()));
           const auto descs = net.boundary(bounds[s + 1]);
-          for (std::size_t i = 0; i < descs.size(); ++i) outputs.push_back({next[i].data(), descs[i]});
+          for (std::size_t i = 0; i < descs.size(); ++i)
+            outputs.push_back({next[i].data(), descs[i]});
         }
         net.run_stage(bounds[s], bounds[s + 1], inputs, outputs);
         carried = std::move(next);
@@ -131,30 +144,53 @@ TEST_CASE("batches: each image of a batch gets the output it gets alone", "[grap
   const model m2 = make_model("mobilenet_v2", small_options(3));
   const model m1 = make_model("mobilenet_v2", small_options(1));
   network_options o;
-  o.conv = {layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic};
+  o.conv = {layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense,
+            algorithm_kind::automatic};
   network batch(m2, o, graph_kernels()), single(m1, o, graph_kernels());
   const std::vector<float> x = input_values(m2.values[0], 9);
   const auto all = run_nchw(batch, x);
   const std::size_t per_image = std::size_t(m1.values[0].elements());
   for (std::size_t i = 0; i < 3; ++i) {
-    const std::vector<float> one(x.begin() + std::ptrdiff_t(i * per_image), x.begin() + std::ptrdiff_t((i + 1) * per_image));
+    const std::vector<float> one(x.begin() + std::ptrdiff_t(i * per_image),
+                                 x.begin() + std::ptrdiff_t((i + 1) * per_image));
     const auto alone = run_nchw(single, one);
     const index_t k = alone.size();
-    for (index_t j = 0; j < k; ++j) CHECK(all.data()[index_t(i) * k + j] == Approx(alone.data()[j]).epsilon(1e-5).margin(1e-6));
+    for (index_t j = 0; j < k; ++j)
+      CHECK(all.data()[index_t(i) * k + j] == Approx(alone.data()[j]).epsilon(1e-5).margin(1e-6));
   }
 }
 
-TEST_CASE("layers that do not fuse: concat, standalone add and activation, ceil-mode pooling, softmax",
-          "[graph][networks]") {
+TEST_CASE(
+    "layers that do not fuse: concat, standalone add and activation, ceil-mode pooling, softmax",
+    "[graph][networks]") {
   // A small branchy model: nothing here folds into a convolution but the batch norms.
   model_builder b("branches", {2, 3, 11, 13});
-  const int c1 = b.batch_norm(b.conv(b.input(), "c1", {.out_channels = 8, .kernel_h = 3, .kernel_w = 3, .pad_h = 1, .pad_w = 1}), "bn1");
-  const int p1 = b.max_pool(c1, "p1", {.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1, .ceil_mode = true});
-  const int p2 = b.avg_pool(c1, "p2", {.kernel_h = 2, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1,
-                                       .ceil_mode = true, .count_include_pad = false});
+  const int c1 = b.batch_norm(
+      b.conv(b.input(), "c1",
+             {.out_channels = 8, .kernel_h = 3, .kernel_w = 3, .pad_h = 1, .pad_w = 1}),
+      "bn1");
+  const int p1 = b.max_pool(c1, "p1",
+                            {.kernel_h = 3,
+                             .kernel_w = 3,
+                             .stride_h = 2,
+                             .stride_w = 2,
+                             .pad_h = 1,
+                             .pad_w = 1,
+                             .ceil_mode = true});
+  const int p2 = b.avg_pool(c1, "p2",
+                            {.kernel_h = 2,
+                             .kernel_w = 3,
+                             .stride_h = 2,
+                             .stride_w = 2,
+                             .pad_h = 1,
+                             .pad_w = 1,
+                             .ceil_mode = true,
+                             .count_include_pad = false});
   const int sum = b.relu(b.add(p1, p2, "sum"), "relu");
   const int c2 = b.conv(sum, "c2", {.out_channels = 6, .kernel_h = 1, .kernel_w = 1, .bias = true});
-  const int c3 = b.conv(sum, "c3", {.out_channels = 4, .kernel_h = 3, .kernel_w = 3, .pad_h = 1, .pad_w = 1, .groups = 4});
+  const int c3 = b.conv(
+      sum, "c3",
+      {.out_channels = 4, .kernel_h = 3, .kernel_w = 3, .pad_h = 1, .pad_w = 1, .groups = 4});
   const int cat = b.relu6(b.concat({c2, c3, sum}, "cat"), "relu6");
   const int pooled = b.adaptive_avg_pool(cat, "pool", 2, 3);
   const int probs = b.softmax(b.linear(pooled, "fc", 5), "softmax");
@@ -187,7 +223,8 @@ TEST_CASE("docs/networks.md: the first example, with the tests' kernel set", "[g
   size.num_classes = 10;
   g::network_options options;
   options.conv = g::parse_conv_config("nhwc/fp32/dense/automatic");
-  g::network net(g::make_model("resnet50", size), options, graph_kernels());  // the page: g::build(...)
+  g::network net(g::make_model("resnet50", size), options,
+                 graph_kernels());  // the page: g::build(...)
 
   const g::memory_report m = net.predict_memory();
   dlas::tensor<float, dlas::layout::nchw> in(net.input_desc().dims), out(net.output_desc().dims);

@@ -19,12 +19,15 @@ using namespace dlas::testing;
 
 namespace {
 
-conv_config cfg(layout_kind l, precision_kind p, sparsity_kind s, algorithm_kind a) { return {l, p, s, a}; }
+conv_config cfg(layout_kind l, precision_kind p, sparsity_kind s, algorithm_kind a) {
+  return {l, p, s, a};
+}
 
 /// fp32 logits of `m` on `x` (NHWC, automatic).
 tensor<float, layout::nchw> fp32_logits(const model& m, const std::vector<float>& x) {
   network_options o;
-  o.conv = cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic);
+  o.conv =
+      cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic);
   network net(m, o, graph_kernels());
   return run_nchw(net, x);
 }
@@ -34,21 +37,24 @@ void calibrate(network& net) {
   std::vector<tensor<float, layout::nchw>> batches;
   std::vector<const_tensor_ref> refs;
   for (std::uint32_t seed = 100; seed < 104; ++seed)
-    batches.push_back(make_input<layout::nchw>(net.input_desc().dims, input_values(net.input_desc().dims, seed)));
+    batches.push_back(
+        make_input<layout::nchw>(net.input_desc().dims, input_values(net.input_desc().dims, seed)));
   for (const auto& b : batches) refs.push_back(cref(b.view()));
   net.calibrate(refs);
 }
 
 }  // namespace
 
-TEST_CASE("int8 end to end with calibration: logits within 20 dB SQNR of fp32", "[graph][reduced]") {
+TEST_CASE("int8 end to end with calibration: logits within 20 dB SQNR of fp32",
+          "[graph][reduced]") {
   for (const std::string& arch : test_architectures()) {
     // VGG-16 at batch 1: the int8 kernels here are the scalar reference.
     const model m = make_model(arch, small_options(arch == "vgg16" ? 1 : 2));
     const std::vector<float> x = input_values(m.values[0]);
     const auto want = fp32_logits(m, x);
     for (const layout_kind l : {layout_kind::nhwc, layout_kind::nchw}) {
-      if (arch != "resnet18" && l == layout_kind::nchw) continue;  // both layouts once: scalar kernels
+      if (arch != "resnet18" && l == layout_kind::nchw)
+        continue;  // both layouts once: scalar kernels
       CAPTURE(arch, to_string(l));
       network_options o;
       o.conv = cfg(l, precision_kind::int8, sparsity_kind::dense, algorithm_kind::reference);
@@ -72,7 +78,8 @@ TEST_CASE("fp16 and mixed precisions stay close to fp32", "[graph][reduced]") {
     const std::vector<float> x = input_values(m.values[0]);
     const auto want = fp32_logits(m, x);
     network_options o;
-    o.conv = cfg(layout_kind::nhwc, precision_kind::fp16, sparsity_kind::dense, algorithm_kind::reference);
+    o.conv = cfg(layout_kind::nhwc, precision_kind::fp16, sparsity_kind::dense,
+                 algorithm_kind::reference);
     network half_net(m, o, graph_kernels());
     CAPTURE(arch);
     CHECK(sqnr_db(run_nchw(half_net, x).cview(), want.cview()) >= 40.0);
@@ -81,9 +88,13 @@ TEST_CASE("fp16 and mixed precisions stay close to fp32", "[graph][reduced]") {
     int k = 0;
     for (int i = 0; i < mixed.size(); ++i)
       if (mixed.is_conv(i)) {
-        const precision_kind p = k % 3 == 0 ? precision_kind::fp32 : k % 3 == 1 ? precision_kind::fp16 : precision_kind::int8;
-        mixed.set_conv_config(i, cfg(k % 2 ? layout_kind::nhwc : layout_kind::nchw, p, sparsity_kind::dense,
-                                     p == precision_kind::fp32 ? algorithm_kind::automatic : algorithm_kind::reference));
+        const precision_kind p = k % 3 == 0   ? precision_kind::fp32
+                                 : k % 3 == 1 ? precision_kind::fp16
+                                              : precision_kind::int8;
+        mixed.set_conv_config(
+            i,
+            cfg(k % 2 ? layout_kind::nhwc : layout_kind::nchw, p, sparsity_kind::dense,
+                p == precision_kind::fp32 ? algorithm_kind::automatic : algorithm_kind::reference));
         ++k;
       }
     calibrate(mixed);
@@ -98,10 +109,15 @@ TEST_CASE("CSR and dense runs of the same pruned weights agree", "[graph][reduce
     const std::vector<float> x = input_values(m.values[0]);
     CAPTURE(arch);
     // fp32: the sparse kernels skip the zeros, so the sums differ in rounding only.
-    for (const auto& [dense, sparse] : {std::pair{cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::direct),
-                                                  cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::csr, algorithm_kind::direct)},
-                                        std::pair{cfg(layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::im2col_gemm),
-                                                  cfg(layout_kind::nchw, precision_kind::fp32, sparsity_kind::csr, algorithm_kind::im2col_gemm)}}) {
+    for (const auto& [dense, sparse] :
+         {std::pair{cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense,
+                        algorithm_kind::direct),
+                    cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::csr,
+                        algorithm_kind::direct)},
+          std::pair{cfg(layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense,
+                        algorithm_kind::im2col_gemm),
+                    cfg(layout_kind::nchw, precision_kind::fp32, sparsity_kind::csr,
+                        algorithm_kind::im2col_gemm)}}) {
       network_options od, os;
       od.conv = dense;
       os.conv = sparse;

@@ -10,7 +10,8 @@
 namespace dlas::graph {
 
 /// Every combination conv::has_kernel admits: new kernels join without edits here.
-using all_kernel_set = kernel_product<every_layout, every_precision, every_sparsity, every_algorithm>;
+using all_kernel_set =
+    kernel_product<every_layout, every_precision, every_sparsity, every_algorithm>;
 
 /// The factory of all_kernel_set.
 inline kernel_factory all_kernels() noexcept { return all_kernel_set::factory(); }

@@ -15,11 +15,11 @@ namespace dlas::graph {
 
 /// y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta, per channel.
 struct batch_norm_params {
-  std::span<const float> gamma;         ///< "weight" in PyTorch
-  std::span<const float> beta;          ///< "bias"
+  std::span<const float> gamma;  ///< "weight" in PyTorch
+  std::span<const float> beta;   ///< "bias"
   std::span<const float> running_mean;
   std::span<const float> running_var;
-  double eps = 1e-5;                    ///< PyTorch's default
+  double eps = 1e-5;  ///< PyTorch's default
 };
 
 /// Weights and bias of a convolution with a batch norm folded in.
@@ -32,18 +32,19 @@ struct folded_conv {
 /// w'_k = s_k w_k and b'_k = s_k (b_k - mean_k) + beta_k (b_k = 0 without a bias). Computed in
 /// double, rounded once to float. errc::mismatched_buffer when a span has the wrong length,
 /// errc::invalid_argument when var + eps is not positive.
-inline folded_conv fold_batch_norm(index_t k, std::span<const float> weights, std::span<const float> bias,
-                                   const batch_norm_params& bn) {
+inline folded_conv fold_batch_norm(index_t k, std::span<const float> weights,
+                                   std::span<const float> bias, const batch_norm_params& bn) {
   auto need = [&](std::span<const float> s, index_t n, const char* what) {
     core::require(index_t(s.size()) == n, errc::mismatched_buffer, [&] {
       return std::string("fold_batch_norm: ") + what + " has " + std::to_string(s.size()) +
              " values, expected " + std::to_string(n);
     });
   };
-  core::require(k > 0 && !weights.empty() && index_t(weights.size()) % k == 0, errc::mismatched_buffer, [&] {
-    return "fold_batch_norm: " + std::to_string(weights.size()) + " weights do not split into " +
-           std::to_string(k) + " output channels";
-  });
+  core::require(k > 0 && !weights.empty() && index_t(weights.size()) % k == 0,
+                errc::mismatched_buffer, [&] {
+                  return "fold_batch_norm: " + std::to_string(weights.size()) +
+                         " weights do not split into " + std::to_string(k) + " output channels";
+                });
   if (!bias.empty()) need(bias, k, "the convolution bias");
   need(bn.gamma, k, "gamma (weight)");
   need(bn.beta, k, "beta (bias)");
@@ -55,8 +56,8 @@ inline folded_conv fold_batch_norm(index_t k, std::span<const float> weights, st
     const std::size_t i = std::size_t(c);
     const double var = double(bn.running_var[i]) + bn.eps;
     core::require(var > 0 && std::isfinite(var), errc::invalid_argument, [&] {
-      return "fold_batch_norm: running_var[" + std::to_string(c) + "] + eps = " + std::to_string(var) +
-             " must be positive";
+      return "fold_batch_norm: running_var[" + std::to_string(c) +
+             "] + eps = " + std::to_string(var) + " must be positive";
     });
     const double s = double(bn.gamma[i]) / std::sqrt(var);
     for (index_t j = 0; j < per; ++j)

@@ -13,7 +13,8 @@ namespace dlas::graph {
 
 /// The architecture `name` (make_model) with deterministic weights, configured by
 /// `options`, able to run any configuration (all_kernels()).
-inline network build(std::string_view name, const model_options& model = {}, const network_options& options = {}) {
+inline network build(std::string_view name, const model_options& model = {},
+                     const network_options& options = {}) {
   return network(make_model(name, model), options, all_kernels());
 }
 

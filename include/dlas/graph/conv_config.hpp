@@ -24,7 +24,14 @@ enum class layout_kind { nchw, nhwc };
 enum class precision_kind { fp32, fp16, int8 };
 enum class sparsity_kind { dense, csr };
 enum class algorithm_kind {
-  reference, direct, im2col_gemm, spatial_pack, pointwise, depthwise, winograd, automatic
+  reference,
+  direct,
+  im2col_gemm,
+  spatial_pack,
+  pointwise,
+  depthwise,
+  winograd,
+  automatic
 };
 
 inline constexpr std::array all_layouts{layout_kind::nchw, layout_kind::nhwc};
@@ -125,34 +132,63 @@ inline conv_config parse_conv_config(std::string_view text) {
 template <layout_kind V>
 using layout_tag = std::conditional_t<V == layout_kind::nchw, layout::nchw, layout::nhwc>;
 template <precision_kind V>
-using precision_tag =
-    std::conditional_t<V == precision_kind::fp32, precision::fp32,
-                       std::conditional_t<V == precision_kind::fp16, precision::fp16, precision::int8>>;
+using precision_tag = std::conditional_t<
+    V == precision_kind::fp32, precision::fp32,
+    std::conditional_t<V == precision_kind::fp16, precision::fp16, precision::int8>>;
 template <sparsity_kind V>
 using sparsity_tag = std::conditional_t<V == sparsity_kind::dense, sparsity::dense, sparsity::csr>;
 
 namespace detail {
-template <algorithm_kind V> struct algorithm_tag_of;
-template <> struct algorithm_tag_of<algorithm_kind::reference> { using type = algo::reference; };
-template <> struct algorithm_tag_of<algorithm_kind::direct> { using type = algo::direct; };
-template <> struct algorithm_tag_of<algorithm_kind::im2col_gemm> { using type = algo::im2col_gemm; };
-template <> struct algorithm_tag_of<algorithm_kind::spatial_pack> { using type = algo::spatial_pack; };
-template <> struct algorithm_tag_of<algorithm_kind::pointwise> { using type = algo::pointwise; };
-template <> struct algorithm_tag_of<algorithm_kind::depthwise> { using type = algo::depthwise; };
-template <> struct algorithm_tag_of<algorithm_kind::winograd> { using type = algo::winograd; };
-template <> struct algorithm_tag_of<algorithm_kind::automatic> { using type = algo::automatic; };
+template <algorithm_kind V>
+struct algorithm_tag_of;
+template <>
+struct algorithm_tag_of<algorithm_kind::reference> {
+  using type = algo::reference;
+};
+template <>
+struct algorithm_tag_of<algorithm_kind::direct> {
+  using type = algo::direct;
+};
+template <>
+struct algorithm_tag_of<algorithm_kind::im2col_gemm> {
+  using type = algo::im2col_gemm;
+};
+template <>
+struct algorithm_tag_of<algorithm_kind::spatial_pack> {
+  using type = algo::spatial_pack;
+};
+template <>
+struct algorithm_tag_of<algorithm_kind::pointwise> {
+  using type = algo::pointwise;
+};
+template <>
+struct algorithm_tag_of<algorithm_kind::depthwise> {
+  using type = algo::depthwise;
+};
+template <>
+struct algorithm_tag_of<algorithm_kind::winograd> {
+  using type = algo::winograd;
+};
+template <>
+struct algorithm_tag_of<algorithm_kind::automatic> {
+  using type = algo::automatic;
+};
 }  // namespace detail
 template <algorithm_kind V>
 using algorithm_tag = typename detail::algorithm_tag_of<V>::type;
 
 /// The run-time value of each tag (the inverse mapping).
-template <class L> constexpr layout_kind layout_kind_of = std::is_same_v<L, layout::nchw> ? layout_kind::nchw : layout_kind::nhwc;
+template <class L>
+constexpr layout_kind layout_kind_of =
+    std::is_same_v<L, layout::nchw> ? layout_kind::nchw : layout_kind::nhwc;
 template <class P>
 constexpr precision_kind precision_kind_of =
-    std::is_same_v<P, precision::fp32> ? precision_kind::fp32
-    : std::is_same_v<P, precision::fp16> ? precision_kind::fp16 : precision_kind::int8;
+    std::is_same_v<P, precision::fp32>   ? precision_kind::fp32
+    : std::is_same_v<P, precision::fp16> ? precision_kind::fp16
+                                         : precision_kind::int8;
 template <class S>
-constexpr sparsity_kind sparsity_kind_of = S::compressed ? sparsity_kind::csr : sparsity_kind::dense;
+constexpr sparsity_kind sparsity_kind_of =
+    S::compressed ? sparsity_kind::csr : sparsity_kind::dense;
 template <class A>
 constexpr algorithm_kind algorithm_kind_of = [] {
   for (algorithm_kind a : all_algorithms)
@@ -176,13 +212,15 @@ constexpr auto visit_config(const conv_config& c, F&& f, Missing&& missing) {
   auto try_algo = [&]<class L, class P, class S, algorithm_kind A>() {
     if (c.algorithm != A) return;
     using AT = algorithm_tag<A>;
-    if constexpr (conv::has_kernel<L, P, S, AT>) result.emplace(f.template operator()<L, P, S, AT>());
+    if constexpr (conv::has_kernel<L, P, S, AT>)
+      result.emplace(f.template operator()<L, P, S, AT>());
   };
   auto try_sparsity = [&]<class L, class P, sparsity_kind S>() {
     if (c.sparsity != S) return;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (try_algo.template operator()<L, P, sparsity_tag<S>, all_algorithms[I]>(), ...);
-    }(std::make_index_sequence<all_algorithms.size()>{});
+    }
+    (std::make_index_sequence<all_algorithms.size()>{});
   };
   auto try_precision = [&]<class L, precision_kind P>() {
     if (c.precision != P) return;
@@ -203,7 +241,8 @@ constexpr auto visit_config(const conv_config& c, F&& f, Missing&& missing) {
 
 /// Whether conv2d<...> exists for the combination (conv::has_kernel; see docs/policies.md).
 constexpr bool has_kernel(const conv_config& c) noexcept {
-  return visit_config(c, []<class, class, class, class>() { return true; }, [] { return false; });
+  return visit_config(
+      c, []<class, class, class, class>() { return true; }, [] { return false; });
 }
 
 /// Why `c` cannot run `shape`: no kernel for the combination, or the kernel's
@@ -211,7 +250,10 @@ constexpr bool has_kernel(const conv_config& c) noexcept {
 /// it can.
 inline status can_implement(const conv_config& c, const conv2d_shape& shape) {
   return visit_config(
-      c, [&]<class L, class P, class S, class A>() { return conv2d<L, P, S, A>::can_implement(shape); },
+      c,
+      [&]<class L, class P, class S, class A>() {
+        return conv2d<L, P, S, A>::can_implement(shape);
+      },
       [&] {
         return status(errc::unsupported,
                       "conv_config " + to_string(c) +
@@ -231,7 +273,10 @@ inline void require_implementable(const conv_config& c, const conv2d_shape& shap
 /// conv2d<...>::footprint_of(shape, nnz) for the combination of `c` (a kernel must exist).
 inline footprint footprint_of(const conv_config& c, const conv2d_shape& shape, index_t nnz) {
   return visit_config(
-      c, [&]<class L, class P, class S, class A>() { return conv2d<L, P, S, A>::footprint_of(shape, nnz); },
+      c,
+      [&]<class L, class P, class S, class A>() {
+        return conv2d<L, P, S, A>::footprint_of(shape, nnz);
+      },
       [&]() -> footprint {
         throw error(errc::unsupported, "conv_config " + to_string(c) + ": no kernel");
       });

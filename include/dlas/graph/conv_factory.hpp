@@ -79,17 +79,19 @@ struct kernel_set<combo<L, P, S, A>...> {
                          [[maybe_unused]] std::span<const float> bias,
                          [[maybe_unused]] const conv2d_options& options) {
     conv_layer out;
-    const bool found = ((c == config_of<L, P, S, A>
-                             ? (out = conv_layer::make<L, P, S, A>(shape, weights, bias, options), true)
-                             : false) ||
-                        ...);
+    const bool found =
+        ((c == config_of<L, P, S, A>
+              ? (out = conv_layer::make<L, P, S, A>(shape, weights, bias, options), true)
+              : false) ||
+         ...);
     if (!found)
-      throw error(errc::unsupported,
-                  "conv_config " + to_string(c) +
-                      (has_kernel(c) ? ": not in this kernel set (include dlas/graph/all_kernels.hpp "
-                                       "and use graph::all_kernels() for every combination)"
-                                     : ": no kernel for this layout/precision/sparsity/algorithm "
-                                       "combination (docs/policies.md lists the supported ones)"));
+      throw error(
+          errc::unsupported,
+          "conv_config " + to_string(c) +
+              (has_kernel(c) ? ": not in this kernel set (include dlas/graph/all_kernels.hpp "
+                               "and use graph::all_kernels() for every combination)"
+                             : ": no kernel for this layout/precision/sparsity/algorithm "
+                               "combination (docs/policies.md lists the supported ones)"));
     return out;
   }
 
@@ -118,7 +120,8 @@ using kernel_union = kernel_set<detail::concat_t<ComboLists...>>;
 using every_layout = type_list<layout::nchw, layout::nhwc>;
 using every_precision = type_list<precision::fp32, precision::fp16, precision::int8>;
 using every_sparsity = type_list<sparsity::dense, sparsity::csr>;
-using every_algorithm = type_list<algo::reference, algo::direct, algo::im2col_gemm, algo::spatial_pack,
-                                  algo::pointwise, algo::depthwise, algo::winograd, algo::automatic>;
+using every_algorithm =
+    type_list<algo::reference, algo::direct, algo::im2col_gemm, algo::spatial_pack, algo::pointwise,
+              algo::depthwise, algo::winograd, algo::automatic>;
 
 }  // namespace dlas::graph

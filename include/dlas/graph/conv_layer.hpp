@@ -101,8 +101,10 @@ class conv_layer {
   tensor_desc output_desc() const {
     tensor_desc d{shape().output_dims(), element_type(config_.precision), config_.layout, {}};
     if (config_.precision == precision_kind::int8) {
-      if (options().output_quant) d.quant = *options().output_quant;
-      else d.type = dtype::f32;
+      if (options().output_quant)
+        d.quant = *options().output_quant;
+      else
+        d.type = dtype::f32;
     }
     return d;
   }
@@ -128,7 +130,9 @@ class conv_layer {
 
  private:
   static constexpr dtype element_type(precision_kind p) noexcept {
-    return p == precision_kind::fp32 ? dtype::f32 : p == precision_kind::fp16 ? dtype::f16 : dtype::u8;
+    return p == precision_kind::fp32   ? dtype::f32
+           : p == precision_kind::fp16 ? dtype::f16
+                                       : dtype::u8;
   }
   const detail::conv_concept& checked() const {
     core::require(impl_ != nullptr, errc::invalid_argument,

@@ -12,6 +12,7 @@
 #include "dlas/core/error.hpp"
 #include "dlas/core/half.hpp"
 #include "dlas/core/parallel.hpp"
+#include "dlas/graph/parallel.hpp"
 #include "dlas/graph/tensor_ref.hpp"
 #include "dlas/optimize/quantize.hpp"
 
@@ -22,14 +23,18 @@ namespace detail {
 /// The real value an element stands for.
 template <class T>
 float real_value(T v, const quant_params& q) noexcept {
-  if constexpr (std::is_same_v<T, std::uint8_t>) return optimize::dequantize(v, q);
-  else return float(v);
+  if constexpr (std::is_same_v<T, std::uint8_t>)
+    return optimize::dequantize(v, q);
+  else
+    return float(v);
 }
 /// The element that stands for real value v (round to nearest even; 8-bit codes clamp).
 template <class T>
 T from_real(float v, const quant_params& q) noexcept {
-  if constexpr (std::is_same_v<T, std::uint8_t>) return optimize::quantize<std::uint8_t>(v, q);
-  else return T(v);
+  if constexpr (std::is_same_v<T, std::uint8_t>)
+    return optimize::quantize<std::uint8_t>(v, q);
+  else
+    return T(v);
 }
 
 template <class TI, class LI, class TO, class LO>
@@ -43,7 +48,7 @@ void convert_typed(const_tensor_ref src, tensor_ref dst) {
   const bool copy = same_type && src.desc.type != dtype::u8 ? true
                     : same_type ? (qi.scale == qo.scale && qi.zero_point == qo.zero_point)
                                 : false;
-  core::parallel_for(d.n * d.h, [&](index_t nh) {
+  parallel_for_work(d.n * d.h, d.c * d.w, [&](index_t nh) {
     const index_t n = nh / d.h, y = nh % d.h;
     auto one = [&](index_t c, index_t x) {
       if constexpr (same_type) {
@@ -81,9 +86,11 @@ inline void convert(const_tensor_ref src, tensor_ref dst) {
     return;
   }
   if (src.desc.type == dtype::u8) src.desc.quant.validate<std::uint8_t>("convert source quant");
-  if (dst.desc.type == dtype::u8) dst.desc.quant.validate<std::uint8_t>("convert destination quant");
+  if (dst.desc.type == dtype::u8)
+    dst.desc.quant.validate<std::uint8_t>("convert destination quant");
   visit_desc(src.desc, [&]<class TI, class LI>() {
-    visit_desc(dst.desc, [&]<class TO, class LO>() { detail::convert_typed<TI, LI, TO, LO>(src, dst); });
+    visit_desc(dst.desc,
+               [&]<class TO, class LO>() { detail::convert_typed<TI, LI, TO, LO>(src, dst); });
   });
 }
 

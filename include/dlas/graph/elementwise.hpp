@@ -16,6 +16,7 @@
 #include "dlas/core/half.hpp"
 #include "dlas/core/parallel.hpp"
 #include "dlas/core/tensor_view.hpp"
+#include "dlas/graph/parallel.hpp"
 #include "dlas/policy/layout.hpp"
 
 namespace dlas::graph {
@@ -35,37 +36,47 @@ inline constexpr index_t elementwise_chunk = 16384;
 template <class T, class L>
 void add(tensor_view<const T, L> a, tensor_view<const T, L> b, tensor_view<T, L> out,
          activation act = activation::none) {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, half>, "add takes float or half tensors");
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, half>,
+                "add takes float or half tensors");
   core::require(a.dims() == b.dims() && a.dims() == out.dims(), errc::mismatched_buffer, [&] {
     return "add: operand dims " + to_string(a.dims()) + " and " + to_string(b.dims()) +
            " and output " + to_string(out.dims()) + " differ";
   });
   const index_t n = out.size();
-  core::parallel_for((n + detail::elementwise_chunk - 1) / detail::elementwise_chunk, [&](index_t chunk) {
-    const index_t i0 = chunk * detail::elementwise_chunk, i1 = std::min(n, i0 + detail::elementwise_chunk);
-    for (index_t i = i0; i < i1; ++i)
-      out.data()[i] = T(detail::activate(float(a.data()[i]) + float(b.data()[i]), act));
-  });
+  parallel_for_work((n + detail::elementwise_chunk - 1) / detail::elementwise_chunk,
+                    detail::elementwise_chunk, [&](index_t chunk) {
+                      const index_t i0 = chunk * detail::elementwise_chunk,
+                                    i1 = std::min(n, i0 + detail::elementwise_chunk);
+                      for (index_t i = i0; i < i1; ++i)
+                        out.data()[i] =
+                            T(detail::activate(float(a.data()[i]) + float(b.data()[i]), act));
+                    });
 }
 
 /// out = act(in) (ReLU or ReLU6), element by element; out may alias in.
 template <class T, class L>
 void activate(tensor_view<const T, L> in, tensor_view<T, L> out, activation act) {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, half>, "activate takes float or half tensors");
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, half>,
+                "activate takes float or half tensors");
   core::require(in.dims() == out.dims(), errc::mismatched_buffer, [&] {
-    return "activate: input " + to_string(in.dims()) + " and output " + to_string(out.dims()) + " differ";
+    return "activate: input " + to_string(in.dims()) + " and output " + to_string(out.dims()) +
+           " differ";
   });
   const index_t n = out.size();
-  core::parallel_for((n + detail::elementwise_chunk - 1) / detail::elementwise_chunk, [&](index_t chunk) {
-    const index_t i0 = chunk * detail::elementwise_chunk, i1 = std::min(n, i0 + detail::elementwise_chunk);
-    for (index_t i = i0; i < i1; ++i) out.data()[i] = T(detail::activate(float(in.data()[i]), act));
-  });
+  parallel_for_work((n + detail::elementwise_chunk - 1) / detail::elementwise_chunk,
+                    detail::elementwise_chunk, [&](index_t chunk) {
+                      const index_t i0 = chunk * detail::elementwise_chunk,
+                                    i1 = std::min(n, i0 + detail::elementwise_chunk);
+                      for (index_t i = i0; i < i1; ++i)
+                        out.data()[i] = T(detail::activate(float(in.data()[i]), act));
+                    });
 }
 
 /// Dims of the concatenation of `parts` along channels; errc::mismatched_buffer unless they
 /// agree on N, H and W.
 inline tensor_dims concat_dims(std::span<const tensor_dims> parts) {
-  core::require(!parts.empty(), errc::invalid_argument, [] { return std::string("concat: no inputs"); });
+  core::require(!parts.empty(), errc::invalid_argument,
+                [] { return std::string("concat: no inputs"); });
   tensor_dims d = parts[0];
   d.c = 0;
   for (const tensor_dims& p : parts) {
@@ -89,15 +100,17 @@ void concat(std::span<const tensor_view<const T, L>> parts, tensor_view<T, L> ou
     return "concat output " + to_string(out.dims()) + " does not match " + to_string(want);
   });
   const index_t pixels = want.h * want.w;
-  core::parallel_for(want.n, [&](index_t n) {
+  parallel_for_work(want.n, want.c * pixels, [&](index_t n) {
     index_t c0 = 0;
     for (const auto& p : parts) {
       const index_t pc = p.dims().c;
       if constexpr (std::is_same_v<L, layout::nhwc>) {
         for (index_t px = 0; px < pixels; ++px)
-          std::copy_n(p.data() + (n * pixels + px) * pc, pc, out.data() + (n * pixels + px) * want.c + c0);
+          std::copy_n(p.data() + (n * pixels + px) * pc, pc,
+                      out.data() + (n * pixels + px) * want.c + c0);
       } else {
-        std::copy_n(p.data() + n * pc * pixels, pc * pixels, out.data() + (n * want.c + c0) * pixels);
+        std::copy_n(p.data() + n * pc * pixels, pc * pixels,
+                    out.data() + (n * want.c + c0) * pixels);
       }
       c0 += pc;
     }
@@ -111,13 +124,14 @@ void softmax(tensor_view<const float, L> in, tensor_view<float, L> out) {
   core::require(out.dims() == d, errc::mismatched_buffer, [&] {
     return "softmax: input " + to_string(d) + " and output " + to_string(out.dims()) + " differ";
   });
-  core::parallel_for(d.n * d.h * d.w, [&](index_t i) {
+  parallel_for_work(d.n * d.h * d.w, 3 * d.c, [&](index_t i) {
     const index_t n = i / (d.h * d.w), y = i / d.w % d.h, x = i % d.w;
     float m = -INFINITY;
     for (index_t c = 0; c < d.c; ++c) m = std::max(m, in(n, c, y, x));
     double sum = 0.0;
     for (index_t c = 0; c < d.c; ++c) sum += std::exp(double(in(n, c, y, x)) - double(m));
-    for (index_t c = 0; c < d.c; ++c) out(n, c, y, x) = float(std::exp(double(in(n, c, y, x)) - double(m)) / sum);
+    for (index_t c = 0; c < d.c; ++c)
+      out(n, c, y, x) = float(std::exp(double(in(n, c, y, x)) - double(m)) / sum);
   });
 }
 

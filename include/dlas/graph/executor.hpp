@@ -48,13 +48,13 @@ struct memory_report {
 /// step that reads it, at offsets from memory::plan_arena.
 struct stage_plan {
   int first = 0, last = 0;
-  int step_begin = 0, step_end = 0;            ///< the stage's steps
-  std::vector<int> inputs, outputs;            ///< tensor ids, ascending
-  std::vector<int> internal;                   ///< tensor ids in the arena
+  int step_begin = 0, step_end = 0;                ///< the stage's steps
+  std::vector<int> inputs, outputs;                ///< tensor ids, ascending
+  std::vector<int> internal;                       ///< tensor ids in the arena
   std::vector<memory::buffer_lifetime> lifetimes;  ///< per internal tensor, in stage steps
-  memory::arena_plan arena;                    ///< offsets per internal tensor
-  std::vector<index_t> offset;                 ///< per tensor: arena offset, or -1
-  index_t workspace = 0;                       ///< largest workspace of the stage's layers
+  memory::arena_plan arena;                        ///< offsets per internal tensor
+  std::vector<index_t> offset;                     ///< per tensor: arena offset, or -1
+  index_t workspace = 0;                           ///< largest workspace of the stage's layers
 };
 
 /// Plans layers [a, b) of `p`; `workspace` gives each layer's workspace bytes. Allocates
@@ -85,16 +85,20 @@ inline stage_plan plan_stage(const program& p, int a, int b, std::span<const ind
     last[std::size_t(st.output)] = std::max(last[std::size_t(st.output)], local);
     for (int t : st.inputs) last[std::size_t(t)] = local;
     if (st.residual >= 0) last[std::size_t(st.residual)] = local;
-    if (st.kind == step_kind::conv) s.workspace = std::max(s.workspace, workspace[std::size_t(st.layer)]);
+    if (st.kind == step_kind::conv)
+      s.workspace = std::max(s.workspace, workspace[std::size_t(st.layer)]);
   }
   for (int t = 0; t < int(p.tensors.size()); ++t) {
-    const bool written_here = p.producer_layer[std::size_t(t)] >= a && p.producer_layer[std::size_t(t)] < b;
+    const bool written_here =
+        p.producer_layer[std::size_t(t)] >= a && p.producer_layer[std::size_t(t)] < b;
     if (!written_here || p.last_use_layer[std::size_t(t)] >= b) continue;
     s.internal.push_back(t);
-    s.lifetimes.push_back({p.tensors[std::size_t(t)].bytes(), first[std::size_t(t)], last[std::size_t(t)]});
+    s.lifetimes.push_back(
+        {p.tensors[std::size_t(t)].bytes(), first[std::size_t(t)], last[std::size_t(t)]});
   }
   s.arena = memory::plan_arena(s.lifetimes, DLAS_BUFFER_ALIGNMENT);
-  for (std::size_t i = 0; i < s.internal.size(); ++i) s.offset[std::size_t(s.internal[i])] = s.arena.offsets[i];
+  for (std::size_t i = 0; i < s.internal.size(); ++i)
+    s.offset[std::size_t(s.internal[i])] = s.arena.offsets[i];
   return s;
 }
 
@@ -122,8 +126,9 @@ class stage_executor {
   /// Runs layers plan.first..plan.last of `p`, lowered from `d`; `kernels` per layer (those
   /// of the stage's conv layers set); `workspace` is the resource the kernels were built
   /// with. `d` and `p` must outlive the executor.
-  stage_executor(const network_desc& d, const program& p, stage_plan plan, std::vector<conv_layer> kernels,
-                 workspace_arena& workspace, std::pmr::memory_resource* memory)
+  stage_executor(const network_desc& d, const program& p, stage_plan plan,
+                 std::vector<conv_layer> kernels, workspace_arena& workspace,
+                 std::pmr::memory_resource* memory)
       : d_(&d),
         p_(&p),
         plan_(std::move(plan)),
@@ -151,8 +156,10 @@ class stage_executor {
     for (std::size_t i = 0; i < out.size(); ++i) at[std::size_t(plan_.outputs[i])] = out[i].data;
     for (std::size_t i = 0; i < in.size(); ++i) {
       const int t = plan_.inputs[i];
-      if (at[std::size_t(t)]) std::memcpy(at[std::size_t(t)], in[i].data, std::size_t(in[i].desc.bytes()));
-      else at[std::size_t(t)] = const_cast<void*>(in[i].data);  // read only: no step writes it
+      if (at[std::size_t(t)])
+        std::memcpy(at[std::size_t(t)], in[i].data, std::size_t(in[i].desc.bytes()));
+      else
+        at[std::size_t(t)] = const_cast<void*>(in[i].data);  // read only: no step writes it
     }
     ws_->attach(ws_buffer_.data(), ws_buffer_.size());
     for (int i = plan_.step_begin; i < plan_.step_end; ++i) {
@@ -172,21 +179,25 @@ class stage_executor {
   template <class Ref>
   void check(const char* what, std::span<const Ref> refs, const std::vector<int>& ids) const {
     core::require(refs.size() == ids.size(), errc::mismatched_buffer, [&] {
-      return "stage [" + std::to_string(plan_.first) + ", " + std::to_string(plan_.last) + ") takes " +
-             std::to_string(ids.size()) + " " + what + " tensors, got " + std::to_string(refs.size());
+      return "stage [" + std::to_string(plan_.first) + ", " + std::to_string(plan_.last) +
+             ") takes " + std::to_string(ids.size()) + " " + what + " tensors, got " +
+             std::to_string(refs.size());
     });
     for (std::size_t i = 0; i < ids.size(); ++i) {
       require_desc(refs[i].desc, p_->tensors[std::size_t(ids[i])],
-                   "stage [" + std::to_string(plan_.first) + ", " + std::to_string(plan_.last) + ") " +
-                       what + " " + std::to_string(i));
-      core::require(refs[i].data != nullptr, errc::mismatched_buffer,
-                    [&] { return std::string("stage ") + what + " " + std::to_string(i) + " has no data"; });
+                   "stage [" + std::to_string(plan_.first) + ", " + std::to_string(plan_.last) +
+                       ") " + what + " " + std::to_string(i));
+      core::require(refs[i].data != nullptr, errc::mismatched_buffer, [&] {
+        return std::string("stage ") + what + " " + std::to_string(i) + " has no data";
+      });
     }
   }
 
   void run_step(const step& s, const std::vector<void*>& at) const {
     const program& p = *p_;
-    auto cref_of = [&](int t) { return const_tensor_ref{at[std::size_t(t)], p.tensors[std::size_t(t)]}; };
+    auto cref_of = [&](int t) {
+      return const_tensor_ref{at[std::size_t(t)], p.tensors[std::size_t(t)]};
+    };
     const tensor_ref out{at[std::size_t(s.output)], p.tensors[std::size_t(s.output)]};
     const tensor_desc& od = out.desc;
     const layer_desc& layer = d_->layers[std::size_t(s.layer)];
@@ -207,8 +218,10 @@ class stage_executor {
         case step_kind::max_pool: max_pool<T, L>(x, y, layer.pool); break;
         case step_kind::avg_pool: avg_pool<T, L>(x, y, layer.pool, zero); break;
         case step_kind::adaptive_avg_pool:
-          if (od.dims.h == 1 && od.dims.w == 1) global_avg_pool<T, L>(x, y, zero);
-          else adaptive_avg_pool<T, L>(x, y, zero);
+          if (od.dims.h == 1 && od.dims.w == 1)
+            global_avg_pool<T, L>(x, y, zero);
+          else
+            adaptive_avg_pool<T, L>(x, y, zero);
           break;
         case step_kind::concat: {
           std::vector<tensor_view<const T, L>> parts;

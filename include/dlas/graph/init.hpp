@@ -79,13 +79,16 @@ inline void init_weights(model& m, std::uint64_t seed) {
       const double sd = std::sqrt(2.0 / fan_in);
       return [sd](seeded_stream& s) { return sd * s.normal(); };
     };
-    auto uniform = [](double lo, double hi) { return [=](seeded_stream& s) { return s.uniform(lo, hi); }; };
+    auto uniform = [](double lo, double hi) {
+      return [=](seeded_stream& s) { return s.uniform(lo, hi); };
+    };
     const tensor_dims in = n.inputs.empty() ? tensor_dims{} : m.values[std::size_t(n.inputs[0])];
     const double m_in = n.inputs.empty() ? 1.0 : moment[std::size_t(n.inputs[0])];
     double m_out = m_in;
     switch (n.kind) {
       case op_kind::conv:
-        fill(n.name + ".weight", he(double(in.c / n.conv.groups * n.conv.kernel_h * n.conv.kernel_w)));
+        fill(n.name + ".weight",
+             he(double(in.c / n.conv.groups * n.conv.kernel_h * n.conv.kernel_w)));
         if (n.conv.bias) fill(n.name + ".bias", uniform(-0.1, 0.1));
         m_out = 2.0 * m_in;
         break;

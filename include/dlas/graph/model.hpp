@@ -63,21 +63,33 @@ struct conv_spec {
 
   /// The conv2d_shape of this convolution on an input of dims `in`.
   constexpr conv2d_shape shape(const tensor_dims& in) const noexcept {
-    return {.n = in.n, .c = in.c, .h = in.h, .w = in.w, .k = out_channels, .r = kernel_h,
-            .s = kernel_w, .stride_h = stride_h, .stride_w = stride_w, .pad_top = pad_h,
-            .pad_left = pad_w, .pad_bottom = pad_h, .pad_right = pad_w,
-            .dilation_h = dilation_h, .dilation_w = dilation_w, .groups = groups};
+    return {.n = in.n,
+            .c = in.c,
+            .h = in.h,
+            .w = in.w,
+            .k = out_channels,
+            .r = kernel_h,
+            .s = kernel_w,
+            .stride_h = stride_h,
+            .stride_w = stride_w,
+            .pad_top = pad_h,
+            .pad_left = pad_w,
+            .pad_bottom = pad_h,
+            .pad_right = pad_w,
+            .dilation_h = dilation_h,
+            .dilation_w = dilation_w,
+            .groups = groups};
   }
 };
 
 /// One operation of a model.
 struct model_node {
   op_kind kind = op_kind::conv;
-  std::string name;         ///< module name, the prefix of its parameters ("layer1.0.conv1")
-  std::vector<int> inputs;  ///< value ids, in order
-  int output = -1;          ///< value id
-  conv_spec conv{};         ///< conv
-  pool_params pool{};       ///< max_pool, avg_pool
+  std::string name;              ///< module name, the prefix of its parameters ("layer1.0.conv1")
+  std::vector<int> inputs;       ///< value ids, in order
+  int output = -1;               ///< value id
+  conv_spec conv{};              ///< conv
+  pool_params pool{};            ///< max_pool, avg_pool
   index_t out_h = 1, out_w = 1;  ///< adaptive_avg_pool
   index_t out_features = 0;      ///< linear
   bool bias = true;              ///< linear
@@ -137,9 +149,9 @@ class param_store {
 /// A network as its framework defines it: values (activation tensors, by id), operations in
 /// execution order, and parameters named like PyTorch's state_dict keys.
 struct model {
-  std::string arch;                      ///< "resnet18", ...
-  std::vector<tensor_dims> values;       ///< dims of every value; value `input` is the input
-  std::vector<model_node> nodes;         ///< in an order that computes inputs first
+  std::string arch;                 ///< "resnet18", ...
+  std::vector<tensor_dims> values;  ///< dims of every value; value `input` is the input
+  std::vector<model_node> nodes;    ///< in an order that computes inputs first
   int input = 0, output = -1;
   param_store params;
 
@@ -158,7 +170,8 @@ struct model {
   const model_node& node(std::string_view name) const {
     for (const model_node& n : nodes)
       if (n.name == name) return n;
-    throw error(errc::invalid_argument, "model " + arch + ": no node named '" + std::string(name) + "'");
+    throw error(errc::invalid_argument,
+                "model " + arch + ": no node named '" + std::string(name) + "'");
   }
 
   /// Copies every parameter of this model from `source` by name: anything with
@@ -173,7 +186,8 @@ struct model {
     staged.reserve(params.size());
     for (const param& p : params.items()) {
       core::require(source.contains(p.name), errc::invalid_argument, [&] {
-        return "model " + arch + ": missing weight '" + p.name + "' (shape " + shape_text(p.shape) + ")";
+        return "model " + arch + ": missing weight '" + p.name + "' (shape " + shape_text(p.shape) +
+               ")";
       });
       const auto& t = source.at(p.name);
       const std::vector<std::int64_t> got(t.shape.begin(), t.shape.end());
@@ -182,8 +196,9 @@ struct model {
                ", expected " + shape_text(p.shape);
       });
       core::require(std::int64_t(t.values.size()) == p.numel(), errc::mismatched_buffer, [&] {
-        return "model " + arch + ": weight '" + p.name + "' holds " + std::to_string(t.values.size()) +
-               " values, its shape " + shape_text(p.shape) + " needs " + std::to_string(p.numel());
+        return "model " + arch + ": weight '" + p.name + "' holds " +
+               std::to_string(t.values.size()) + " values, its shape " + shape_text(p.shape) +
+               " needs " + std::to_string(p.numel());
       });
       staged.emplace_back(t.values.begin(), t.values.end());
     }

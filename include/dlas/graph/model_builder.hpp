@@ -19,9 +19,9 @@ class model_builder {
  public:
   /// A model called `arch` whose input has dims `input`.
   model_builder(std::string arch, tensor_dims input) {
-    core::require(input.n > 0 && input.c > 0 && input.h > 0 && input.w > 0, errc::invalid_shape, [&] {
-      return "model " + arch + ": input dims " + to_string(input) + " must be positive";
-    });
+    core::require(
+        input.n > 0 && input.c > 0 && input.h > 0 && input.w > 0, errc::invalid_shape,
+        [&] { return "model " + arch + ": input dims " + to_string(input) + " must be positive"; });
     m_.arch = std::move(arch);
     m_.values.push_back(input);
     m_.input = 0;
@@ -36,8 +36,9 @@ class model_builder {
     const conv2d_shape sh = spec.shape(dims(x));
     if (const shape_issue issue = sh.check())
       throw error(errc::invalid_shape, "model " + m_.arch + ": conv '" + name + "': conv2d_shape." +
-                                           std::string(issue.field) + " = " + std::to_string(issue.value) +
-                                           " " + std::string(issue.reason));
+                                           std::string(issue.field) + " = " +
+                                           std::to_string(issue.value) + " " +
+                                           std::string(issue.reason));
     m_.params.declare(name + ".weight", {sh.k, sh.c_per_group(), sh.r, sh.s});
     if (spec.bias) m_.params.declare(name + ".bias", {sh.k});
     model_node n = node(op_kind::conv, name, {x}, sh.output_dims());
@@ -48,19 +49,25 @@ class model_builder {
   /// BatchNorm2d called `name`: weight, bias, running_mean, running_var, each [C].
   int batch_norm(int x, const std::string& name, double eps = 1e-5) {
     const index_t c = dims(x).c;
-    for (const char* p : {".weight", ".bias", ".running_mean", ".running_var"}) m_.params.declare(name + p, {c});
+    for (const char* p : {".weight", ".bias", ".running_mean", ".running_var"})
+      m_.params.declare(name + p, {c});
     model_node n = node(op_kind::batch_norm, name, {x}, dims(x));
     n.eps = eps;
     return push(std::move(n));
   }
 
-  int relu(int x, const std::string& name = "relu") { return push(node(op_kind::relu, name, {x}, dims(x))); }
-  int relu6(int x, const std::string& name = "relu6") { return push(node(op_kind::relu6, name, {x}, dims(x))); }
+  int relu(int x, const std::string& name = "relu") {
+    return push(node(op_kind::relu, name, {x}, dims(x)));
+  }
+  int relu6(int x, const std::string& name = "relu6") {
+    return push(node(op_kind::relu6, name, {x}, dims(x)));
+  }
 
   /// a + b (same dims).
   int add(int a, int b, const std::string& name = "add") {
     core::require(dims(a) == dims(b), errc::invalid_shape, [&] {
-      return "model " + m_.arch + ": add '" + name + "' of " + to_string(dims(a)) + " and " + to_string(dims(b));
+      return "model " + m_.arch + ": add '" + name + "' of " + to_string(dims(a)) + " and " +
+             to_string(dims(b));
     });
     return push(node(op_kind::add, name, {a, b}, dims(a)));
   }
@@ -117,8 +124,9 @@ class model_builder {
 
   /// The model, with `output` as its result.
   model finish(int output) && {
-    core::require(output >= 0 && output < int(m_.values.size()), errc::invalid_argument,
-                  [&] { return "model " + m_.arch + ": output value " + std::to_string(output) + " does not exist"; });
+    core::require(output >= 0 && output < int(m_.values.size()), errc::invalid_argument, [&] {
+      return "model " + m_.arch + ": output value " + std::to_string(output) + " does not exist";
+    });
     m_.output = output;
     return std::move(m_);
   }

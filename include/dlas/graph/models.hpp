@@ -15,14 +15,16 @@ namespace dlas::graph {
 
 /// Names make_model accepts.
 inline std::vector<std::string> model_names() {
-  return {"resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-          "mobilenet_v2", "vgg11", "vgg13", "vgg16", "vgg19"};
+  return {"resnet18",     "resnet34", "resnet50", "resnet101", "resnet152",
+          "mobilenet_v2", "vgg11",    "vgg13",    "vgg16",     "vgg19"};
 }
 
 /// The architecture called `name` (torchvision's name) built for `options`;
 /// errc::invalid_argument listing the known names otherwise.
 inline model make_model(std::string_view name, const model_options& options = {}) {
-  auto depth = [&](std::string_view prefix) { return std::stoi(std::string(name.substr(prefix.size()))); };
+  auto depth = [&](std::string_view prefix) {
+    return std::stoi(std::string(name.substr(prefix.size())));
+  };
   for (const std::string& known : model_names()) {
     if (name != known) continue;
     if (name.starts_with("resnet")) return resnet(depth("resnet"), options);
@@ -31,7 +33,8 @@ inline model make_model(std::string_view name, const model_options& options = {}
   }
   std::string list;
   for (const std::string& n : model_names()) list += (list.empty() ? "" : ", ") + n;
-  throw error(errc::invalid_argument, "unknown architecture '" + std::string(name) + "' (expected one of " + list + ")");
+  throw error(errc::invalid_argument,
+              "unknown architecture '" + std::string(name) + "' (expected one of " + list + ")");
 }
 
 }  // namespace dlas::graph

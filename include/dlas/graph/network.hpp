@@ -56,7 +56,8 @@ struct network_options {
 
 /// The number of weights a convolution stores (CSR: the non-zeros after pruning by
 /// `threshold` and conversion to `precision`), as conv_weights computes it.
-inline index_t stored_weights(precision_kind precision, index_t k, std::span<const float> w, float threshold) {
+inline index_t stored_weights(precision_kind precision, index_t k, std::span<const float> w,
+                              float threshold) {
   const index_t per = k > 0 ? index_t(w.size()) / k : 0;
   index_t nnz = 0;
   for (index_t c = 0; c < k; ++c) {
@@ -89,13 +90,18 @@ class network {
   /// convolution from `options`; `kernels` builds them (a kernel_set's factory(), or
   /// all_kernels() from all_kernels.hpp).
   network(const model& m, network_options options, kernel_factory kernels)
-      : owned_desc_(std::make_unique<network_desc>(fuse(m))), desc_(*owned_desc_), options_(std::move(options)), kernels_(kernels),
+      : owned_desc_(std::make_unique<network_desc>(fuse(m))),
+        desc_(*owned_desc_),
+        options_(std::move(options)),
+        kernels_(kernels),
         ws_(std::make_unique<workspace_arena>(memory_resource())) {
     core::require(kernels_.make && kernels_.contains, errc::invalid_argument, [] {
-      return std::string("network: empty kernel_factory (pass a kernel_set's factory() or graph::all_kernels())");
+      return std::string(
+          "network: empty kernel_factory (pass a kernel_set's factory() or graph::all_kernels())");
     });
     core::require(m.has_weights(), errc::invalid_argument, [&] {
-      return "network: model " + m.arch + " has parameters without values (initialise or load them)";
+      return "network: model " + m.arch +
+             " has parameters without values (initialise or load them)";
     });
     const std::size_t n = std::size_t(desc_.size());
     folded_.resize(n);
@@ -112,10 +118,11 @@ class network {
         folded_[i] = {w.values, std::vector<float>(bias.begin(), bias.end())};
       } else {
         const std::string& bn = l.batch_norm;
-        folded_[i] = fold_batch_norm(l.shape.k, w.values, bias,
-                                     {m.params.at(bn + ".weight").values, m.params.at(bn + ".bias").values,
-                                      m.params.at(bn + ".running_mean").values,
-                                      m.params.at(bn + ".running_var").values, l.bn_eps});
+        folded_[i] =
+            fold_batch_norm(l.shape.k, w.values, bias,
+                            {m.params.at(bn + ".weight").values, m.params.at(bn + ".bias").values,
+                             m.params.at(bn + ".running_mean").values,
+                             m.params.at(bn + ".running_var").values, l.bn_eps});
       }
     }
     for (const auto& [name, c] : options_.per_layer) requested_[std::size_t(conv_index(name))] = c;
@@ -137,8 +144,12 @@ class network {
   const layer_desc& layer(int i) const { return desc_.layers.at(std::size_t(i)); }
   int find(std::string_view name) const { return desc_.find(name); }
   bool is_conv(int i) const { return layer(i).kind == layer_kind::conv; }
-  tensor_desc input_desc() const { return {desc_.values[std::size_t(desc_.input)], dtype::f32, options_.io_layout, {}}; }
-  tensor_desc output_desc() const { return {desc_.values[std::size_t(desc_.output)], dtype::f32, options_.io_layout, {}}; }
+  tensor_desc input_desc() const {
+    return {desc_.values[std::size_t(desc_.input)], dtype::f32, options_.io_layout, {}};
+  }
+  tensor_desc output_desc() const {
+    return {desc_.values[std::size_t(desc_.output)], dtype::f32, options_.io_layout, {}};
+  }
   const network_options& options() const noexcept { return options_; }
   /// The folded fp32 weights and bias of conv layer i (batch norm included).
   const folded_conv& folded_weights(int i) const { return folded_.at(std::size_t(conv_check(i))); }
@@ -148,7 +159,9 @@ class network {
   /// The configuration conv layer i runs with (after any fall-back).
   const conv_config& config(int i) const { return effective_.at(std::size_t(conv_check(i))); }
   /// The configuration asked for layer i.
-  const conv_config& requested_config(int i) const { return requested_.at(std::size_t(conv_check(i))); }
+  const conv_config& requested_config(int i) const {
+    return requested_.at(std::size_t(conv_check(i)));
+  }
 
   /// Runs conv layer i with `c`, exactly: errc::unsupported naming the layer and the
   /// combination when no kernel in the set can run its shape.
@@ -161,7 +174,9 @@ class network {
       invalidate();
     }
   }
-  void set_conv_config(std::string_view name, const conv_config& c) { set_conv_config(conv_index(name), c); }
+  void set_conv_config(std::string_view name, const conv_config& c) {
+    set_conv_config(conv_index(name), c);
+  }
   /// Asks every conv layer for `c` (with the fall-back of network_options::fall_back).
   void set_conv_config(const conv_config& c) {
     for (int i = 0; i < size(); ++i)
@@ -189,10 +204,11 @@ class network {
         fp32[std::size_t(i)] = resolve(i, c, false);
       }
     const program p = lower(desc_, fp32, {}, options_.io_layout);
-    std::vector<optimize::activation_observer> seen(desc_.values.size(), optimize::activation_observer(1 << 16));
+    std::vector<optimize::activation_observer> seen(desc_.values.size(),
+                                                    optimize::activation_observer(1 << 16));
     {
-      stage_executor run(desc_, p, plan_stage(p, 0, size(), workspaces(p)), kernels_for(p, 0, size()), *ws_,
-                         memory_resource());
+      stage_executor run(desc_, p, plan_stage(p, 0, size(), workspaces(p)),
+                         kernels_for(p, 0, size()), *ws_, memory_resource());
       tensor<float, layout::nchw> out_buffer(p.tensors[std::size_t(p.output)].dims);
       const tensor_ref out{out_buffer.data(), p.tensors[std::size_t(p.output)]};
       for (const const_tensor_ref& in : inputs) {
@@ -202,7 +218,8 @@ class network {
                 {static_cast<const float*>(t.data), std::size_t(t.desc.elements())});
         });
         // After the run, which checked the input's description.
-        seen[std::size_t(desc_.input)].observe({static_cast<const float*>(in.data), std::size_t(in.desc.elements())});
+        seen[std::size_t(desc_.input)].observe(
+            {static_cast<const float*>(in.data), std::size_t(in.desc.elements())});
       }
     }
     for (std::size_t v = 0; v < seen.size(); ++v)
@@ -210,7 +227,9 @@ class network {
     invalidate();
   }
   /// Per network value: its 8-bit quantisation, when calibrated.
-  const std::vector<std::optional<quant_params>>& calibration() const noexcept { return calibration_; }
+  const std::vector<std::optional<quant_params>>& calibration() const noexcept {
+    return calibration_;
+  }
   void set_calibration(std::vector<std::optional<quant_params>> c) {
     core::require(c.size() == desc_.values.size(), errc::invalid_argument, [&] {
       return "network::set_calibration: " + std::to_string(c.size()) + " entries for " +
@@ -224,12 +243,16 @@ class network {
 
   /// The program: tensors and steps (lowered on first use after a change).
   const program& lowered() const {
-    if (!program_) program_ = std::make_unique<program>(lower(desc_, effective_, calibration_, options_.io_layout));
+    if (!program_)
+      program_ =
+          std::make_unique<program>(lower(desc_, effective_, calibration_, options_.io_layout));
     return *program_;
   }
 
   /// Runs the whole network: `input` and `output` as input_desc() and output_desc().
-  void run(const_tensor_ref input, tensor_ref output) { run_stage(0, size(), std::span(&input, 1), std::span(&output, 1)); }
+  void run(const_tensor_ref input, tensor_ref output) {
+    run_stage(0, size(), std::span(&input, 1), std::span(&output, 1));
+  }
   template <class L>
   void run(tensor_view<const float, L> input, tensor_view<float, L> output) {
     run(cref(input), ref(output));
@@ -241,7 +264,8 @@ class network {
   /// input as well.
   std::vector<tensor_desc> boundary(int cut) const {
     core::require(0 <= cut && cut <= size(), errc::invalid_argument, [&] {
-      return "network " + arch() + ": cut " + std::to_string(cut) + " is outside [0, " + std::to_string(size()) + "]";
+      return "network " + arch() + ": cut " + std::to_string(cut) + " is outside [0, " +
+             std::to_string(size()) + "]";
     });
     std::vector<tensor_desc> d;
     for (int t : lowered().boundary(cut)) d.push_back(lowered().tensors[std::size_t(t)]);
@@ -251,8 +275,8 @@ class network {
   /// Runs layers [a, b) (a pipeline stage): `inputs` as boundary(a), `outputs` as
   /// boundary(b). The stage's kernels, arena and workspace buffer are built on first use;
   /// only the stage's conv layers get kernels.
-  void run_stage(int a, int b, std::span<const const_tensor_ref> inputs, std::span<const tensor_ref> outputs,
-                 const step_observer& observe = {}) {
+  void run_stage(int a, int b, std::span<const const_tensor_ref> inputs,
+                 std::span<const tensor_ref> outputs, const step_observer& observe = {}) {
     executor(a, b).run(inputs, outputs, observe);
   }
 
@@ -260,8 +284,9 @@ class network {
   stage_executor& executor(int a, int b) {
     const program& p = lowered();
     auto& e = executors_[{a, b}];
-    if (!e) e = std::make_unique<stage_executor>(desc_, p, plan_stage(p, a, b, workspaces(p)), kernels_for(p, a, b), *ws_,
-                                                 memory_resource());
+    if (!e)
+      e = std::make_unique<stage_executor>(desc_, p, plan_stage(p, a, b, workspaces(p)),
+                                           kernels_for(p, a, b), *ws_, memory_resource());
     return *e;
   }
   /// Drops every executor (their arenas and workspace buffers) and kernel.
@@ -310,7 +335,8 @@ class network {
       for (int t : p.boundary(c)) cut[std::size_t(c)] += p.tensors[std::size_t(t)].bytes();
     std::vector<memory::layer_cost> costs;
     for (int i = 0; i < size(); ++i)
-      costs.push_back({predicted_weights(i, i + 1), ws[std::size_t(i)], cut[std::size_t(i)], cut[std::size_t(i) + 1]});
+      costs.push_back({predicted_weights(i, i + 1), ws[std::size_t(i)], cut[std::size_t(i)],
+                       cut[std::size_t(i) + 1]});
     return costs;
   }
 
@@ -326,7 +352,9 @@ class network {
       const auto& c = costs[std::size_t(i)];
       memory::layer_profile l;
       l.name = layer(i).name;
-      l.params = is_conv(i) ? index_t(folded_[std::size_t(i)].weights.size() + folded_[std::size_t(i)].bias.size()) : 0;
+      l.params = is_conv(i) ? index_t(folded_[std::size_t(i)].weights.size() +
+                                      folded_[std::size_t(i)].bias.size())
+                            : 0;
       l.weight_bytes = c.weights;
       memory::micro_batch_cost m;
       m.input_bytes = c.input;
@@ -353,7 +381,8 @@ class network {
   int conv_check(int i) const {
     core::require(i >= 0 && i < size() && is_conv(i), errc::invalid_argument, [&] {
       return "network " + arch() + ": layer " + std::to_string(i) +
-             (i >= 0 && i < size() ? " ('" + layer(i).name + "') is not a convolution" : " does not exist");
+             (i >= 0 && i < size() ? " ('" + layer(i).name + "') is not a convolution"
+                                   : " does not exist");
     });
     return i;
   }
@@ -368,7 +397,8 @@ class network {
           return {errc::unsupported, "conv_config " + to_string(x) +
                                          ": no kernel for this layout/precision/sparsity/algorithm "
                                          "combination (docs/policies.md lists the supported ones)"};
-        return {errc::unsupported, "conv_config " + to_string(x) + ": not in this network's kernel set"};
+        return {errc::unsupported,
+                "conv_config " + to_string(x) + ": not in this network's kernel set"};
       }
       return can_implement(x, sh);
     };
@@ -380,8 +410,8 @@ class network {
         x.algorithm = alt;
         if (why(x).ok()) return x;
       }
-    throw error(first.code(), "network " + arch() + ": layer '" + layer(i).name + "' (" + to_string(sh) +
-                                  "): " + first.message());
+    throw error(first.code(), "network " + arch() + ": layer '" + layer(i).name + "' (" +
+                                  to_string(sh) + "): " + first.message());
   }
 
   void invalidate() {
@@ -392,7 +422,9 @@ class network {
   std::vector<index_t> workspaces(const program& p) const {
     std::vector<index_t> ws(std::size_t(size()), 0);
     for (int i = 0; i < size(); ++i)
-      if (is_conv(i)) ws[std::size_t(i)] = footprint_of(p.convs[std::size_t(i)].config, layer(i).shape, 0).workspace;
+      if (is_conv(i))
+        ws[std::size_t(i)] =
+            footprint_of(p.convs[std::size_t(i)].config, layer(i).shape, 0).workspace;
     return ws;
   }
 
@@ -401,10 +433,11 @@ class network {
     for (int i = a; i < b; ++i) {
       if (!is_conv(i)) continue;
       const conv_config& c = effective_[std::size_t(i)];
-      const index_t nnz = c.sparsity == sparsity_kind::csr
-                              ? stored_weights(c.precision, layer(i).shape.k, folded_[std::size_t(i)].weights,
-                                               options_.prune_threshold)
-                              : layer(i).shape.weight_elements();
+      const index_t nnz =
+          c.sparsity == sparsity_kind::csr
+              ? stored_weights(c.precision, layer(i).shape.k, folded_[std::size_t(i)].weights,
+                               options_.prune_threshold)
+              : layer(i).shape.weight_elements();
       w += footprint_of(c, layer(i).shape, nnz).weights;
     }
     return w;
@@ -438,7 +471,9 @@ class network {
     for (int i = a; i < b; ++i) {
       if (!is_conv(i)) continue;
       auto& cache = kernels_cache_[i];
-      std::erase_if(cache, [&](const auto& e) { return !(e.first == p.convs[std::size_t(i)]) && !in_use(i, e.first); });
+      std::erase_if(cache, [&](const auto& e) {
+        return !(e.first == p.convs[std::size_t(i)]) && !in_use(i, e.first);
+      });
       k[std::size_t(i)] = kernel_for(i, p.convs[std::size_t(i)]);
     }
     return k;

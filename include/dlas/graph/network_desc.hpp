@@ -20,7 +20,7 @@ namespace dlas::graph {
 
 /// What a layer of a fused network computes.
 enum class layer_kind {
-  conv,               ///< act(conv(x) + bias [+ residual]), batch norm folded
+  conv,  ///< act(conv(x) + bias [+ residual]), batch norm folded
   max_pool,
   avg_pool,
   adaptive_avg_pool,  ///< includes global average pooling (1x1)
@@ -47,25 +47,25 @@ constexpr std::string_view to_string(layer_kind k) noexcept {
 /// One layer of a fused network.
 struct layer_desc {
   layer_kind kind = layer_kind::conv;
-  std::string name;           ///< the model node it starts from ("layer1.0.conv1", "fc")
-  std::vector<int> inputs;    ///< value ids (conv: one; add: two; concat: any)
-  int residual = -1;          ///< conv: the value added before the activation, or -1
-  int output = -1;            ///< value id
+  std::string name;                   ///< the model node it starts from ("layer1.0.conv1", "fc")
+  std::vector<int> inputs;            ///< value ids (conv: one; add: two; concat: any)
+  int residual = -1;                  ///< conv: the value added before the activation, or -1
+  int output = -1;                    ///< value id
   activation act = activation::none;  ///< conv, add, activation
-  conv2d_shape shape{};       ///< conv
-  bool linear = false;        ///< conv: a Linear layer (kernel = the whole input)
-  std::string weight, bias;   ///< conv: parameter names (bias may be empty)
-  std::string batch_norm;     ///< conv: prefix of the folded BatchNorm2d, or empty
+  conv2d_shape shape{};               ///< conv
+  bool linear = false;                ///< conv: a Linear layer (kernel = the whole input)
+  std::string weight, bias;           ///< conv: parameter names (bias may be empty)
+  std::string batch_norm;             ///< conv: prefix of the folded BatchNorm2d, or empty
   double bn_eps = 1e-5;
-  pool_params pool{};         ///< max_pool, avg_pool
+  pool_params pool{};              ///< max_pool, avg_pool
   std::vector<std::string> fused;  ///< model nodes folded into this layer (bn, relu, add)
 };
 
 /// A fused network: values (activation tensors) and layers in execution order.
 struct network_desc {
   std::string arch;
-  std::vector<tensor_dims> values;        ///< dims per value; `input` is the network input
-  std::vector<std::string> value_names;   ///< the layer (or "input") that produces each value
+  std::vector<tensor_dims> values;       ///< dims per value; `input` is the network input
+  std::vector<std::string> value_names;  ///< the layer (or "input") that produces each value
   std::vector<layer_desc> layers;
   int input = 0, output = -1;
 
@@ -74,7 +74,8 @@ struct network_desc {
   int find(std::string_view name) const {
     for (int i = 0; i < size(); ++i)
       if (layers[std::size_t(i)].name == name) return i;
-    throw error(errc::invalid_argument, "network " + arch + ": no layer named '" + std::string(name) + "'");
+    throw error(errc::invalid_argument,
+                "network " + arch + ": no layer named '" + std::string(name) + "'");
   }
 };
 
@@ -88,7 +89,7 @@ inline network_desc fuse(const model& m) {
     for (int v : n.inputs) ++uses[std::size_t(v)];
   ++uses[std::size_t(m.output)];
   std::vector<int> alias(m.values.size(), -1);  // model value -> fused value
-  std::vector<int> producer;                   // fused value -> layer index (-1: input)
+  std::vector<int> producer;                    // fused value -> layer index (-1: input)
   auto new_value = [&](const tensor_dims& dims, const std::string& name, int layer) {
     d.values.push_back(dims);
     d.value_names.push_back(name);
@@ -101,9 +102,12 @@ inline network_desc fuse(const model& m) {
   // The layer that produced fused value v when it is a conv that a following op may extend.
   auto conv_of = [&](int v) -> layer_desc* {
     const int l = producer[std::size_t(v)];
-    return l >= 0 && d.layers[std::size_t(l)].kind == layer_kind::conv ? &d.layers[std::size_t(l)] : nullptr;
+    return l >= 0 && d.layers[std::size_t(l)].kind == layer_kind::conv ? &d.layers[std::size_t(l)]
+                                                                       : nullptr;
   };
-  auto sole_use = [&](const model_node& n, std::size_t i) { return uses[std::size_t(n.inputs[i])] == 1; };
+  auto sole_use = [&](const model_node& n, std::size_t i) {
+    return uses[std::size_t(n.inputs[i])] == 1;
+  };
   auto add_layer = [&](layer_desc l, const model_node& n) {
     l.name = n.name;
     l.output = new_value(m.values[std::size_t(n.output)], n.name, d.size());
@@ -134,13 +138,14 @@ inline network_desc fuse(const model& m) {
         break;
       case op_kind::batch_norm: {
         layer_desc* c = conv_of(in(n, 0));
-        core::require(c && sole_use(n, 0) && c->batch_norm.empty() && c->act == activation::none &&
-                          c->residual < 0 && !c->linear,
-                      errc::unsupported, [&] {
-                        return "model " + m.arch + ": batch_norm '" + n.name +
-                               "' does not directly follow a convolution it can be folded into "
-                               "(dlas folds batch norm; the convolution's output must feed it alone)";
-                      });
+        core::require(
+            c && sole_use(n, 0) && c->batch_norm.empty() && c->act == activation::none &&
+                c->residual < 0 && !c->linear,
+            errc::unsupported, [&] {
+              return "model " + m.arch + ": batch_norm '" + n.name +
+                     "' does not directly follow a convolution it can be folded into "
+                     "(dlas folds batch norm; the convolution's output must feed it alone)";
+            });
         c->batch_norm = n.name;
         c->bn_eps = n.eps;
         c->fused.push_back(n.name);

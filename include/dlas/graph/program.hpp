@@ -20,7 +20,17 @@
 namespace dlas::graph {
 
 /// What one step of a program does.
-enum class step_kind { conv, max_pool, avg_pool, adaptive_avg_pool, add, activation, concat, softmax, convert };
+enum class step_kind {
+  conv,
+  max_pool,
+  avg_pool,
+  adaptive_avg_pool,
+  add,
+  activation,
+  concat,
+  softmax,
+  convert
+};
 
 constexpr std::string_view to_string(step_kind k) noexcept {
   switch (k) {
@@ -83,14 +93,17 @@ struct program {
   std::vector<int> boundary(int cut) const {
     std::vector<int> b;
     for (int t = 0; t < int(tensors.size()); ++t)
-      if (producer_layer[std::size_t(t)] < cut && last_use_layer[std::size_t(t)] >= cut) b.push_back(t);
+      if (producer_layer[std::size_t(t)] < cut && last_use_layer[std::size_t(t)] >= cut)
+        b.push_back(t);
     return b;
   }
 };
 
 /// The element type a precision stores activations in.
 constexpr dtype storage_type(precision_kind p) noexcept {
-  return p == precision_kind::fp32 ? dtype::f32 : p == precision_kind::fp16 ? dtype::f16 : dtype::u8;
+  return p == precision_kind::fp32   ? dtype::f32
+         : p == precision_kind::fp16 ? dtype::f16
+                                     : dtype::u8;
 }
 
 /// Lowers `d` with per-layer configurations `configs` (entries of non-conv layers are
@@ -105,7 +118,8 @@ constexpr dtype storage_type(precision_kind p) noexcept {
 /// activation work in fp16 when their inputs are fp16 and fp32 otherwise; softmax in fp32.
 /// A tensor converted once is reused by later readers.
 inline program lower(const network_desc& d, std::span<const conv_config> configs,
-                     std::span<const std::optional<quant_params>> calibration, layout_kind io_layout) {
+                     std::span<const std::optional<quant_params>> calibration,
+                     layout_kind io_layout) {
   core::require(d.size() > 0 && int(configs.size()) == d.size(), errc::invalid_argument, [&] {
     return "lower: network " + d.arch + " has " + std::to_string(d.size()) + " layers and " +
            std::to_string(configs.size()) + " configurations";
@@ -137,7 +151,8 @@ inline program lower(const network_desc& d, std::span<const conv_config> configs
   auto get = [&](int v, dtype type, layout_kind layout, int layer) {
     auto& r = reps[std::size_t(v)];
     for (int t : r)
-      if (p.tensors[std::size_t(t)].type == type && p.tensors[std::size_t(t)].layout == layout) return t;
+      if (p.tensors[std::size_t(t)].type == type && p.tensors[std::size_t(t)].layout == layout)
+        return t;
     // Convert from the most exact tensor: the same type (a reorder), else fp32, else fp16.
     int src = r.front();
     auto rank = [&](int t) {
@@ -154,7 +169,9 @@ inline program lower(const network_desc& d, std::span<const conv_config> configs
     r.push_back(out);
     return out;
   };
-  auto native = [&](int v) -> const tensor_desc& { return p.tensors[std::size_t(reps[std::size_t(v)].front())]; };
+  auto native = [&](int v) -> const tensor_desc& {
+    return p.tensors[std::size_t(reps[std::size_t(v)].front())];
+  };
 
   // Who reads each value, to decide whether an int8 convolution may write 8-bit codes.
   std::vector<bool> codes_ok(d.values.size(), true);
@@ -162,7 +179,8 @@ inline program lower(const network_desc& d, std::span<const conv_config> configs
     const layer_desc& l = d.layers[std::size_t(i)];
     const bool pool = l.kind == layer_kind::max_pool || l.kind == layer_kind::avg_pool ||
                       l.kind == layer_kind::adaptive_avg_pool;
-    const bool int8_conv = l.kind == layer_kind::conv && configs[std::size_t(i)].precision == precision_kind::int8;
+    const bool int8_conv =
+        l.kind == layer_kind::conv && configs[std::size_t(i)].precision == precision_kind::int8;
     for (int v : l.inputs)
       if (!pool && !int8_conv) codes_ok[std::size_t(v)] = false;
     if (l.residual >= 0) codes_ok[std::size_t(l.residual)] = false;
@@ -225,7 +243,8 @@ inline program lower(const network_desc& d, std::span<const conv_config> configs
         for (int v : l.inputs) {
           const tensor_desc& t = native(v);
           same = same && t.type == first.type &&
-                 (t.type != dtype::u8 || (t.quant.scale == first.quant.scale && t.quant.zero_point == first.quant.zero_point));
+                 (t.type != dtype::u8 || (t.quant.scale == first.quant.scale &&
+                                          t.quant.zero_point == first.quant.zero_point));
         }
         out.type = same ? first.type : dtype::f32;
         out.layout = first.layout;
@@ -246,9 +265,11 @@ inline program lower(const network_desc& d, std::span<const conv_config> configs
   p.output = get(d.output, dtype::f32, io_layout, d.size() - 1);
 
   for (const step& s : p.steps) {
-    for (int t : s.inputs) p.last_use_layer[std::size_t(t)] = std::max(p.last_use_layer[std::size_t(t)], s.layer);
+    for (int t : s.inputs)
+      p.last_use_layer[std::size_t(t)] = std::max(p.last_use_layer[std::size_t(t)], s.layer);
     if (s.residual >= 0)
-      p.last_use_layer[std::size_t(s.residual)] = std::max(p.last_use_layer[std::size_t(s.residual)], s.layer);
+      p.last_use_layer[std::size_t(s.residual)] =
+          std::max(p.last_use_layer[std::size_t(s.residual)], s.layer);
   }
   p.last_use_layer[std::size_t(p.output)] = d.size();
   return p;

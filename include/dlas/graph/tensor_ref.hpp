@@ -24,11 +24,14 @@ enum class dtype { f32, f16, u8 };
 constexpr std::string_view to_string(dtype t) noexcept {
   return t == dtype::f32 ? "f32" : t == dtype::f16 ? "f16" : "u8";
 }
-constexpr index_t element_bytes(dtype t) noexcept { return t == dtype::f32 ? 4 : t == dtype::f16 ? 2 : 1; }
+constexpr index_t element_bytes(dtype t) noexcept {
+  return t == dtype::f32 ? 4 : t == dtype::f16 ? 2 : 1;
+}
 
 template <class T>
-constexpr dtype dtype_of = std::is_same_v<T, float> ? dtype::f32
-                           : std::is_same_v<T, half> ? dtype::f16 : dtype::u8;
+constexpr dtype dtype_of = std::is_same_v<T, float>  ? dtype::f32
+                           : std::is_same_v<T, half> ? dtype::f16
+                                                     : dtype::u8;
 
 /// Logical dims, element type, layout and (u8) quantisation of one activation tensor.
 struct tensor_desc {
@@ -42,7 +45,8 @@ struct tensor_desc {
   /// Same dims, type, layout and (for u8) the same quantisation.
   constexpr bool operator==(const tensor_desc& o) const noexcept {
     return dims == o.dims && type == o.type && layout == o.layout &&
-           (type != dtype::u8 || (quant.scale == o.quant.scale && quant.zero_point == o.quant.zero_point));
+           (type != dtype::u8 ||
+            (quant.scale == o.quant.scale && quant.zero_point == o.quant.zero_point));
   }
 };
 
@@ -51,7 +55,8 @@ inline std::string to_string(const tensor_desc& d) {
   std::string s = to_string(d.dims) + " " + std::string(to_string(d.type)) + " " +
                   std::string(to_string(d.layout));
   if (d.type == dtype::u8)
-    s += " (scale " + std::to_string(d.quant.scale) + ", zero " + std::to_string(d.quant.zero_point) + ")";
+    s += " (scale " + std::to_string(d.quant.scale) + ", zero " +
+         std::to_string(d.quant.zero_point) + ")";
   return s;
 }
 

@@ -24,7 +24,9 @@ inline constexpr index_t workspace_alignment_reserve = 3 * DLAS_BUFFER_ALIGNMENT
 /// (conv2d's workspace_bytes: the sum of what one call allocates): that, rounded up to the
 /// alignment, plus workspace_alignment_reserve; 0 when no layer needs a workspace.
 constexpr index_t workspace_buffer_bytes(index_t largest) noexcept {
-  return largest > 0 ? memory::align_up(largest, DLAS_BUFFER_ALIGNMENT) + workspace_alignment_reserve : 0;
+  return largest > 0
+             ? memory::align_up(largest, DLAS_BUFFER_ALIGNMENT) + workspace_alignment_reserve
+             : 0;
 }
 
 /// A bump allocator over one buffer: allocations are placed one after another (aligned as
@@ -37,7 +39,8 @@ constexpr index_t workspace_buffer_bytes(index_t largest) noexcept {
 /// upstream resource and counted in overflow_bytes, so a wrong prediction shows, never crashes.
 class workspace_arena final : public std::pmr::memory_resource {
  public:
-  explicit workspace_arena(std::pmr::memory_resource* overflow = std::pmr::get_default_resource()) noexcept
+  explicit workspace_arena(
+      std::pmr::memory_resource* overflow = std::pmr::get_default_resource()) noexcept
       : overflow_(overflow) {}
 
   /// Serves allocations from [base, base + capacity) from now on (base aligned to
@@ -91,7 +94,9 @@ class workspace_arena final : public std::pmr::memory_resource {
     }
     overflow_->deallocate(p, bytes, align);
   }
-  bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override { return this == &o; }
+  bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override {
+    return this == &o;
+  }
 
   std::pmr::memory_resource* overflow_;
   std::mutex mutex_;

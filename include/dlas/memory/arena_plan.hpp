@@ -30,7 +30,9 @@ struct arena_plan {
 };
 
 /// `v` rounded up to a multiple of `a` (> 0).
-constexpr std::int64_t align_up(std::int64_t v, std::int64_t a) noexcept { return (v + a - 1) / a * a; }
+constexpr std::int64_t align_up(std::int64_t v, std::int64_t a) noexcept {
+  return (v + a - 1) / a * a;
+}
 
 /// Greedy offset assignment, largest first, best fit.
 ///
@@ -39,7 +41,8 @@ constexpr std::int64_t align_up(std::int64_t v, std::int64_t a) noexcept { retur
 /// lifetimes overlap its own, that holds it (lowest offset among equal gaps); when no gap
 /// holds it, above the highest of them. Sizes are rounded up to `alignment` so every offset
 /// is aligned. Deterministic: the same lifetimes give the same plan.
-constexpr arena_plan plan_arena(std::span<const buffer_lifetime> buffers, std::int64_t alignment = 64) {
+constexpr arena_plan plan_arena(std::span<const buffer_lifetime> buffers,
+                                std::int64_t alignment = 64) {
   const std::size_t n = buffers.size();
   auto size = [&](std::size_t i) { return align_up(buffers[i].bytes, alignment); };
   std::vector<std::size_t> order(n);
@@ -75,7 +78,8 @@ constexpr arena_plan plan_arena(std::span<const buffer_lifetime> buffers, std::i
 }
 
 /// The most bytes live at any one step (sizes aligned): no plan can use a smaller arena.
-constexpr std::int64_t live_bytes_bound(std::span<const buffer_lifetime> buffers, std::int64_t alignment = 64) {
+constexpr std::int64_t live_bytes_bound(std::span<const buffer_lifetime> buffers,
+                                        std::int64_t alignment = 64) {
   std::int64_t best = 0;
   for (const buffer_lifetime& b : buffers) {
     // The live set changes only where a buffer starts, so checking those steps suffices.
@@ -97,7 +101,8 @@ constexpr bool plan_is_valid(std::span<const buffer_lifetime> buffers, const are
     if (oi < 0 || oi % alignment != 0 || oi + si > plan.bytes) return false;
     for (std::size_t j = i + 1; j < buffers.size(); ++j) {
       const std::int64_t oj = plan.offsets[j], sj = align_up(buffers[j].bytes, alignment);
-      if (buffers[i].overlaps(buffers[j]) && si > 0 && sj > 0 && oi < oj + sj && oj < oi + si) return false;
+      if (buffers[i].overlaps(buffers[j]) && si > 0 && sj > 0 && oi < oj + sj && oj < oi + si)
+        return false;
     }
   }
   return true;

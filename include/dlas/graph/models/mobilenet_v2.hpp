@@ -20,13 +20,29 @@ inline model mobilenet_v2(const model_options& o = {}) {
   model_builder b("mobilenet_v2", o.input_dims());
   auto conv_bn = [&](int x, const std::string& conv, const std::string& bn, index_t k, index_t r,
                      index_t stride, index_t groups) {
-    x = b.conv(x, conv, {.out_channels = k, .kernel_h = r, .kernel_w = r, .stride_h = stride,
-                         .stride_w = stride, .pad_h = r / 2, .pad_w = r / 2, .groups = groups});
+    x = b.conv(x, conv,
+               {.out_channels = k,
+                .kernel_h = r,
+                .kernel_w = r,
+                .stride_h = stride,
+                .stride_w = stride,
+                .pad_h = r / 2,
+                .pad_w = r / 2,
+                .groups = groups});
     return b.batch_norm(x, bn);
   };
-  struct setting { index_t t, c; int n; index_t s; };
-  constexpr std::array<setting, 7> settings{{{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
-                                             {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}}};
+  struct setting {
+    index_t t, c;
+    int n;
+    index_t s;
+  };
+  constexpr std::array<setting, 7> settings{{{1, 16, 1, 1},
+                                             {6, 24, 2, 2},
+                                             {6, 32, 3, 2},
+                                             {6, 64, 4, 2},
+                                             {6, 96, 3, 1},
+                                             {6, 160, 3, 2},
+                                             {6, 320, 1, 1}}};
   int x = b.relu6(conv_bn(b.input(), "features.0.0", "features.0.1", 32, 3, 2, 1), "features.0.2");
   index_t in = 32;
   int idx = 1;

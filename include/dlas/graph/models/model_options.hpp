@@ -42,10 +42,10 @@ inline model finish_model(model_builder&& b, int logits, const model_options& o)
   return m;
 }
 inline void check_options(const model_options& o, const std::string& arch) {
-  core::require(o.batch > 0 && o.height > 0 && o.width > 0 && o.num_classes > 0 && o.vgg_hidden > 0,
-                errc::invalid_argument, [&] {
-                  return arch + ": batch, height, width, num_classes and vgg_hidden must be positive";
-                });
+  core::require(
+      o.batch > 0 && o.height > 0 && o.width > 0 && o.num_classes > 0 && o.vgg_hidden > 0,
+      errc::invalid_argument,
+      [&] { return arch + ": batch, height, width, num_classes and vgg_hidden must be positive"; });
 }
 }  // namespace detail
 

@@ -22,23 +22,41 @@ inline model resnet(int depth, const model_options& o = {}) {
   switch (depth) {
     case 18: blocks = {2, 2, 2, 2}; break;
     case 34: blocks = {3, 4, 6, 3}; break;
-    case 50: blocks = {3, 4, 6, 3}; bottleneck = true; break;
-    case 101: blocks = {3, 4, 23, 3}; bottleneck = true; break;
-    case 152: blocks = {3, 8, 36, 3}; bottleneck = true; break;
-    default: throw error(errc::invalid_argument, "resnet: depth " + std::to_string(depth) +
-                                                     " is not one of 18, 34, 50, 101, 152");
+    case 50:
+      blocks = {3, 4, 6, 3};
+      bottleneck = true;
+      break;
+    case 101:
+      blocks = {3, 4, 23, 3};
+      bottleneck = true;
+      break;
+    case 152:
+      blocks = {3, 8, 36, 3};
+      bottleneck = true;
+      break;
+    default:
+      throw error(errc::invalid_argument,
+                  "resnet: depth " + std::to_string(depth) + " is not one of 18, 34, 50, 101, 152");
   }
   const std::string arch = "resnet" + std::to_string(depth);
   detail::check_options(o, arch);
   model_builder b(arch, o.input_dims());
   auto conv_bn = [&](int x, const std::string& conv, const std::string& bn, index_t k, index_t r,
                      index_t stride) {
-    x = b.conv(x, conv, {.out_channels = k, .kernel_h = r, .kernel_w = r, .stride_h = stride,
-                         .stride_w = stride, .pad_h = r / 2, .pad_w = r / 2});
+    x = b.conv(x, conv,
+               {.out_channels = k,
+                .kernel_h = r,
+                .kernel_w = r,
+                .stride_h = stride,
+                .stride_w = stride,
+                .pad_h = r / 2,
+                .pad_w = r / 2});
     return b.batch_norm(x, bn);
   };
   int x = b.relu(conv_bn(b.input(), "conv1", "bn1", 64, 7, 2), "relu");
-  x = b.max_pool(x, "maxpool", {.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1});
+  x = b.max_pool(
+      x, "maxpool",
+      {.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1});
   const index_t expansion = bottleneck ? 4 : 1;
   index_t inplanes = 64;
   for (int stage = 0; stage < 4; ++stage) {
@@ -56,7 +74,8 @@ inline model resnet(int depth, const model_options& o = {}) {
       // The shortcut is computed before the branch's last convolution, so that convolution
       // can take it as its fused residual.
       if (stride != 1 || inplanes != planes * expansion)
-        identity = conv_bn(x, p + "downsample.0", p + "downsample.1", planes * expansion, 1, stride);
+        identity =
+            conv_bn(x, p + "downsample.0", p + "downsample.1", planes * expansion, 1, stride);
       out = bottleneck ? conv_bn(out, p + "conv3", p + "bn3", planes * expansion, 1, 1)
                        : conv_bn(out, p + "conv2", p + "bn2", planes, 3, 1);
       x = b.relu(b.add(out, identity, p + "add"), p + "relu");

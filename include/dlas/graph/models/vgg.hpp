@@ -19,12 +19,16 @@ inline model vgg(int depth, const model_options& o = {}) {
   switch (depth) {
     case 11: cfg = {64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M}; break;
     case 13: cfg = {64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M}; break;
-    case 16: cfg = {64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M, 512, 512, 512, M}; break;
-    case 19:
-      cfg = {64, 64, M, 128, 128, M, 256, 256, 256, 256, M, 512, 512, 512, 512, M, 512, 512, 512, 512, M};
+    case 16:
+      cfg = {64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M, 512, 512, 512, M};
       break;
-    default: throw error(errc::invalid_argument, "vgg: depth " + std::to_string(depth) +
-                                                     " is not one of 11, 13, 16, 19");
+    case 19:
+      cfg = {64,  64,  M,   128, 128, M,   256, 256, 256, 256, M,
+             512, 512, 512, 512, M,   512, 512, 512, 512, M};
+      break;
+    default:
+      throw error(errc::invalid_argument,
+                  "vgg: depth " + std::to_string(depth) + " is not one of 11, 13, 16, 19");
   }
   const std::string arch = "vgg" + std::to_string(depth);
   detail::check_options(o, arch);
@@ -36,7 +40,9 @@ inline model vgg(int depth, const model_options& o = {}) {
       x = b.max_pool(x, p, {.kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2});
       idx += 1;
     } else {
-      x = b.conv(x, p, {.out_channels = v, .kernel_h = 3, .kernel_w = 3, .pad_h = 1, .pad_w = 1, .bias = true});
+      x = b.conv(
+          x, p,
+          {.out_channels = v, .kernel_h = 3, .kernel_w = 3, .pad_h = 1, .pad_w = 1, .bias = true});
       x = b.relu(x, "features." + std::to_string(idx + 1));
       idx += 2;
     }
