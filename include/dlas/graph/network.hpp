@@ -368,8 +368,9 @@ class network {
     return prof;
   }
 
-  /// The kernel of conv layer i in the current program (built on first use).
-  const conv_layer& kernel(int i) {
+  /// The kernel of conv layer i in the current program (built on first use; a handle that
+  /// shares the kernel).
+  conv_layer kernel(int i) {
     conv_check(i);
     return kernel_for(i, lowered().convs[std::size_t(i)]);
   }
