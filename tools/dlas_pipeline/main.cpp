@@ -3,6 +3,7 @@
 // dlas.plan/1 plan, and compares each stage's measured memory with the prediction.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -81,6 +82,12 @@ options parse(int argc, char** argv) {
     }
     throw usage_error(flag + " expects a positive number, got '" + text + "'");
   };
+  auto count = [&](int& i) {  // a positive whole number
+    const std::string flag = argv[i];
+    const double v = number(i);
+    if (v > 1e9 || v != std::floor(v)) throw usage_error(flag + " expects a whole number up to 1e9, got " + std::to_string(v));
+    return int(v);
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--plan") o.plan = value(i);
@@ -88,10 +95,10 @@ options parse(int argc, char** argv) {
     else if (a == "--arch") o.arch = value(i);
     else if (a == "--config") o.config = value(i);
     else if (a == "--fault") o.fault = value(i);
-    else if (a == "--resolution") o.resolution = int(number(i));
-    else if (a == "--batch") o.batch = int(number(i));
-    else if (a == "--images") o.images = int(number(i));
-    else if (a == "--threads") o.threads = int(number(i));
+    else if (a == "--resolution") o.resolution = count(i);
+    else if (a == "--batch") o.batch = count(i);
+    else if (a == "--images") o.images = count(i);
+    else if (a == "--threads") o.threads = count(i);
     else if (a == "--timeout") o.timeout = number(i);
     else if (a == "--check") o.check = true;
     else if (a == "--time-layers") o.time_layers = true;
