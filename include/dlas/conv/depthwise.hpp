@@ -315,7 +315,7 @@ void dw_nchw_row(const dw_args<T>& a, const T* in, T* out, const T* residual, in
         }
       }
       for (index_t s = 0; s < S; ++s) {
-        const dw_batch wv(float(wc[r * S + s]));
+        const dw_batch wv = dw_batch(float(wc[r * S + s]));
         const float* px = direct ? dw_fp32(src) + s * dw
                                  : phase_buf + ((s * dw) % sw) * phase_len + (s * dw) / sw;
         acc0 = xsimd::fma(dw_load(px), wv, acc0);

@@ -85,7 +85,8 @@ struct half {
   static constexpr std::uint16_t from_float(float f) noexcept {
 #if DLAS_HAS_F16C
     if (!std::is_constant_evaluated())
-      return std::uint16_t(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      return std::uint16_t(_mm_extract_epi16(
+          _mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), 0));
 #endif
     return core::detail::float_to_half_bits_portable(f);
   }
