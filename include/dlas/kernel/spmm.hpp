@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 #include "dlas/conv/options.hpp"
 #include "dlas/core/shape.hpp"
@@ -29,7 +30,9 @@ namespace dlas::kernel {
 /// e.g. f32_spmm_32x1_avx2 (one CSR row, four ymm accumulators) and f32_spmm_16x4_avx2 (a
 /// block of four rows with one column pattern: each loaded input vector feeds four FMAs).
 ///
-/// Values are read with kernel::broadcast_as_f32, so fp16 and int8 storage plug in there.
+/// Values are read with value_as_f32 (kernel::broadcast_as_f32 for float and half, an exact
+/// conversion for int8 codes); run() finishes in fp32, run_exact() returns exact int32 sums
+/// for int8 weights and zero-point-shifted integer inputs.
 /// Each output is acc = fma(w_e, x_e, acc) over the row's non-zeros in stored order from 0
 /// (single rows: even and odd non-zeros in two sums, added at the end), then acc + bias
 /// (+ residual), whatever the tile and thread split: results are bitwise reproducible.
@@ -54,19 +57,20 @@ struct spmm_tile {
 
   static bool available() noexcept { return kernel::arch_available<Arch>(); }
 
-  /// \param w         NR value pointers: row r's non-zeros (nnz of them, same columns)
-  /// \param cols      the shared column indices (uint8, uint16 or uint32)
-  /// \param off       column -> element offset into x
-  /// \param x         the tile's first pixel
-  /// \param y         NR output row pointers (m contiguous floats each)
-  /// \param m         valid pixels, 1 .. MR
-  /// \param bias      NR biases
-  /// \param residual  NR residual row pointers, or null
+  /// One stored value broadcast to every lane: float and half through
+  /// kernel::broadcast_as_f32, int8 codes converted exactly.
+  template <class V>
+  [[gnu::always_inline]] static batch value_as_f32(const V* p) noexcept {
+    if constexpr (std::is_same_v<V, std::int8_t>) return batch(float(*p));
+    else return kernel::broadcast_as_f32<Arch>(p);
+  }
+
+  /// acc[r][j] = the row's sum over its non-zeros for lanes j (see the class comment for the
+  /// order); shared by run() and run_exact().
   template <class V, class I>
-  static void run(const V* const* w, const I* cols, index_t nnz, const std::int32_t* off,
-                  const float* x, float* const* y, int m, const float* bias,
-                  const float* const* residual, activation act) noexcept {
-    batch acc[NR][NV];
+  [[gnu::always_inline]] static void accumulate(const V* const* w, const I* cols, index_t nnz,
+                                                const std::int32_t* off, const float* x,
+                                                batch (&acc)[NR][NV]) noexcept {
     DLAS_UNROLL
     for (int r = 0; r < NR; ++r) {
       DLAS_UNROLL
@@ -86,8 +90,8 @@ struct spmm_tile {
       for (; e + 1 < nnz; e += 2) {
         const float* x0 = x + off[cols[e]];
         const float* x1 = x + off[cols[e + 1]];
-        const batch w0 = kernel::broadcast_as_f32<Arch>(wp[0] + e);
-        const batch w1 = kernel::broadcast_as_f32<Arch>(wp[0] + e + 1);
+        const batch w0 = value_as_f32(wp[0] + e);
+        const batch w1 = value_as_f32(wp[0] + e + 1);
         DLAS_UNROLL
         for (int j = 0; j < NV; ++j) {
           acc[0][j] = xsimd::fma(w0, batch::load_unaligned(x0 + j * lanes), acc[0][j]);
@@ -96,7 +100,7 @@ struct spmm_tile {
       }
       if (e < nnz) {
         const float* x0 = x + off[cols[e]];
-        const batch w0 = kernel::broadcast_as_f32<Arch>(wp[0] + e);
+        const batch w0 = value_as_f32(wp[0] + e);
         DLAS_UNROLL
         for (int j = 0; j < NV; ++j)
           acc[0][j] = xsimd::fma(w0, batch::load_unaligned(x0 + j * lanes), acc[0][j]);
@@ -112,11 +116,27 @@ struct spmm_tile {
       for (int j = 0; j < NV; ++j) xv[j] = batch::load_unaligned(xp + j * lanes);
       DLAS_UNROLL
       for (int r = 0; r < NR; ++r) {
-        const batch wv = kernel::broadcast_as_f32<Arch>(wp[r] + e);
+        const batch wv = value_as_f32(wp[r] + e);
         DLAS_UNROLL
         for (int j = 0; j < NV; ++j) acc[r][j] = xsimd::fma(wv, xv[j], acc[r][j]);
       }
     }
+  }
+
+  /// \param w         NR value pointers: row r's non-zeros (nnz of them, same columns)
+  /// \param cols      the shared column indices (uint8, uint16 or uint32)
+  /// \param off       column -> element offset into x
+  /// \param x         the tile's first pixel
+  /// \param y         NR output row pointers (m contiguous floats each)
+  /// \param m         valid pixels, 1 .. MR
+  /// \param bias      NR biases
+  /// \param residual  NR residual row pointers, or null
+  template <class V, class I>
+  static void run(const V* const* w, const I* cols, index_t nnz, const std::int32_t* off,
+                  const float* x, float* const* y, int m, const float* bias,
+                  const float* const* residual, activation act) noexcept {
+    batch acc[NR][NV];
+    accumulate(w, cols, nnz, off, x, acc);
     if (m == mr) {
       DLAS_UNROLL
       for (int r = 0; r < NR; ++r) {
@@ -149,7 +169,46 @@ struct spmm_tile {
       }
     }
   }
+
+  /// int8: y[r][i] (+)= the row's sum, as int32, for i < m; no bias, no epilogue (the int32
+  /// epilogue follows in conv::epilogue). `add` accumulates onto y (later runs of a long row).
+  ///
+  /// Exact when x holds integers with |x| <= 255 (input code minus zero point), the values
+  /// are int8 codes (|w| <= 128) and nnz <= i8_exact_run: every partial sum, in whichever
+  /// order, is an integer of magnitude <= nnz * 255 * 128 < 2^24, which fp32 represents
+  /// exactly, so each FMA is exact and so is the conversion to int32.
+  template <class I>
+  static void run_exact(const std::int8_t* const* w, const I* cols, index_t nnz,
+                        const std::int32_t* off, const float* x, std::int32_t* const* y, int m,
+                        bool add) noexcept {
+    using ibatch = xsimd::batch<std::int32_t, Arch>;
+    batch acc[NR][NV];
+    accumulate(w, cols, nnz, off, x, acc);
+    if (m == mr) {
+      DLAS_UNROLL
+      for (int r = 0; r < NR; ++r) {
+        DLAS_UNROLL
+        for (int j = 0; j < NV; ++j) {
+          ibatch v = xsimd::batch_cast<std::int32_t>(acc[r][j]);
+          if (add) v += ibatch::load_unaligned(y[r] + j * lanes);
+          v.store_unaligned(y[r] + j * lanes);
+        }
+      }
+      return;
+    }
+    alignas(64) float tmp[mr];
+    for (int r = 0; r < NR; ++r) {
+      DLAS_UNROLL
+      for (int j = 0; j < NV; ++j) acc[r][j].store_aligned(tmp + j * lanes);
+      for (int i = 0; i < m; ++i) y[r][i] = (add ? y[r][i] : 0) + std::int32_t(tmp[i]);
+    }
+  }
 };
+
+/// Most non-zeros one run_exact call may sum: floor(2^24 / (255 * 128)) = 514, so that every
+/// fp32 partial sum of int8 products stays an exactly representable integer. Longer rows are
+/// split into runs of this many non-zeros, added in int32.
+inline constexpr index_t i8_exact_run = (index_t{1} << 24) / (255 * 128);
 
 /// Registers per row of the single-row SpMM tile: 4 (32 pixels on AVX2, 64 on AVX-512).
 inline constexpr int spmm_row_vectors = 4;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file csr_conv.hpp
-/// \brief csr_conv<Layout, Algorithm>: the fp32 CSR kernels of algo::pointwise, direct,
-/// im2col_gemm and spatial_pack, all driving kernel::spmm_tile over channel-major pixel tiles.
+/// \brief csr_conv<Layout, Algorithm, Precision>: the fp32, fp16 and int8 CSR kernels of
+/// algo::pointwise, direct, im2col_gemm and spatial_pack, all driving kernel::spmm_tile over
+/// channel-major pixel tiles.
 #pragma once
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include <utility>
 
 #include "dlas/conv/conv_decl.hpp"
+#include "dlas/conv/detail/widen.hpp"
+#include "dlas/conv/epilogue.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/conv/weights.hpp"
 #include "dlas/core/buffer.hpp"
@@ -28,7 +31,7 @@
 
 namespace dlas::conv::detail {
 
-/// The fp32 CSR convolution of one algorithm in one layout.
+/// The CSR convolution of one algorithm in one layout and precision.
 ///
 /// Weights stay in the CSR matrix conv_weights built after pruning (row k = output channel
 /// k, column (c * R + r) * S + s), plus one flag per aligned group of four rows telling
@@ -50,7 +53,17 @@ namespace dlas::conv::detail {
 ///
 /// Threads take tiles (slot s serves tiles s, s + slots, ...); every output is computed by
 /// one kernel call in one order, so results are bitwise identical for any thread count.
-template <class Layout, class Algorithm>
+///
+/// fp16 and int8 store the values at 2 and 1 bytes and run the same tiles on an fp32 copy of
+/// each image: fp16 widened exactly (as the dense fp16 kernels do), int8 as code minus zero
+/// point (exact integers in [-255, 255]; padding taps are 0, as in the reference). The tiles
+/// write the image's sums, then one pass finishes them:
+///   fp16  sums + bias in fp32 (the tile), then + residual, activation and one rounding to
+///         half (detail::narrow_finish): the rounding points of the dense fp16 kernels
+///   int8  exact int32 sums (kernel::spmm_tile::run_exact on runs of at most
+///         kernel::i8_exact_run = 514 non-zeros, added in int32), then conv::epilogue, the
+///         reference's own: bit-identical to algo::reference for every input.
+template <class Layout, class Algorithm, class Precision = precision::fp32>
 class csr_conv {
   static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
   static constexpr bool is_pointwise = std::is_same_v<Algorithm, algo::pointwise>;
@@ -58,6 +71,12 @@ class csr_conv {
   static constexpr bool is_im2col = std::is_same_v<Algorithm, algo::im2col_gemm>;
   static constexpr bool is_spatial = std::is_same_v<Algorithm, algo::spatial_pack>;
   static_assert(is_pointwise || is_direct || is_im2col || is_spatial);
+  static constexpr bool is_fp32 = std::is_same_v<Precision, precision::fp32>;
+  static constexpr bool is_int8 = Precision::quantized;
+  using value_type = typename Precision::weight_type;
+  /// What the tiles write before the epilogue: fp32 sums (fp32: the outputs themselves), or
+  /// exact int32 sums for int8.
+  using sum_type = std::conditional_t<is_int8, std::int32_t, float>;
 
   using row_tile = kernel::f32_spmm_row_tile<>;
   using block_tile = kernel::f32_spmm_block_tile<>;
@@ -76,7 +95,7 @@ class csr_conv {
 
  public:
   static constexpr bool is_kernel = true;
-  using weights_type = conv_weights<precision::fp32, sparsity::csr>;
+  using weights_type = conv_weights<Precision, sparsity::csr>;
 
   static status can_implement(const conv2d_shape& sh) {
     if constexpr (is_pointwise)
@@ -104,7 +123,8 @@ class csr_conv {
     return buffer_bytes<std::uint8_t>(ceil_div(sh.k, 4));
   }
 
-  /// Exact bytes kept: the CSR matrix (format::csr_bytes), bias and block flags.
+  /// Exact bytes kept: the CSR matrix (format::csr_bytes, values at storage precision), the
+  /// bias (int8: also scales and multipliers, see conv_weights::bytes) and block flags.
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t nnz) noexcept {
     return weights_type::bytes(sh, nnz) + flag_bytes(sh);
   }
@@ -131,7 +151,11 @@ class csr_conv {
     return (sh.h + sh.pad_top + sh.pad_bottom) * (sh.w + sh.pad_left + sh.pad_right) * sh.c;
   }
 
-  /// Floats one call allocates: panels, the im2col matrix or padded copy, NHWC scratch.
+  /// fp16 and int8: elements of one image's fp32 copy.
+  static constexpr index_t converted_elements(const conv2d_shape& sh) noexcept {
+    return is_fp32 ? 0 : sh.c * sh.h * sh.w;
+  }
+  /// Floats one call allocates: panels, the im2col matrix or padded copy, the converted image.
   static constexpr index_t workspace_floats(const conv2d_shape& sh) noexcept {
     const index_t pq = sh.output_h() * sh.output_w(), panel = kdim(sh) * mr;
     index_t n = 0;
@@ -139,19 +163,24 @@ class csr_conv {
     else if (is_im2col) n += kdim(sh) * pq + mr;  // + one tile of over-read
     else n += slots(sh) * panel;
     if (is_spatial) n += padded_elements(sh);
-    if (nhwc) n += slots(sh) * k_block(sh) * mr;
-    return n;
+    return n + converted_elements(sh);
+  }
+  /// sum_type elements: one image's sums (fp16, int8), then the NHWC scratch tiles.
+  static constexpr index_t sum_elements(const conv2d_shape& sh) noexcept {
+    return (is_fp32 ? 0 : sh.k * sh.output_h() * sh.output_w()) +
+           (nhwc ? slots(sh) * k_block(sh) * mr : 0);
   }
   /// Column offset tables: one, two when NCHW pointwise mixes planes and a packed tail.
   static constexpr index_t table_entries(const conv2d_shape& sh) noexcept {
     return (in_place(sh) && sh.output_h() * sh.output_w() % mr ? 2 : 1) * kdim(sh);
   }
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
-    return buffer_bytes<float>(workspace_floats(sh)) + buffer_bytes<std::int32_t>(table_entries(sh));
+    return buffer_bytes<float>(workspace_floats(sh)) + buffer_bytes<sum_type>(sum_elements(sh)) +
+           buffer_bytes<std::int32_t>(table_entries(sh));
   }
 
   csr_conv(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
-      : shape_(sh), act_(opt.act), weights_(std::move(w)), flags_(ceil_div(sh.k, 4)) {
+      : shape_(sh), opt_(opt), weights_(std::move(w)), flags_(ceil_div(sh.k, 4)) {
     can_implement(sh).throw_if_error();
     const auto& m = weights_.matrix();
     const auto rp = m.row_ptr();
@@ -184,32 +213,74 @@ class csr_conv {
   template <class In, class Out>
   void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
            std::pmr::memory_resource* mr_) const {
-    static_assert(std::is_same_v<In, float> && std::is_same_v<Out, float>,
-                  "dlas: the fp32 CSR algorithms take float tensors");
-    aligned_buffer<float> ws(workspace_floats(shape_), uninitialized, mr_);
-    aligned_buffer<std::int32_t> table(table_entries(shape_), uninitialized, mr_);
+    if constexpr (is_int8)
+      static_assert(std::is_same_v<In, std::uint8_t> || std::is_same_v<In, std::int8_t>,
+                    "dlas: int8 kernels take uint8_t or int8_t input codes");
+    else
+      static_assert(std::is_same_v<In, value_type> && std::is_same_v<Out, value_type>,
+                    "dlas: the fp32 and fp16 CSR algorithms take float or half tensors");
+    const conv2d_shape& sh = shape_;
+    const index_t chw = sh.c * sh.h * sh.w, kpq = sh.k * sh.output_h() * sh.output_w();
+    aligned_buffer<float> ws(workspace_floats(sh), uninitialized, mr_);
+    aligned_buffer<sum_type> sums(sum_elements(sh), uninitialized, mr_);
+    aligned_buffer<std::int32_t> table(table_entries(sh), uninitialized, mr_);
+    float* converted = ws.data() + workspace_floats(sh) - converted_elements(sh);
+    sum_type* scratch = sums.data() + (is_fp32 ? 0 : kpq);
     weights_.matrix().visit_columns([&](auto cols) {
-      for (index_t img = 0; img < shape_.n; ++img)
-        run_image(cols.data(), in.data(), out.data(), residual, ws.data(), table.data(), img);
+      if constexpr (is_fp32) {
+        for (index_t img = 0; img < sh.n; ++img)
+          run_image(cols.data(), in.data() + img * chw, out.data() + img * kpq,
+                    residual ? residual + img * kpq : nullptr, opt_.act, ws.data(), scratch, table.data());
+      } else {
+        const auto finish = finisher<Out>();
+        for (index_t img = 0; img < sh.n; ++img) {
+          convert_image(in.data() + img * chw, converted);
+          run_image(cols.data(), converted, sums.data(), static_cast<const sum_type*>(nullptr),
+                    activation::none, ws.data(), scratch, table.data());
+          finish_image(finish, sums.data(), residual ? residual + img * kpq : nullptr, out.data() + img * kpq);
+        }
+      }
     });
   }
 
  private:
+  /// One tile call on the value pointers w: fp32/fp16 finish in the tile (bias, residual,
+  /// activation); int8 writes exact int32 sums, in runs of at most kernel::i8_exact_run
+  /// non-zeros (an empty row still writes its zero sums).
+  template <class Tile, class I, class Y>
+  static void tile_call(const value_type* const* w, const I* cols, index_t nnz, const std::int32_t* off,
+                        const float* x, Y* const* y, int m, const typename weights_type::bias_type* bias,
+                        const Y* const* res, activation act) noexcept {
+    if constexpr (is_int8) {
+      const std::int8_t* wr[Tile::nr];
+      index_t e = 0;
+      do {
+        const index_t len = std::min(kernel::i8_exact_run, nnz - e);
+        for (int r = 0; r < Tile::nr; ++r) wr[r] = w[r] + e;
+        Tile::run_exact(wr, cols + e, len, off, x, y, m, e > 0);
+        e += len;
+      } while (e < nnz);
+    } else {
+      Tile::run(w, cols, nnz, off, x, y, m, bias, res, act);
+    }
+  }
+
   /// Rows [k0, k1) of one tile: block tiles where flagged, the row tile elsewhere.
   /// y(k) and res(k) give output and residual row pointers (residual may be null).
   template <class I, class YRow, class ResRow>
   void rows(const I* cols, index_t k0, index_t k1, const std::int32_t* off, const float* x,
             int m, YRow&& y, ResRow&& res, activation act) const {
+    using Y = std::remove_pointer_t<decltype(y(k0))>;
     const auto& mat = weights_.matrix();
-    const float* values = mat.values().data();
+    const value_type* values = mat.values().data();
     const auto rp = mat.row_ptr();
-    const float* bias = weights_.bias().data();
+    const auto* bias = weights_.bias().data();
     for (index_t k = k0; k < k1;) {
       const index_t e0 = rp[std::size_t(k)], nnz = index_t(rp[std::size_t(k + 1)]) - e0;
       if (k % 4 == 0 && k + 4 <= k1 && flags_[k / 4]) {
-        const float* w[4];
-        float* yr[4];
-        const float* rr[4];
+        const value_type* w[4];
+        Y* yr[4];
+        const Y* rr[4];
         for (int r = 0; r < 4; ++r) {
           w[r] = values + rp[std::size_t(k + r)];
           yr[r] = y(k + r);
@@ -218,32 +289,72 @@ class csr_conv {
         for (int h = 0; h < 2; ++h) {
           const int mh = std::min<int>(m - h * block_tile::mr, block_tile::mr);
           if (mh <= 0) break;
-          float* yh[4];
-          const float* rh[4];
+          Y* yh[4];
+          const Y* rh[4];
           for (int r = 0; r < 4; ++r) {
             yh[r] = yr[r] + h * block_tile::mr;
             rh[r] = rr[r] ? rr[r] + h * block_tile::mr : nullptr;
           }
-          block_tile::run(w, cols + e0, nnz, off, x + h * block_tile::mr, yh, mh, bias + k,
-                          rr[0] ? rh : nullptr, act);
+          tile_call<block_tile>(w, cols + e0, nnz, off, x + h * block_tile::mr, yh, mh, bias + k,
+                                rr[0] ? rh : nullptr, act);
         }
         k += 4;
         continue;
       }
-      const float* w[1] = {values + e0};
-      float* yr[1] = {y(k)};
-      const float* rr[1] = {res(k)};
+      const value_type* w[1] = {values + e0};
+      Y* yr[1] = {y(k)};
+      const Y* rr[1] = {res(k)};
       // A short last tile runs through a narrower instance: same sums, fewer wasted lanes.
       constexpr int lanes = row_tile::lanes;
+      using arch = typename row_tile::arch_type;
       if (m > 2 * lanes || mr <= 2 * lanes)
-        row_tile::run(w, cols + e0, nnz, off, x, yr, m, bias + k, rr[0] ? rr : nullptr, act);
+        tile_call<row_tile>(w, cols + e0, nnz, off, x, yr, m, bias + k, rr[0] ? rr : nullptr, act);
       else if (m > lanes)
-        kernel::spmm_tile<2, 1, typename row_tile::arch_type>::run(w, cols + e0, nnz, off, x, yr, m, bias + k,
-                                                                   rr[0] ? rr : nullptr, act);
+        tile_call<kernel::spmm_tile<2, 1, arch>>(w, cols + e0, nnz, off, x, yr, m, bias + k,
+                                                 rr[0] ? rr : nullptr, act);
       else
-        kernel::spmm_tile<1, 1, typename row_tile::arch_type>::run(w, cols + e0, nnz, off, x, yr, m, bias + k,
-                                                                   rr[0] ? rr : nullptr, act);
+        tile_call<kernel::spmm_tile<1, 1, arch>>(w, cols + e0, nnz, off, x, yr, m, bias + k,
+                                                 rr[0] ? rr : nullptr, act);
       ++k;
+    }
+  }
+
+  /// fp16 and int8: image `x` (C x H x W codes in the layout) into its fp32 copy `dst`:
+  /// half widened exactly, int8 codes minus the input zero point.
+  template <class In>
+  void convert_image(const In* x, float* dst) const {
+    const index_t n = converted_elements(shape_);
+    if constexpr (is_int8) {
+      const std::int32_t zp = opt_.input_quant.zero_point;
+      core::parallel_for(ceil_div(n, widen_block), [&](index_t b) {
+        const index_t i1 = std::min(n, (b + 1) * widen_block);
+        for (index_t i = b * widen_block; i < i1; ++i) dst[i] = float(std::int32_t(x[i]) - zp);
+      });
+    } else {
+      widen(x, dst, n);
+    }
+  }
+
+  /// The int8 epilogue (the reference's), or nothing for fp16 (detail::narrow_finish).
+  template <class Out>
+  auto finisher() const {
+    if constexpr (is_int8) return epilogue<precision::int8, Out>(weights_, opt_);
+    else return 0;
+  }
+
+  /// fp16 and int8: one image's outputs from its sums (in the layout's order).
+  template <class Finish, class Out>
+  void finish_image(const Finish& finish, const sum_type* sums, const Out* residual, Out* y) const {
+    const index_t pq = shape_.output_h() * shape_.output_w(), K = shape_.k, n = K * pq;
+    if constexpr (is_int8) {
+      core::parallel_for(ceil_div(n, widen_block), [&](index_t b) {
+        const index_t i1 = std::min(n, (b + 1) * widen_block);
+        for (index_t i = b * widen_block; i < i1; ++i)
+          y[i] = finish(sums[i], nhwc ? i % K : i / pq, residual ? residual + i : nullptr);
+      });
+    } else {
+      (void)finish;
+      narrow_finish(sums, residual, opt_.act, y, n);
     }
   }
 
@@ -275,12 +386,14 @@ class csr_conv {
         }
   }
 
+  /// One image: fp32 source `ximg`, outputs (fp32) or sums (fp16, int8) at `y` in the
+  /// layout's order, with the residual and activation (fp32 only; null and none otherwise).
   template <class I>
-  void run_image(const I* cols, const float* x, float* y, const float* residual, float* ws,
-                 std::int32_t* table, index_t img) const {
+  void run_image(const I* cols, const float* ximg, sum_type* y, const sum_type* residual,
+                 activation act, float* ws, sum_type* scratch, std::int32_t* table) const {
     const conv2d_shape& sh = shape_;
     const index_t P = sh.output_h(), Q = sh.output_w(), pq = P * Q;
-    const index_t H = sh.h, W = sh.w, C = sh.c, K = sh.k;
+    const index_t H = sh.h, W = sh.w, C = sh.c;
     const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kd = kdim(sh);
     const index_t hp = H + sh.pad_top + sh.pad_bottom, wp = W + sh.pad_left + sh.pad_right;
     const index_t ntiles = tiles(sh), nslots = slots(sh), kb = k_block(sh);
@@ -295,10 +408,8 @@ class csr_conv {
     float* matrix = ws;  // im2col matrix, or the packed tail of in-place pointwise
     float* padded = ws + (in_place(sh) ? (pq % mr ? panel : 0) : is_im2col ? kd * pq + mr : 0);
     float* panels = padded + (is_spatial ? padded_elements(sh) : 0);
-    float* scratch = panels + (uses_matrix(sh) ? 0 : nslots * panel);
 
     // Source element (c local to group g, y, x) of the input, or of the padded copy.
-    const float* ximg = x + img * C * H * W;
     auto input_at = [&](index_t g) {
       if constexpr (nhwc)
         return [=](index_t c, index_t yy, index_t xx) { return ximg[(yy * W + xx) * C + g * cg + c]; };
@@ -378,27 +489,29 @@ class csr_conv {
             src = pan;
           }
           if constexpr (!nhwc) {
-            float* yimg = y + img * K * pq + p0;
-            const float* rimg = residual ? residual + img * K * pq + p0 : nullptr;
+            sum_type* yimg = y + p0;
+            const sum_type* rimg = residual ? residual + p0 : nullptr;
             rows(cols, k0, k1, off, src, m, [&](index_t k) { return yimg + k * pq; },
-                 [&](index_t k) { return rimg ? rimg + k * pq : nullptr; }, act_);
+                 [&](index_t k) { return rimg ? rimg + k * pq : nullptr; }, act);
           } else {
-            float* scr = scratch + slot * kb * mr;
+            sum_type* scr = scratch + slot * kb * mr;
             for (index_t kc = k0; kc < k1; kc += kb) {
               const index_t kc1 = std::min(k1, kc + kb);
               // Block flags are aligned to absolute channels: align the scratch origin too.
               rows(cols, kc, kc1, off, src, m, [&](index_t k) { return scr + (k - kc) * mr; },
-                   [](index_t) -> const float* { return nullptr; }, activation::none);
+                   [](index_t) -> const sum_type* { return nullptr; }, activation::none);
               for (int i = 0; i < m; ++i) {
-                const index_t o = (img * pq + p0 + i) * K;
-                float* yo = y + o;
-                const float* ro = residual ? residual + o : nullptr;
+                const index_t o = (p0 + i) * sh.k;
+                sum_type* yo = y + o;
+                const sum_type* ro = residual ? residual + o : nullptr;
                 for (index_t k = kc; k < kc1; ++k) {
-                  float v = scr[(k - kc) * mr + i];
-                  if (ro) v += ro[k];
-                  if (act_ != activation::none) {
-                    v = std::max(v, 0.0f);
-                    if (act_ == activation::relu6) v = std::min(v, 6.0f);
+                  sum_type v = scr[(k - kc) * mr + i];
+                  if constexpr (is_fp32) {
+                    if (ro) v += ro[k];
+                    if (act != activation::none) {
+                      v = std::max(v, 0.0f);
+                      if (act == activation::relu6) v = std::min(v, 6.0f);
+                    }
                   }
                   yo[k] = v;
                 }
@@ -411,7 +524,7 @@ class csr_conv {
   }
 
   conv2d_shape shape_;
-  activation act_;
+  conv2d_options opt_;
   weights_type weights_;
   aligned_buffer<std::uint8_t> flags_;
 };
