@@ -4,7 +4,7 @@
 ///
 ///   dlas-bench-conv [--shapes FILE|resnet50|mobilenet|mobilenet_dw|vgg19[,...]] [--mb N]
 ///                   [--layout nhwc|nchw] [--precision fp32|fp16|int8] [--sparsity dense|csr]
-///                   [--algorithm automatic|reference|direct|...] [--threads N] [--rounds R]
+///                   [--density D] [--algorithm automatic|reference|direct|...] [--threads N] [--rounds R]
 ///                   [--timer auto|cpu|real] [--no-onednn] [Google Benchmark flags]
 ///
 /// Timer: with one thread both sides run on the calling thread, and its CPU time is robust
@@ -23,11 +23,18 @@
 /// otherwise the oneDNN side is skipped with its error). int8 runs uint8 codes in and
 /// requantised uint8 codes out (per-channel int8 weights), against oneDNN u8 x s8 -> u8 with
 /// output scales; its "GFLOP/s" counts integer multiply-adds as 2 operations (GOP/s).
+///
+/// CSR (--sparsity csr, any precision): each layer's weights are pruned to exactly density D
+/// (default 0.2) with optimize::prune_unstructured (magnitude, ties to the lower index).
+/// "GFLOP/s" is then dense-equivalent (the dense layer's operations over the time, comparable
+/// with dense runs and oneDNN), "actual_GFLOP/s" counts the non-zero multiply-adds only, and
+/// "weight_bytes" is the kernel's exact weight storage (footprint().weights).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <iostream>
@@ -45,6 +52,7 @@
 #include "dlas/conv2d.hpp"
 #include "dlas/core/parallel.hpp"
 #include "dlas/core/tensor.hpp"
+#include "dlas/optimize/prune.hpp"
 
 #if DLAS_WITH_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
@@ -62,6 +70,7 @@ struct config {
   std::string shapes = "resnet50";
   std::optional<index_t> mb = index_t(1);
   std::string layout = "nhwc", precision = "fp32", sparsity = "dense", algorithm = "automatic";
+  std::optional<double> density;  // CSR: fraction of weights kept (default 0.2)
   int threads = 1;
   int rounds = 1;
   std::string timer = "auto";  // real, cpu, or auto: cpu for one thread, real otherwise
@@ -74,7 +83,8 @@ struct config {
                "dlas-bench-conv: %s\n"
                "usage: dlas-bench-conv [--shapes FILE|resnet50|mobilenet|mobilenet_dw|vgg19[,...]]\n"
                "         [--mb N|file] [--layout nhwc|nchw] [--precision fp32|fp16|int8]\n"
-               "         [--sparsity dense|csr] [--algorithm NAME] [--threads N] [--rounds R]\n"
+               "         [--sparsity dense|csr] [--density D (csr: weights kept, 0 < D <= 1;\n"
+               "         default 0.2)] [--algorithm NAME] [--threads N] [--rounds R]\n"
                "         [--timer auto|cpu|real]\n"
                "         [--no-onednn] [Google Benchmark flags, e.g. --benchmark_min_time=0.2]\n",
                msg.c_str());
@@ -116,6 +126,13 @@ config parse_args(int& argc, char** argv) {
     else if (take("--layout")) cfg.layout = value;
     else if (take("--precision")) cfg.precision = value;
     else if (take("--sparsity")) cfg.sparsity = value;
+    else if (take("--density")) {
+      char* end = nullptr;
+      const double d = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(d > 0.0 && d <= 1.0))
+        usage_error("--density needs a number in (0, 1], got '" + value + "'");
+      cfg.density = d;
+    }
     else if (take("--algorithm")) cfg.algorithm = value;
     else if (take("--threads")) cfg.threads = to_int("--threads", value);
     else if (take("--rounds")) cfg.rounds = to_int("--rounds", value);
@@ -131,6 +148,7 @@ config parse_args(int& argc, char** argv) {
     }
   }
   argc = out;
+  if (cfg.density && cfg.sparsity != "csr") usage_error("--density needs --sparsity csr");
   return cfg;
 }
 
@@ -170,6 +188,10 @@ struct runner {
   virtual void run() = 0;
   virtual double bytes() const = 0;
   virtual std::string label() const = 0;
+  /// CSR kernels: stored weights over the dense weight count, and their bytes.
+  virtual bool sparse() const { return false; }
+  virtual double density() const { return 1.0; }
+  virtual double weight_bytes() const { return 0.0; }
 };
 
 using factory = std::function<std::unique_ptr<runner>(const conv2d_shape&)>;
@@ -219,8 +241,6 @@ struct dlas_runner final : runner {
   static conv2d_options options(std::pmr::memory_resource* workspace) {
     conv2d_options o;
     o.workspace_resource = workspace;
-    // CSR: uniform weights in [-1, 1] pruned at 0.8 keep about 20%.
-    if constexpr (S::compressed) o.prune_threshold = 0.8f;
     // int8: codes 128 +- 100 stand for [-2, 2]; outputs requantised to uint8.
     if constexpr (P::quantized) {
       o.input_quant = {0.02f, 128};
@@ -229,10 +249,20 @@ struct dlas_runner final : runner {
     return o;
   }
 
-  explicit dlas_runner(const conv2d_shape& sh)
-      : conv(sh, uniform(sh.weight_elements(), 1, 1.0f), uniform(sh.k, 2, 0.1f), options(&workspace)),
+  /// Uniform weights in [-1, 1]; CSR keeps exactly the `density` of largest magnitude.
+  static std::vector<float> weights(const conv2d_shape& sh, double density) {
+    std::vector<float> w = uniform(sh.weight_elements(), 1, 1.0f);
+    if constexpr (S::compressed) optimize::prune_unstructured(w, 1.0 - density);
+    return w;
+  }
+
+  dlas_runner(const conv2d_shape& sh, double density)
+      : dlas_runner(sh, weights(sh, density)) {}
+  dlas_runner(const conv2d_shape& sh, const std::vector<float>& w)
+      : conv(sh, w, uniform(sh.k, 2, 0.1f), options(&workspace)),
         in(sh.input_dims()),
-        out(sh.output_dims()) {
+        out(sh.output_dims()),
+        kept(double(std::count_if(w.begin(), w.end(), [](float v) { return v != 0.0f; })) / double(w.size())) {
     const auto x = uniform(sh.input_dims().elements(), 3, 1.0f);
     auto* d = in.view().data();
     for (std::size_t i = 0; i < x.size(); ++i) {
@@ -247,11 +277,15 @@ struct dlas_runner final : runner {
   }
   double bytes() const override { return double(conv.footprint().total()); }
   std::string label() const override { return std::string(A::name); }
+  bool sparse() const override { return S::compressed; }
+  double density() const override { return kept; }
+  double weight_bytes() const override { return double(conv.footprint().weights); }
 
   reuse_resource workspace;  // declared before conv, which keeps a pointer to it
   conv_type conv;
   tensor<in_type, L> in;
   tensor<out_type, L> out;
+  double kept;  // non-zero weights / weights
 };
 
 using algo_list = std::tuple<algo::reference, algo::direct, algo::im2col_gemm, algo::spatial_pack,
@@ -270,8 +304,8 @@ struct combination {
   }
 
   // can_implement and a factory for the named algorithm; false when it has no kernel.
-  static bool lookup(const std::string& name, std::function<status(const conv2d_shape&)>& check,
-                     factory& make) {
+  static bool lookup(const std::string& name, double density,
+                     std::function<status(const conv2d_shape&)>& check, factory& make) {
     bool found = false;
     std::apply([&](auto... a) {
       (([&] {
@@ -280,8 +314,8 @@ struct combination {
            if (!found && name == A::name) {
              found = true;
              check = [](const conv2d_shape& s) { return conv2d<L, P, S, A>::can_implement(s); };
-             make = [](const conv2d_shape& s) -> std::unique_ptr<runner> {
-               return std::make_unique<dlas_runner<L, P, S, A>>(s);
+             make = [density](const conv2d_shape& s) -> std::unique_ptr<runner> {
+               return std::make_unique<dlas_runner<L, P, S, A>>(s, density);
              };
            }
          }
@@ -302,7 +336,8 @@ template <class L, class P, class S>
 dlas_choice choose_in(const config& cfg) {
   using C = combination<L, P, S>;
   dlas_choice choice;
-  if (C::lookup(cfg.algorithm, choice.check, choice.make)) return choice;
+  const double density = cfg.density.value_or(0.2);
+  if (C::lookup(cfg.algorithm, density, choice.check, choice.make)) return choice;
   const auto names = C::available();
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
@@ -315,7 +350,7 @@ dlas_choice choose_in(const config& cfg) {
                  "(kernels here: %s)\n",
                  cfg.algorithm.c_str(), cfg.layout.c_str(), cfg.precision.c_str(),
                  cfg.sparsity.c_str(), list.c_str());
-    C::lookup("reference", choice.check, choice.make);
+    C::lookup("reference", density, choice.check, choice.make);
     return choice;
   }
   // No algo::automatic kernel yet: pick per shape the first kernel that accepts it, in a
@@ -328,7 +363,7 @@ dlas_choice choose_in(const config& cfg) {
   for (const char* n : {"depthwise", "pointwise", "winograd", "im2col_gemm", "direct",
                         "spatial_pack", "reference"}) {
     dlas_choice c;
-    if (C::lookup(n, c.check, c.make)) ordered.push_back(std::move(c));
+    if (C::lookup(n, density, c.check, c.make)) ordered.push_back(std::move(c));
   }
   choice.check = [ordered](const conv2d_shape& s) {
     for (const auto& c : ordered)
@@ -351,13 +386,12 @@ dlas_choice choose_for_layout(const config& cfg) {
     return choose_in<L, precision::fp32, sparsity::csr>(cfg);
   if (cfg.precision == "fp16" && cfg.sparsity == "dense")
     return choose_in<L, precision::fp16, sparsity::dense>(cfg);
+  if (cfg.precision == "fp16" && cfg.sparsity == "csr")
+    return choose_in<L, precision::fp16, sparsity::csr>(cfg);
   if (cfg.precision == "int8" && cfg.sparsity == "dense")
     return choose_in<L, precision::int8, sparsity::dense>(cfg);
-  if (cfg.precision == "fp16" || cfg.precision == "int8") {
-    if (cfg.sparsity == "csr")
-      usage_error("--precision " + cfg.precision +
-                  " with --sparsity csr is not benchmarked yet (fp32 csr, fp16 and int8 dense are)");
-  }
+  if (cfg.precision == "int8" && cfg.sparsity == "csr")
+    return choose_in<L, precision::int8, sparsity::csr>(cfg);
   usage_error("unknown --precision '" + cfg.precision + "' or --sparsity '" + cfg.sparsity +
               "' (precision: fp32, fp16, int8; sparsity: dense, csr)");
 }
@@ -477,6 +511,12 @@ void bench_body(benchmark::State& state, const conv2d_shape& sh, const factory& 
   state.SetLabel(r->label());
   state.counters["GFLOP/s"] =
       benchmark::Counter(sh.flops() * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
+  if (r->sparse()) {
+    state.counters["actual_GFLOP/s"] = benchmark::Counter(
+        r->density() * sh.flops() * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["weight_bytes"] = benchmark::Counter(r->weight_bytes(), benchmark::Counter::kDefaults,
+                                                        benchmark::Counter::kIs1024);
+  }
   state.counters["bytes"] = benchmark::Counter(r->bytes(), benchmark::Counter::kDefaults,
                                                benchmark::Counter::kIs1024);
 }
@@ -501,13 +541,20 @@ class summary_reporter final : public benchmark::BenchmarkReporter {
       const auto it = registry().find(run.run_name.function_name);
       const auto c = run.counters.find("GFLOP/s");
       if (it == registry().end() || c == run.counters.end()) continue;
-      samples[{it->second.set, it->second.problem, int(it->second.who)}].push_back(c->second.value);
+      const std::tuple<std::size_t, std::size_t, int> key{it->second.set, it->second.problem, int(it->second.who)};
+      samples[key].push_back(c->second.value);
+      const auto a = run.counters.find("actual_GFLOP/s"), w = run.counters.find("weight_bytes");
+      if (a != run.counters.end()) actual[key].push_back(a->second.value);
+      if (w != run.counters.end()) weight_bytes[key] = w->second.value;
     }
     inner_->ReportRuns(runs);
   }
   void Finalize() override { inner_->Finalize(); }
 
   std::map<std::tuple<std::size_t, std::size_t, int>, std::vector<double>> samples;
+  /// CSR runs: non-zero GFLOP/s samples and the weight bytes.
+  std::map<std::tuple<std::size_t, std::size_t, int>, std::vector<double>> actual;
+  std::map<std::tuple<std::size_t, std::size_t, int>, double> weight_bytes;
 
  private:
   // Google Benchmark 1.7 marks its CSV reporter deprecated; --benchmark_format=csv uses it.
@@ -539,8 +586,11 @@ void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_se
                cfg.threads, real_time ? "wall" : "CPU");
   for (std::size_t si = 0; si < sets.size(); ++si) {
     const shape_set& set = sets[si];
-    std::fprintf(out, "\n%-34s %5s %10s %10s %7s\n", ("set " + set.name).c_str(), "count",
+    const bool csr = cfg.sparsity == "csr";
+    std::fprintf(out, "\n%-34s %5s %10s %10s %7s", ("set " + set.name).c_str(), "count",
                  "dlas", "oneDNN", "ratio");
+    if (csr) std::fprintf(out, " %10s %12s", "actual", "weight KiB");
+    std::fprintf(out, "\n");
     double log_sum = 0, log_dlas = 0, log_dnn = 0;
     int n_ratio = 0, n_dlas = 0, n_dnn = 0;
     double flop = 0, t_dlas = 0, t_dnn = 0;
@@ -569,8 +619,16 @@ void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_se
         ++n_ratio;
       }
       const std::string name = p.name.empty() ? "line " + std::to_string(p.line) : p.name;
-      std::fprintf(out, "%-34s %5lld %10.2f %10.2f %7s\n", name.c_str(), (long long)p.weight, a, b,
+      std::fprintf(out, "%-34s %5lld %10.2f %10.2f %7s", name.c_str(), (long long)p.weight, a, b,
                    ratio);
+      if (csr) {
+        const std::tuple<std::size_t, std::size_t, int> key{si, pi, int(side::dlas)};
+        const auto act = rep.actual.find(key);
+        const auto wb = rep.weight_bytes.find(key);
+        std::fprintf(out, " %10.2f %12.1f", act == rep.actual.end() ? 0.0 : median(act->second),
+                     wb == rep.weight_bytes.end() ? 0.0 : wb->second / 1024.0);
+      }
+      std::fprintf(out, "\n");
     }
     if (n_dnn == 0) {  // oneDNN ran none of the set (e.g. no f16 kernel here): dlas alone
       log_dlas = 0, n_dlas = 0;
@@ -589,6 +647,11 @@ void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_se
   std::fprintf(out,
                "\nratio = dlas / oneDNN GFLOP/s (> 1: dlas faster); fp32 FMA peak ~92 GFLOP/s per "
                "core here; int8 rates are GOP/s (vpmaddubsw + vpmaddwd peak ~184 GOP/s).\n");
+  if (cfg.sparsity == "csr")
+    std::fprintf(out,
+                 "csr: weights pruned to density %.3g with optimize::prune_unstructured; dlas and "
+                 "oneDNN columns are dense-equivalent GFLOP/s, 'actual' counts non-zero multiply-adds.\n",
+                 cfg.density.value_or(0.2));
 }
 
 }  // namespace
