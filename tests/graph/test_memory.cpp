@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // The planned-memory executor: the memory a network (or a stage of it) predicts before
 // anything is built equals, byte for byte, what it allocates (counted by a memory resource),
-// and nothing is allocated while it runs; the per-layer costs partition with the recommender.
+// and nothing is allocated while it runs; the per-layer costs partition with the recommender;
+// a network built for a stage holds that stage's weights only and runs it bitwise the same.
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <memory_resource>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "dlas/core/buffer.hpp"
 #include "dlas/graph/network.hpp"
 #include "dlas/graph/prune_model.hpp"
 #include "dlas/memory/recommender.hpp"
@@ -212,4 +216,129 @@ TEST_CASE("bad configurations and inputs are clear errors", "[graph][memory]") {
   blank.init = false;
   REQUIRE_DLAS_ERROR(network(make_model("resnet18", blank), {}, graph_kernels()),
                      errc::invalid_argument, "has parameters without values");
+}
+
+namespace {
+
+/// Zeroed buffers for tensors `descs`, outside any counting resource.
+struct stage_tensors {
+  explicit stage_tensors(const std::vector<tensor_desc>& descs) {
+    for (const tensor_desc& d : descs)
+      buffers.emplace_back(d.bytes(), std::pmr::new_delete_resource());
+    for (std::size_t i = 0; i < descs.size(); ++i) refs.push_back({buffers[i].data(), descs[i]});
+  }
+  std::vector<const_tensor_ref> inputs() const {
+    std::vector<const_tensor_ref> in;
+    for (const tensor_ref& t : refs) in.push_back({t.data, t.desc});
+    return in;
+  }
+  bool operator==(const stage_tensors& o) const {
+    if (refs.size() != o.refs.size()) return false;
+    for (std::size_t i = 0; i < refs.size(); ++i)
+      if (!(refs[i].desc == o.refs[i].desc) ||
+          std::memcmp(refs[i].data, o.refs[i].data, std::size_t(refs[i].desc.bytes())) != 0)
+        return false;
+    return true;
+  }
+  std::vector<aligned_buffer<std::byte>> buffers;
+  std::vector<tensor_ref> refs;
+};
+
+}  // namespace
+
+TEST_CASE("a network built for a stage holds and runs that stage only", "[graph][memory]") {
+  const model_options mo = small_options();
+  const model full = make_model("resnet18", mo);
+  network_options o;
+  o.conv =
+      cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::dense, algorithm_kind::automatic);
+  network whole(full, o, graph_kernels());
+  const int cut1 = whole.find("layer2.0.conv2"), cut2 = whole.find("layer4.0.conv1");  // in blocks
+  const layer_range stages[] = {{0, cut1}, {cut1, cut2}, {cut2, whole.size()}};
+
+  stage_tensors carried(whole.boundary(0));
+  const std::vector<float> x = input_values(whole.input_desc().dims);
+  std::memcpy(carried.refs[0].data, x.data(), x.size() * sizeof(float));  // NCHW, like x
+  for (const layer_range& r : stages) {
+    CAPTURE(to_string(r));
+    // The model holds values for the stage's parameters only, equal to the whole model's.
+    const model part = make_model("resnet18", mo, r);
+    const parameter_names used = layer_parameters(fuse(part), r);
+    std::int64_t held = 0, used_values = 0;
+    for (const param& p : part.params.items()) {
+      held += std::int64_t(p.values.size());
+      if (used.contains(p.name)) {
+        used_values += p.numel();
+        CHECK(p.values == full.params.at(p.name).values);
+      }
+    }
+    CHECK(held == used_values);
+    CHECK(held < full.parameter_count());
+    // Loading only those names from the whole model gives the same parameters.
+    model_options blank = mo;
+    blank.init = false;
+    model loaded = make_model("resnet18", blank);
+    loaded.load(full.params, used);
+    for (const param& p : loaded.params.items()) CHECK(p.values == part.params.at(p.name).values);
+
+    // Built from that model, the stage allocates exactly its own prediction, which is the
+    // whole network's for the same layers; its weights are the sum over its layers.
+    counting_resource counter;
+    network_options so = o;
+    so.layers = r;
+    so.memory = &counter;
+    std::optional<network> stage;
+    {
+      scoped_default_resource scope(&counter);
+      stage.emplace(part, so, graph_kernels());
+      CHECK(stage->built_layers() == r);
+      const memory_report predicted = stage->predict_memory(r.first, r.last);
+      CHECK(predicted == whole.predict_memory(r.first, r.last));
+      const index_t before = index_t(counter.live);
+      stage->executor(r.first, r.last);
+      CHECK(index_t(counter.live) - before == predicted.total());
+      index_t layer_weights = 0;
+      for (int i = r.first; i < r.last; ++i)
+        layer_weights += whole.predict_memory(i, i + 1).weights;
+      CHECK(stage->measured_memory(r.first, r.last).weights == layer_weights);
+    }
+    for (int i = r.first; i < r.last; ++i)
+      if (stage->is_conv(i))
+        CHECK(stage->folded_weights(i).weights == whole.folded_weights(i).weights);
+
+    // Its outputs are bitwise the whole network's for the same stage.
+    REQUIRE(stage->boundary(r.first) == whole.boundary(r.first));
+    REQUIRE(stage->boundary(r.last) == whole.boundary(r.last));
+    stage_tensors want(whole.boundary(r.last)), got(stage->boundary(r.last));
+    whole.run_stage(r.first, r.last, carried.inputs(), want.refs);
+    stage->run_stage(r.first, r.last, carried.inputs(), got.refs);
+    CHECK(got == want);
+    carried = std::move(want);
+  }
+
+  // Layers outside the range built are refused, not run on missing weights.
+  network_options middle_options = o;
+  middle_options.layers = stages[1];
+  network middle(make_model("resnet18", mo, stages[1]), middle_options, graph_kernels());
+  stage_tensors in(middle.boundary(0)), out(middle.boundary(cut1));
+  REQUIRE_DLAS_ERROR(middle.run_stage(0, cut1, in.inputs(), out.refs), errc::invalid_argument,
+                     "reach outside the layers it was built with");
+  REQUIRE_DLAS_ERROR(middle.predict_memory(), errc::invalid_argument,
+                     "reach outside the layers it was built with");
+  REQUIRE_DLAS_ERROR(middle.kernel(0), errc::invalid_argument,
+                     "reach outside the layers it was built with");
+  REQUIRE_DLAS_ERROR(middle.folded_weights(0), errc::invalid_argument,
+                     "reach outside the layers it was built with");
+  REQUIRE_DLAS_ERROR(middle.profile(), errc::invalid_argument,
+                     "reach outside the layers it was built with");
+  // The range must be a range of the network's layers, and the model must hold its weights.
+  network_options bad = o;
+  bad.layers = layer_range{cut2, cut1};
+  REQUIRE_DLAS_ERROR(network(full, bad, graph_kernels()), errc::invalid_argument,
+                     "are not a range of its");
+  bad.layers = stages[2];
+  REQUIRE_DLAS_ERROR(network(make_model("resnet18", mo, stages[1]), bad, graph_kernels()),
+                     errc::invalid_argument, "has parameters without values in layers");
+  REQUIRE_DLAS_ERROR(make_model("resnet18", mo, layer_range{0, 1000}), errc::invalid_argument,
+                     "are not a range of its");
 }

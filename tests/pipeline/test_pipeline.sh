@@ -3,6 +3,7 @@
 # dlas-pipeline under mpirun on this machine (loopback): ResNet-18 at 32x32 on 2 and 4 ranks
 # with outputs compared bitwise against one process and memory compared with the prediction,
 # then the fault cases, each of which must stop the whole job with a clear message in seconds.
+# Each rank builds only its stage, so each of 2 ranks stays below one process's peak RSS.
 # usage: test_pipeline.sh DLAS_PIPELINE DLAS_PLAN MPIEXEC
 set -uo pipefail
 pipeline=$1 plan=$2 mpiexec=$3
@@ -16,7 +17,7 @@ fail() { echo "FAILED: $*"; failures=$((failures + 1)); }
 
 net=(--arch resnet18 --resolution 32)
 "$pipeline" --write-profile "$work/profile.json" "${net[@]}" || fail "write-profile"
-for stages in 2 4; do
+for stages in 1 2 4; do
   "$plan" recommend --profile "$work/profile.json" --stages $stages --schedule inference \
     --queue-depth 2 --out "$work/plan$stages.json" >/dev/null || fail "recommend $stages stages"
 done
@@ -43,6 +44,19 @@ for np in 2 4; do
     -np $np --oversubscribe "$pipeline" --plan "$work/plan$np.json" "${net[@]}" --images 6 --check
   grep -q "equal the prediction on every stage" "$work/out" || fail "$np ranks: memory differs from the prediction"
   grep "^| [0-9]" "$work/out"
+  cp "$work/out" "$work/out$np"
+done
+
+# Peak RSS (MiB) of each rank: the table's RSS column.
+rss() { awk -F'|' '/^\| [0-9]/ { gsub(/ /, "", $12); print $12 }' "$1"; }
+run "1 rank: the whole network in one process" 0 "equal the prediction on every stage" \
+  -np 1 "$pipeline" --plan "$work/plan1.json" "${net[@]}" --images 6
+single=$(rss "$work/out")
+echo "peak RSS MiB: one process $single; 2 ranks:" $(rss "$work/out2")
+for r in $(rss "$work/out2"); do
+  if awk -v r="$r" -v s="$single" 'BEGIN { exit !(r > 0 && s > 0 && r >= s) }'; then
+    fail "a rank of 2 holds $r MiB, not less than one process's $single MiB"
+  fi
 done
 run "more ranks than stages" 1 "the plan has 2 stages but 3 ranks were started" \
   -np 3 --oversubscribe "$pipeline" --plan "$work/plan2.json" "${net[@]}"

@@ -12,9 +12,12 @@
 namespace dlas::graph {
 
 /// The architecture `name` (make_model) with deterministic weights, configured by
-/// `options`, able to run any configuration (all_kernels()).
+/// `options`, able to run any configuration (all_kernels()). With network_options::layers,
+/// only those layers' weights are made.
 inline network build(std::string_view name, const model_options& model = {},
                      const network_options& options = {}) {
+  if (options.layers)
+    return network(make_model(name, model, *options.layers), options, all_kernels());
   return network(make_model(name, model), options, all_kernels());
 }
 

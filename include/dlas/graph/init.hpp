@@ -55,21 +55,15 @@ constexpr std::uint64_t name_hash(std::string_view s) noexcept {
   return h;
 }
 
-/// Fills every parameter of `m` deterministically from `seed`:
-/// - conv and linear weights: He normal, N(0, 2 / fan_in), fan_in = C/groups * R * S (or the
-///   linear layer's input features);
-/// - conv and linear biases: uniform in [-0.1, 0.1);
-/// - batch norm: gamma uniform in [0.75, 1.25) and beta in [-0.2, 0.2); running statistics as
-///   a trained network's would track its data: the mean second moment E[x^2] of the batch
-///   norm's input is propagated from the input (E = 1) through the model (a He convolution
-///   doubles it, ReLU halves it, an add sums its operands', pooling keeps it, a batch norm
-///   resets it to 1), and each channel gets running_var = E[x^2] * u with u uniform in
-///   [0.6, 1.6), running_mean = sqrt(E[x^2]) * uniform [-0.2, 0.2). Normalised activations stay
-///   near unit scale with depth, and folding changes every weight and bias.
-inline void init_weights(model& m, std::uint64_t seed) {
+namespace detail {
+/// init_weights() of every parameter (`only` null) or of those in `only`.
+inline void fill_parameters(model& m, std::uint64_t seed, const parameter_names* only) {
+  if (only)
+    for (const std::string& name : *only) m.params.at(name);  // each must be declared
   std::vector<double> moment(m.values.size(), 1.0);  // E[x^2] per value, estimated
   for (const model_node& n : m.nodes) {
     auto fill = [&](const std::string& name, auto&& gen) {
+      if (only && !only->contains(name)) return;
       param& p = m.params.at(name);
       seeded_stream s(seed ^ name_hash(name));
       p.values.resize(std::size_t(p.numel()));
@@ -122,6 +116,29 @@ inline void init_weights(model& m, std::uint64_t seed) {
     }
     moment[std::size_t(n.output)] = m_out;
   }
+}
+}  // namespace detail
+
+/// Fills every parameter of `m` deterministically from `seed`:
+/// - conv and linear weights: He normal, N(0, 2 / fan_in), fan_in = C/groups * R * S (or the
+///   linear layer's input features);
+/// - conv and linear biases: uniform in [-0.1, 0.1);
+/// - batch norm: gamma uniform in [0.75, 1.25) and beta in [-0.2, 0.2); running statistics as
+///   a trained network's would track its data: the mean second moment E[x^2] of the batch
+///   norm's input is propagated from the input (E = 1) through the model (a He convolution
+///   doubles it, ReLU halves it, an add sums its operands', pooling keeps it, a batch norm
+///   resets it to 1), and each channel gets running_var = E[x^2] * u with u uniform in
+///   [0.6, 1.6), running_mean = sqrt(E[x^2]) * uniform [-0.2, 0.2). Normalised activations stay
+///   near unit scale with depth, and folding changes every weight and bias.
+inline void init_weights(model& m, std::uint64_t seed) {
+  detail::fill_parameters(m, seed, nullptr);
+}
+
+/// init_weights of the parameters in `only` (a stage's: layer_parameters); the others stay as
+/// they are. Each value equals the one init_weights gives the whole model: a parameter's
+/// stream depends on its name and the seed, and the statistics propagate through every node.
+inline void init_weights(model& m, std::uint64_t seed, const parameter_names& only) {
+  detail::fill_parameters(m, seed, &only);
 }
 
 }  // namespace dlas::graph

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -96,6 +98,10 @@ struct model_node {
   double eps = 1e-5;             ///< batch_norm
 };
 
+/// The parameters of a BatchNorm2d called "bn": "bn" followed by each of these.
+inline constexpr std::array<std::string_view, 4> batch_norm_suffixes{
+    ".weight", ".bias", ".running_mean", ".running_var"};
+
 /// A named parameter: shape (PyTorch's) and row-major fp32 values.
 struct param {
   std::string name;
@@ -115,6 +121,10 @@ inline std::string shape_text(std::span<const std::int64_t> shape) {
   for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
 }
+
+/// Names of parameters: those a stage of a network reads (layer_parameters), to initialise
+/// or load only them.
+using parameter_names = std::set<std::string, std::less<>>;
 
 /// Parameters by name. It has the interface weight loaders take (contains, at), so one
 /// model's parameters load into another.
@@ -163,8 +173,16 @@ struct model {
   }
   /// Whether every parameter holds its values.
   bool has_weights() const noexcept {
-    return std::all_of(params.items().begin(), params.items().end(),
-                       [](const param& p) { return std::int64_t(p.values.size()) == p.numel(); });
+    return std::all_of(params.items().begin(), params.items().end(), holds_values);
+  }
+  /// Whether every parameter in `names` holds its values; errc::invalid_argument naming one
+  /// the model does not declare.
+  bool has_weights(const parameter_names& names) const {
+    return std::all_of(names.begin(), names.end(),
+                       [&](const std::string& n) { return holds_values(params.at(n)); });
+  }
+  static bool holds_values(const param& p) noexcept {
+    return std::int64_t(p.values.size()) == p.numel();
   }
   /// The node called `name`; errc::invalid_argument when none is.
   const model_node& node(std::string_view name) const {
@@ -182,9 +200,23 @@ struct model {
   /// naming the parameter; nothing is changed then.
   template <class Source>
   void load(const Source& source) {
-    std::vector<std::vector<float>> staged;
-    staged.reserve(params.size());
-    for (const param& p : params.items()) {
+    load_only(source, nullptr);
+  }
+  /// Copies only the parameters in `names` (a stage's: layer_parameters), as load() does;
+  /// the others keep what they hold, and `source` is read for these names only.
+  template <class Source>
+  void load(const Source& source, const parameter_names& names) {
+    for (const std::string& n : names) params.at(n);  // each must be declared
+    load_only(source, &names);
+  }
+
+ private:
+  /// load() of every parameter (`only` null) or of those in `only`.
+  template <class Source>
+  void load_only(const Source& source, const parameter_names* only) {
+    std::vector<std::pair<param*, std::vector<float>>> staged;
+    for (param& p : params.items()) {
+      if (only && !only->contains(p.name)) continue;
       core::require(source.contains(p.name), errc::invalid_argument, [&] {
         return "model " + arch + ": missing weight '" + p.name + "' (shape " + shape_text(p.shape) +
                ")";
@@ -200,9 +232,9 @@ struct model {
                std::to_string(t.values.size()) + " values, its shape " + shape_text(p.shape) +
                " needs " + std::to_string(p.numel());
       });
-      staged.emplace_back(t.values.begin(), t.values.end());
+      staged.emplace_back(&p, std::vector<float>(t.values.begin(), t.values.end()));
     }
-    for (std::size_t i = 0; i < staged.size(); ++i) params.items()[i].values = std::move(staged[i]);
+    for (auto& [p, values] : staged) p->values = std::move(values);
   }
 };
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,8 +50,8 @@ class model_builder {
   /// BatchNorm2d called `name`: weight, bias, running_mean, running_var, each [C].
   int batch_norm(int x, const std::string& name, double eps = 1e-5) {
     const index_t c = dims(x).c;
-    for (const char* p : {".weight", ".bias", ".running_mean", ".running_var"})
-      m_.params.declare(name + p, {c});
+    for (std::string_view suffix : batch_norm_suffixes)
+      m_.params.declare(name + std::string(suffix), {c});
     model_node n = node(op_kind::batch_norm, name, {x}, dims(x));
     n.eps = eps;
     return push(std::move(n));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file models.hpp
-/// \brief The architectures by name: resnet18/34/50/101/152, mobilenet_v2, vgg11/13/16/19.
+/// \brief The architectures by name: resnet18/34/50/101/152, mobilenet_v2, vgg11/13/16/19,
+/// whole or with the parameters of a range of layers only.
 #pragma once
 
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "dlas/graph/models/mobilenet_v2.hpp"
+#include "dlas/graph/network_desc.hpp"
 #include "dlas/graph/models/resnet.hpp"
 #include "dlas/graph/models/vgg.hpp"
 
@@ -35,6 +37,19 @@ inline model make_model(std::string_view name, const model_options& options = {}
   for (const std::string& n : model_names()) list += (list.empty() ? "" : ", ") + n;
   throw error(errc::invalid_argument,
               "unknown architecture '" + std::string(name) + "' (expected one of " + list + ")");
+}
+
+/// make_model, with values only for the parameters fused layers `layers` read
+/// (layer_parameters; each equal to the whole model's) and the others declared but empty: what
+/// network_options::layers needs, without the memory of the rest. Errors as make_model's, and
+/// errc::invalid_argument when `layers` is not a range of the fused network's layers.
+inline model make_model(std::string_view name, const model_options& options, layer_range layers) {
+  model_options structure = options;
+  structure.init = false;
+  model m = make_model(name, structure);
+  const parameter_names used = layer_parameters(fuse(m), layers);
+  if (options.init) init_weights(m, options.seed, used);
+  return m;
 }
 
 }  // namespace dlas::graph

@@ -52,6 +52,11 @@ struct network_options {
   float prune_threshold = 0.0f;
   /// Where the arena and the workspace buffer come from; null: the default resource.
   std::pmr::memory_resource* memory = nullptr;
+  /// Build only these layers (a pipeline stage): the model needs values only for their
+  /// parameters (layer_parameters), and only their weights are folded and kept. Layer
+  /// indices, boundaries and the memory of any range inside stay the whole network's; a range
+  /// reaching outside is errc::invalid_argument. Empty: every layer.
+  std::optional<layer_range> layers{};
 };
 
 /// The number of weights a convolution stores (CSR: the non-zeros after pruning by
@@ -82,13 +87,15 @@ inline index_t stored_weights(precision_kind precision, index_t k, std::span<con
 /// Layers are those of the fused network_desc (convolutions with their batch norm, ReLU and
 /// residual add, pooling, ...), indexed in execution order; a stage is a range [a, b) of
 /// them. The network keeps the folded fp32 weights, so layers can be reconfigured; kernels,
-/// the program and the executors are built on first use after a change. Not thread-safe:
-/// one call at a time (the kernels themselves use OpenMP threads).
+/// the program and the executors are built on first use after a change. Built with
+/// network_options::layers, it holds and runs those layers only. Not thread-safe: one call at
+/// a time (the kernels themselves use OpenMP threads).
 class network {
  public:
-  /// Fuses `m` (which must hold weights), folds its batch norms and configures every
-  /// convolution from `options`; `kernels` builds them (a kernel_set's factory(), or
-  /// all_kernels() from all_kernels.hpp).
+  /// Fuses `m` (which must hold the weights of the layers built: all, or
+  /// network_options::layers), folds their batch norms and configures every convolution from
+  /// `options`; `kernels` builds them (a kernel_set's factory(), or all_kernels() from
+  /// all_kernels.hpp).
   network(const model& m, network_options options, kernel_factory kernels)
       : owned_desc_(std::make_unique<network_desc>(fuse(m))),
         desc_(*owned_desc_),
@@ -99,10 +106,14 @@ class network {
       return std::string(
           "network: empty kernel_factory (pass a kernel_set's factory() or graph::all_kernels())");
     });
-    core::require(m.has_weights(), errc::invalid_argument, [&] {
-      return "network: model " + m.arch +
-             " has parameters without values (initialise or load them)";
-    });
+    built_ = options_.layers ? checked_range(desc_, *options_.layers) : layer_range{0, size()};
+    core::require(options_.layers ? m.has_weights(layer_parameters(desc_, built_))
+                                  : m.has_weights(),
+                  errc::invalid_argument, [&] {
+                    return "network: model " + m.arch + " has parameters without values" +
+                           (options_.layers ? " in layers " + to_string(built_) : "") +
+                           " (initialise or load them)";
+                  });
     const std::size_t n = std::size_t(desc_.size());
     folded_.resize(n);
     requested_.assign(n, options_.conv);
@@ -110,7 +121,7 @@ class network {
     calibration_.assign(desc_.values.size(), std::nullopt);
     for (std::size_t i = 0; i < n; ++i) {
       const layer_desc& l = desc_.layers[i];
-      if (l.kind != layer_kind::conv) continue;
+      if (l.kind != layer_kind::conv || !built_.contains(int(i))) continue;
       const param& w = m.params.at(l.weight);
       std::span<const float> bias;
       if (!l.bias.empty()) bias = m.params.at(l.bias).values;
@@ -151,8 +162,13 @@ class network {
     return {desc_.values[std::size_t(desc_.output)], dtype::f32, options_.io_layout, {}};
   }
   const network_options& options() const noexcept { return options_; }
+  /// The layers this network holds and runs (network_options::layers, or all).
+  const layer_range& built_layers() const noexcept { return built_; }
   /// The folded fp32 weights and bias of conv layer i (batch norm included).
-  const folded_conv& folded_weights(int i) const { return folded_.at(std::size_t(conv_check(i))); }
+  const folded_conv& folded_weights(int i) const {
+    require_built({conv_check(i), i + 1});
+    return folded_[std::size_t(i)];
+  }
 
   // --- configuration --------------------------------------------------------------------
 
@@ -196,6 +212,7 @@ class network {
                  optimize::calibration_method method = optimize::calibration_method::min_mse) {
     core::require(!inputs.empty(), errc::invalid_argument,
                   [] { return std::string("network::calibrate: no calibration inputs"); });
+    require_built({0, size()});
     std::vector<conv_config> fp32(effective_);
     for (int i = 0; i < size(); ++i)
       if (is_conv(i)) {
@@ -282,6 +299,7 @@ class network {
 
   /// The executor of layers [a, b), built (and its memory allocated) on first use.
   stage_executor& executor(int a, int b) {
+    require_built({a, b});
     const program& p = lowered();
     auto& e = executors_[{a, b}];
     if (!e)
@@ -371,7 +389,7 @@ class network {
   /// The kernel of conv layer i in the current program (built on first use; a handle that
   /// shares the kernel).
   conv_layer kernel(int i) {
-    conv_check(i);
+    require_built({conv_check(i), i + 1});
     return kernel_for(i, lowered().convs[std::size_t(i)]);
   }
 
@@ -388,6 +406,16 @@ class network {
     return i;
   }
   int conv_index(std::string_view name) const { return conv_check(find(name)); }
+  /// errc::invalid_argument when layers `r` (a valid range) reach outside those built; an
+  /// invalid range is left to the check of whoever uses it.
+  void require_built(const layer_range& r) const {
+    const bool valid = 0 <= r.first && r.first < r.last && r.last <= size();
+    core::require(!valid || built_.contains(r), errc::invalid_argument, [&] {
+      return "network " + arch() + ": layers " + to_string(r) +
+             " reach outside the layers it was built with, " + to_string(built_) +
+             " (network_options::layers)";
+    });
+  }
 
   /// The configuration layer i runs for a request `c` (see network_options::fall_back).
   conv_config resolve(int i, const conv_config& c, bool strict) const {
@@ -430,6 +458,7 @@ class network {
   }
 
   index_t predicted_weights(int a, int b) const {
+    require_built({a, b});
     index_t w = 0;
     for (int i = a; i < b; ++i) {
       if (!is_conv(i)) continue;
@@ -488,7 +517,8 @@ class network {
   network_options options_;
   kernel_factory kernels_;
   std::unique_ptr<workspace_arena> ws_;
-  std::vector<folded_conv> folded_;
+  layer_range built_;
+  std::vector<folded_conv> folded_;  // of the layers built
   std::vector<conv_config> requested_, effective_;
   std::vector<std::optional<quant_params>> calibration_;
   mutable std::unique_ptr<program> program_;

@@ -79,6 +79,47 @@ struct network_desc {
   }
 };
 
+/// Layers [first, last) of a network: a pipeline stage.
+struct layer_range {
+  int first = 0, last = 0;
+
+  bool contains(int layer) const noexcept { return first <= layer && layer < last; }
+  bool contains(const layer_range& r) const noexcept { return first <= r.first && r.last <= last; }
+  friend bool operator==(const layer_range&, const layer_range&) = default;
+};
+
+/// "[first, last)".
+inline std::string to_string(const layer_range& r) {
+  return "[" + std::to_string(r.first) + ", " + std::to_string(r.last) + ")";
+}
+
+/// `r`, which must be a non-empty range of d's layers; errc::invalid_argument otherwise.
+inline layer_range checked_range(const network_desc& d, layer_range r) {
+  core::require(0 <= r.first && r.first < r.last && r.last <= d.size(), errc::invalid_argument,
+                [&] {
+                  return "network " + d.arch + ": layers " + to_string(r) +
+                         " are not a range of its " + std::to_string(d.size()) + " layers";
+                });
+  return r;
+}
+
+/// The model parameters layers `r` of `d` read: each convolution's weight and bias and its
+/// folded batch norm's four. Initialising or loading only these builds the stage alone.
+inline parameter_names layer_parameters(const network_desc& d, layer_range r) {
+  checked_range(d, r);
+  parameter_names names;
+  for (int i = r.first; i < r.last; ++i) {
+    const layer_desc& l = d.layers[std::size_t(i)];
+    if (l.kind != layer_kind::conv) continue;
+    names.insert(l.weight);
+    if (!l.bias.empty()) names.insert(l.bias);
+    if (!l.batch_norm.empty())
+      for (std::string_view suffix : batch_norm_suffixes)
+        names.insert(l.batch_norm + std::string(suffix));
+  }
+  return names;
+}
+
 /// Fuses `m` (see the file comment). A batch norm that follows no convolution it can fold
 /// into (the convolution's output must feed the batch norm alone) is errc::unsupported.
 inline network_desc fuse(const model& m) {

@@ -11,6 +11,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -63,17 +64,29 @@ class mpi_session {
   }
 
   /// Waits for `r`, polling, for at most `timeout`; errc::io_error naming `what` after that.
+  ///
+  /// A rank that waits must leave its core to the rank it waits for (two ranks on two cores,
+  /// or more ranks than cores): it polls without pause for `spin` only, then sleeps between
+  /// polls, each sleep twice the last up to `longest_sleep`. A message that arrives during a
+  /// sleep is noticed at most that late, a small fraction of a stage's compute.
   static void wait(MPI_Request& r, std::chrono::duration<double> timeout, const std::string& what) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (int polls = 0;; ++polls) {
+    using clock = std::chrono::steady_clock;
+    constexpr auto spin = std::chrono::microseconds(20), first_sleep = std::chrono::microseconds(10),
+                   longest_sleep = std::chrono::microseconds(250);
+    const auto start = clock::now();
+    const auto deadline = start + timeout;
+    auto sleep = first_sleep;
+    for (;;) {
       int done = 0;
       mpi_check(MPI_Test(&r, &done, MPI_STATUS_IGNORE), "MPI_Test");
       if (done) return;
-      if (std::chrono::steady_clock::now() > deadline)
+      const auto now = clock::now();
+      if (now > deadline)
         throw error(errc::io_error, what + ": no progress for " +
                                         std::to_string(int(timeout.count())) + " s (a peer rank stopped?)");
-      // Spin briefly for latency, then yield the core to the kernels of a co-located rank.
-      if (polls > 1000) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      if (now - start < spin) continue;
+      std::this_thread::sleep_for(sleep);
+      sleep = std::min(2 * sleep, longest_sleep);
     }
   }
 

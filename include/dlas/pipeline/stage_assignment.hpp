@@ -22,11 +22,14 @@ struct stage_assignment {
   int queue_depth = 1;
 };
 
-/// The stage of `rank` among `ranks` under `plan` for `net`. Refuses, with
+/// The stage of `rank` among `ranks` under `plan` for the network described by `net` (its
+/// fused description: a rank checks the plan before it makes any weight). Refuses, with
 /// errc::invalid_argument and what to change, a plan that does not match: another stage count
 /// than ranks started, another layer count or architecture, a training schedule, or a
 /// micro-batch size other than the network's batch.
-inline stage_assignment assign_stage(const memory::plan& plan, const graph::network& net, int rank, int ranks) {
+inline stage_assignment assign_stage(const memory::plan& plan, const graph::network_desc& net, int rank,
+                                     int ranks) {
+  const index_t batch = net.values[std::size_t(net.input)].n;
   const auto stages = int(plan.bounds.size()) - 1;
   core::require(stages >= 1, errc::invalid_argument, [] { return std::string("the plan has no stages"); });
   core::require(stages == ranks, errc::invalid_argument, [&] {
@@ -34,23 +37,27 @@ inline stage_assignment assign_stage(const memory::plan& plan, const graph::netw
            " ranks were started (mpirun -np " + std::to_string(stages) + ")";
   });
   core::require(plan.bounds.back() == net.size(), errc::invalid_argument, [&] {
-    return "the plan partitions " + std::to_string(plan.bounds.back()) + " layers but " + net.arch() +
+    return "the plan partitions " + std::to_string(plan.bounds.back()) + " layers but " + net.arch +
            " has " + std::to_string(net.size()) + " (was the plan made for another network?)";
   });
-  core::require(plan.model.empty() || plan.model == net.arch(), errc::invalid_argument, [&] {
-    return "the plan was made for '" + plan.model + "', not for '" + net.arch() + "'";
+  core::require(plan.model.empty() || plan.model == net.arch, errc::invalid_argument, [&] {
+    return "the plan was made for '" + plan.model + "', not for '" + net.arch + "'";
   });
   core::require(plan.pipeline.kind == memory::schedule::inference, errc::invalid_argument, [&] {
     return std::string("the plan is for a training schedule; recommend with --schedule inference");
   });
-  core::require(plan.pipeline.micro_batch_size == net.input_desc().dims.n, errc::invalid_argument, [&] {
+  core::require(plan.pipeline.micro_batch_size == batch, errc::invalid_argument, [&] {
     return "the plan's micro-batch size " + std::to_string(plan.pipeline.micro_batch_size) +
-           " differs from the network's batch " + std::to_string(net.input_desc().dims.n);
+           " differs from the network's batch " + std::to_string(batch);
   });
   core::require(rank >= 0 && rank < ranks, errc::invalid_argument,
                 [&] { return "rank " + std::to_string(rank) + " outside [0, " + std::to_string(ranks) + ")"; });
   return {rank, plan.bounds[std::size_t(rank)], plan.bounds[std::size_t(rank) + 1],
           std::max(1, plan.pipeline.queue_depth)};
+}
+/// assign_stage for a network already built.
+inline stage_assignment assign_stage(const memory::plan& plan, const graph::network& net, int rank, int ranks) {
+  return assign_stage(plan, net.desc(), rank, ranks);
 }
 
 /// The tensors crossing one cut, back to back in one message; each starts at a multiple of
