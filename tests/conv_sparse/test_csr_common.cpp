@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // CSR kernels across algorithms: block detection, pruning feeding the kernels, constexpr
-// footprint, refusals, microkernel names.
-#include "conv_sparse/check.hpp"
+// footprint, refusals, microkernel names, algo::automatic.
+#include "conv_sparse/check_reduced.hpp"
 #include "dlas/kernel/spmm.hpp"
 #include "dlas/optimize/prune.hpp"
 #include "reference/errors.hpp"
@@ -107,4 +107,18 @@ TEST_CASE("csr conv2d rejects bad weights and thresholds", "[conv_sparse]") {
   conv2d_options opt;
   opt.prune_threshold = -1.0f;
   REQUIRE_DLAS_ERROR(conv(sh, ok, {}, opt), errc::invalid_argument, "prune_threshold");
+}
+
+TEMPLATE_TEST_CASE("csr automatic picks pointwise for 1x1, spatial_pack otherwise, and matches the oracle",
+                   "[conv_sparse][automatic]", layout::nchw, layout::nhwc) {
+  using conv = conv2d<TestType, precision::fp32, sparsity::csr, algo::automatic>;
+  check_automatic_choice<TestType, precision::fp32>();
+  std::vector<named_shape> shapes;
+  for (const auto& ns : sparse_shapes())
+    if (ns.name.rfind("random", 0) != 0) shapes.push_back(ns);
+  check_shapes<conv>(shapes);
+  check_footprint<conv>(shapes);
+  using spatial = conv2d<TestType, precision::fp32, sparsity::csr, algo::spatial_pack>;
+  const conv2d_shape kxk = make_shape(1, 8, 9, 9, 16, 3, 3, 2, 1);
+  CHECK(conv::footprint_of(kxk, index_t(100)) == spatial::footprint_of(kxk, index_t(100)));
 }

@@ -347,10 +347,12 @@ class csr_conv {
   void finish_image(const Finish& finish, const sum_type* sums, const Out* residual, Out* y) const {
     const index_t pq = shape_.output_h() * shape_.output_w(), K = shape_.k, n = K * pq;
     if constexpr (is_int8) {
-      core::parallel_for(ceil_div(n, widen_block), [&](index_t b) {
-        const index_t i1 = std::min(n, (b + 1) * widen_block);
-        for (index_t i = b * widen_block; i < i1; ++i)
-          y[i] = finish(sums[i], nhwc ? i % K : i / pq, residual ? residual + i : nullptr);
+      // By rows of the layout (a channel plane in NCHW, a pixel in NHWC): no division per output.
+      const index_t len = nhwc ? K : pq;
+      core::parallel_for(n / len, [&](index_t row) {
+        const index_t i0 = row * len;
+        for (index_t j = 0; j < len; ++j)
+          y[i0 + j] = finish(sums[i0 + j], nhwc ? j : row, residual ? residual + i0 + j : nullptr);
       });
     } else {
       (void)finish;
