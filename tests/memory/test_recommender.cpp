@@ -164,6 +164,9 @@ TEST_CASE("plans round-trip and export PyTorch split points", "[memory][plan]") 
   CHECK(q.stages.size() == 3);
   CHECK(q.stages[1].peak_bytes == p.stages[1].peak_bytes);
   CHECK(q.pipeline.kind == schedule::gpipe);
+  // The allocator the plan's bytes follow is written resolved (training: the caching one).
+  CHECK(to_json(p)["allocator"] == "cuda_caching");
+  CHECK(q.pipeline.allocator == allocator_model::cuda_caching);
   CHECK_FALSE(q.fits);
   const auto split = torch_split_spec(p);
   CHECK(split["split_spec"].size() == 2);
@@ -177,6 +180,9 @@ TEST_CASE("plans round-trip and export PyTorch split points", "[memory][plan]") 
   REQUIRE_DLAS_ERROR(plan_from_json(bad_bounds), errc::parse_error, "must increase strictly");
   bad_bounds["bounds"] = {0};
   REQUIRE_DLAS_ERROR(plan_from_json(bad_bounds), errc::parse_error, "at least a start and an end");
+  auto bad_allocator = to_json(p);
+  bad_allocator["allocator"] = "slab";
+  REQUIRE_DLAS_ERROR(plan_from_json(bad_allocator), errc::parse_error, "unknown allocator model 'slab'");
   REQUIRE_DLAS_ERROR(read_plan("/nonexistent/plan.json"), errc::io_error, "cannot open");
   CHECK(stages_table(p.stages, p.layer_names).find("layer0") != std::string::npos);
 }

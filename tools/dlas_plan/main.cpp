@@ -28,6 +28,10 @@ options:
   --queue-depth Q                   inference: micro-batches resident per stage (default 1)
   --data D --zero Z --tensor T      data-parallel degree, ZeRO stage 0-3, tensor degree
   --fit additive|linear             how unprofiled sizes are fitted (default additive)
+  --allocator auto|exact|cuda_caching
+                                    whose counting the bytes follow: exact (dlas's arena),
+                                    cuda_caching (PyTorch's CUDA caching allocator); auto:
+                                    exact for inference, cuda_caching for training (default)
   --grads-persist                   zero_grad(set_to_none=False): gradients stay allocated
   --tensor-degrees 1,2,4,8          tensor degrees tried with --devices (default 1,2,4,8)
   --budget BYTES                    per-device budget (suffix K, M, G for KiB, MiB, GiB)
@@ -100,7 +104,7 @@ int run(int argc, char** argv) {
   }
   const std::vector<std::string> known{"--profile", "--bounds", "--schedule", "--microbatches",
                                        "--micro-batch-size", "--queue-depth", "--data", "--zero",
-                                       "--tensor", "--fit", "--budget", "--stages", "--devices",
+                                       "--tensor", "--fit", "--allocator", "--budget", "--stages", "--devices",
                                        "--out", "--torch-split", "--tensor-degrees", "--table", "--balance-compute",
                                        "--grads-persist", "--events"};
   for (const auto& [k, v] : args)
@@ -124,6 +128,7 @@ int run(int argc, char** argv) {
     if (args["--fit"] == "linear") o.fit = size_fit::all_linear;
     else if (args["--fit"] != "additive") throw usage_error("--fit expects additive or linear");
   }
+  if (args.count("--allocator")) o.allocator = parse_allocator(args["--allocator"]);
   const bool table = args.count("--table") > 0;
   std::vector<std::string> names;
   for (const auto& l : prof.layers) names.push_back(l.name);

@@ -114,6 +114,7 @@ inline ordered_json to_json(const plan& p) {
   ordered_json j{{"format", plan_format},
                    {"model", p.model},
                    {"schedule", std::string(to_string(o.kind))},
+                   {"allocator", std::string(to_string(allocator_for(o)))},
                    {"micro_batches", o.micro_batches},
                    {"micro_batch_size", o.micro_batch_size},
                    {"pipeline_parallel", int(p.stages.size())},
@@ -143,6 +144,7 @@ inline plan plan_from_json(const ordered_json& j) {
   try {
     p.model = j.value("model", "");
     p.pipeline.kind = parse_schedule(j.at("schedule").get<std::string>());
+    p.pipeline.allocator = parse_allocator(j.value("allocator", "auto"));
     p.pipeline.micro_batches = detail::integer_field<int>(j, "micro_batches");
     p.pipeline.micro_batch_size = detail::integer_field<int>(j, "micro_batch_size");
     p.pipeline.queue_depth = detail::integer_field<int>(j, "queue_depth", 1);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dlas/core/error.hpp"
@@ -157,6 +158,19 @@ enum class allocator_model {
   exact,
   cuda_caching,
 };
+
+constexpr std::string_view to_string(allocator_model a) noexcept {
+  return a == allocator_model::exact ? "exact" : a == allocator_model::cuda_caching ? "cuda_caching" : "auto";
+}
+
+/// "auto", "exact" or "cuda_caching" (dlas-plan --allocator, the plan's "allocator" field).
+inline allocator_model parse_allocator(std::string_view text) {
+  if (text == "auto") return allocator_model::automatic;
+  if (text == "exact") return allocator_model::exact;
+  if (text == "cuda_caching") return allocator_model::cuda_caching;
+  throw error(errc::invalid_argument,
+              "unknown allocator model '" + std::string(text) + "' (expected auto, exact or cuda_caching)");
+}
 
 /// The CUDA caching allocator's granularity: a request of `n` bytes occupies a block of at least
 /// round_request(n) bytes (0 for no request).
