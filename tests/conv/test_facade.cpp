@@ -76,6 +76,9 @@ TEST_CASE("int8 refuses reductions too long for exact int32 accumulation", "[con
   const conv2d_shape sh = make_shape(1, 4096, 3, 3, 1, 3, 3, 1, 0);
   REQUIRE_DLAS_ERROR(s8_nhwc(sh, std::vector<float>(std::size_t(sh.weight_elements()), 1.0f)),
                      errc::unsupported, "taps exceed");
+  // The limit docs/policy_precision.md states: 255 * 127 per tap, 2^30 left for the bias.
+  STATIC_REQUIRE(conv::int8_max_taps == 33155);
+  STATIC_REQUIRE(conv::int8_max_taps * 255 * 127 + (index_t{1} << 30) < (index_t{1} << 31));
 }
 
 TEST_CASE("conv2d handles an all-zero layer in every storage", "[conv]") {
