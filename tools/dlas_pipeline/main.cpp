@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // dlas-pipeline: runs a network as a pipeline across MPI ranks, rank r executing stage r of a
-// dlas.plan/1 plan, and compares each stage's measured memory with the prediction.
+// dlas.plan/1 plan, each rank building its stage's layers and weights only, and compares each
+// stage's measured memory with the prediction.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -47,8 +48,9 @@ run options:
   --images N           images streamed through the pipeline (default 64)
   --threads T          OpenMP threads per rank (default 1)
   --timeout SECONDS    a rank that sees no progress for this long stops the job (default 60)
-  --check              the last rank also runs the whole network in one process on the same
-                       images: outputs must be bitwise identical; reports its throughput
+  --check              the last rank also builds and runs the whole network in one process on
+                       the same images (after the pipeline, whose figures it leaves out):
+                       outputs must be bitwise identical; reports its throughput
   --fault KIND:RANK[:N]  testing: kill:R:N (rank R dies at micro-batch N), oom:R (rank R's
                        allocation limit is 1 MiB), hang:R:N (rank R stops at micro-batch N)
 The plan comes from: dlas-plan recommend --profile P.json --stages S --schedule inference
