@@ -14,6 +14,7 @@
 #include "reference/counting_resource.hpp"
 #include "reference/data.hpp"
 #include "reference/shapes.hpp"
+#include "reference/winograd_route.hpp"
 
 #if DLAS_HAS_OPENMP
 #include <omp.h>
@@ -68,7 +69,8 @@ void check_against_oracle(const conv2d_shape& sh, int act, bool residual, std::u
   else conv(in.cview(), out.view());
   const auto rview = rt.cview();
   const tensor64 want = expected_output(sh, in.cview(), w, b, residual ? &rview : nullptr, act);
-  REQUIRE(relative_l2_error(out.cview(), want) <= 1e-5);
+  // Winograd's transforms: docs/winograd.md's bound; every other algorithm reorders sums only.
+  REQUIRE(relative_l2_error(out.cview(), want) <= (runs_winograd<Conv>(sh) ? 5e-5 : 1e-5));
 }
 
 /// Every epilogue on every shape (both residual settings, all three activations).

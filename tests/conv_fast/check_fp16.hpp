@@ -22,8 +22,7 @@ template <class Conv>
 double fp16_kernel_bound(const conv2d_shape& sh, double magnitude, double want) {
   const double taps = double(sh.c_per_group() * sh.r * sh.s);
   double bound = fp16_error_bound(taps, magnitude, want);
-  if constexpr (std::is_same_v<typename Conv::algorithm_type, algo::winograd>)
-    bound += 1e-5 * magnitude;
+  if (runs_winograd<Conv>(sh)) bound += 1e-5 * magnitude;
   return bound;
 }
 
@@ -133,7 +132,7 @@ void check_fp16_footprint(const std::vector<named_shape>& shapes) {
     const footprint f32 = Fp32Conv::footprint_of(sh);
     const index_t bias = buffer_bytes<float>(sh.k);
     // Winograd keeps its transformed weights in fp32 (include/dlas/conv/winograd.hpp).
-    if constexpr (std::is_same_v<typename Conv::algorithm_type, algo::winograd>)
+    if (runs_winograd<Conv>(sh))
       CHECK(f.weights == f32.weights);
     else
       CHECK(2 * (f.weights - bias) == f32.weights - bias);

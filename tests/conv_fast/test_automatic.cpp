@@ -13,17 +13,25 @@ TEST_CASE("automatic follows the rule table of docs/dispatch.md", "[conv_fast][a
   const conv2d_shape dw = make_shape(1, 32, 28, 28, 32, 3, 3, 1, 1, 1, 32);
   CHECK(conv::choose_fp32<layout::nhwc>(pw) == auto_choice::pointwise);
   CHECK(conv::choose_fp32<layout::nchw>(pw) == auto_choice::pointwise);
-  CHECK(conv::choose_fp32<layout::nhwc>(c3) == auto_choice::direct);
+  // Rule 4, Winograd: NHWC from 16 channels and 8x8 outputs; NCHW from 128 channels and 14x14.
+  const conv2d_shape c3_small = make_shape(1, 512, 7, 7, 512, 3, 3, 1, 1);
+  const conv2d_shape c3_deep = make_shape(1, 256, 14, 14, 256, 3, 3, 1, 1);
+  const conv2d_shape c3_stride2 = make_shape(1, 64, 56, 56, 64, 3, 3, 2, 1);
+  CHECK(conv::choose_fp32<layout::nhwc>(c3) == auto_choice::winograd);
   CHECK(conv::choose_fp32<layout::nchw>(c3) == auto_choice::spatial_pack);
+  CHECK(conv::choose_fp32<layout::nchw>(c3_deep) == auto_choice::winograd);
+  CHECK(conv::choose_fp32<layout::nhwc>(c3_small) == auto_choice::direct);
+  CHECK(conv::choose_fp32<layout::nchw>(c3_small) == auto_choice::spatial_pack);
+  CHECK(conv::choose_fp32<layout::nhwc>(c3_stride2) == auto_choice::direct);
   CHECK(conv::choose_fp32<layout::nhwc>(first) == auto_choice::spatial_pack);
 #if DLAS_AUTOMATIC_HAS_DEPTHWISE
   CHECK(conv::choose_fp32<layout::nhwc>(dw) == auto_choice::depthwise);
 #endif
   using f32 = conv2d<layout::nhwc, precision::fp32, sparsity::dense, algo::automatic>;
-  using direct = conv2d<layout::nhwc, precision::fp32, sparsity::dense, algo::direct>;
+  using winograd = conv2d<layout::nhwc, precision::fp32, sparsity::dense, algo::winograd>;
   constexpr conv2d_shape c3k{.n = 1, .c = 64, .h = 56, .w = 56, .k = 64, .r = 3, .s = 3,
                              .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
-  static_assert(f32::footprint_of(c3k) == direct::footprint_of(c3k), "a constant expression");
+  static_assert(f32::footprint_of(c3k) == winograd::footprint_of(c3k), "a constant expression");
 }
 
 TEMPLATE_TEST_CASE("automatic fp32 matches the fp64 oracle", "[conv_fast][automatic]", layout::nchw,

@@ -18,6 +18,7 @@
 #include "dlas/conv/im2col_gemm.hpp"
 #include "dlas/conv/pointwise.hpp"
 #include "dlas/conv/spatial_pack.hpp"
+#include "dlas/conv/winograd.hpp"
 #if __has_include("dlas/conv/depthwise.hpp")
 #include "dlas/conv/depthwise.hpp"
 #define DLAS_AUTOMATIC_HAS_DEPTHWISE 1
@@ -28,7 +29,7 @@
 namespace dlas::conv {
 
 /// The algorithms algo::automatic chooses from.
-enum class auto_choice { pointwise, direct, im2col_gemm, spatial_pack, depthwise };
+enum class auto_choice { pointwise, direct, im2col_gemm, spatial_pack, depthwise, winograd };
 
 constexpr std::string_view to_string(auto_choice c) noexcept {
   switch (c) {
@@ -37,6 +38,7 @@ constexpr std::string_view to_string(auto_choice c) noexcept {
     case auto_choice::im2col_gemm: return "im2col_gemm";
     case auto_choice::spatial_pack: return "spatial_pack";
     case auto_choice::depthwise: return "depthwise";
+    case auto_choice::winograd: return "winograd";
   }
   return "direct";
 }
@@ -54,7 +56,16 @@ constexpr auto_choice choose_fp32(const conv2d_shape& sh) noexcept {
   // 3. Few channels per group (first layers, c = 3): deeper GEMM steps than one tap gives.
   //    NHWC: whole kernel rows of the padded tile; NCHW: the im2col matrix.
   if (sh.c_per_group() < 16) return nhwc ? auto_choice::spatial_pack : auto_choice::im2col_gemm;
-  // 4. [winograd: 3x3 stride 1 with many channels, once it is measured against rule 5]
+  // 4. Winograd F(4x4, 3x3): a quarter of the multiplies, once its transforms pay. NHWC
+  //    (SIMD input transform): from 16 channels, unless the output is smaller than 8x8
+  //    (at 7x7 the padded tiles waste a third). NCHW (scalar input transform): only from
+  //    128 channels and 14x14 outputs.
+  if (sh.r == 3 && sh.s == 3 && sh.stride_h == 1 && sh.stride_w == 1 && sh.dilation_h == 1 &&
+      sh.dilation_w == 1 && sh.groups == 1) {
+    const tensor_dims out = sh.output_dims();
+    const bool pays = nhwc ? out.h >= 8 && out.w >= 8 : sh.c >= 128 && out.h >= 14 && out.w >= 14;
+    if (pays) return auto_choice::winograd;
+  }
   // 5. NHWC: taps read in place; NCHW: repacked to NHWC tiles and unpacked.
   return nhwc ? auto_choice::direct : auto_choice::spatial_pack;
 }
@@ -69,11 +80,11 @@ class algorithm_impl<Layout, Precision, sparsity::dense, algo::automatic> {
 #if DLAS_AUTOMATIC_HAS_DEPTHWISE
   using depthwise_impl = impl<algo::depthwise>;
   using variant_type = std::variant<impl<algo::pointwise>, impl<algo::direct>, impl<algo::im2col_gemm>,
-                                    impl<algo::spatial_pack>, depthwise_impl>;
+                                    impl<algo::spatial_pack>, impl<algo::winograd>, depthwise_impl>;
 #else
   using depthwise_impl = impl<algo::direct>;  // never chosen: rule 1 needs the header
   using variant_type = std::variant<impl<algo::pointwise>, impl<algo::direct>, impl<algo::im2col_gemm>,
-                                    impl<algo::spatial_pack>>;
+                                    impl<algo::spatial_pack>, impl<algo::winograd>>;
 #endif
 
   /// f(impl type tag) for the algorithm chosen for `sh`.
@@ -84,6 +95,7 @@ class algorithm_impl<Layout, Precision, sparsity::dense, algo::automatic> {
       case auto_choice::im2col_gemm: return f(std::type_identity<impl<algo::im2col_gemm>>{});
       case auto_choice::spatial_pack: return f(std::type_identity<impl<algo::spatial_pack>>{});
       case auto_choice::depthwise: return f(std::type_identity<depthwise_impl>{});
+      case auto_choice::winograd: return f(std::type_identity<impl<algo::winograd>>{});
       case auto_choice::direct: break;
     }
     return f(std::type_identity<impl<algo::direct>>{});
