@@ -42,8 +42,9 @@ constexpr const char* usage = R"(usage: dlas-sweep [options]
   --networks a,b        architectures (default resnet18,mobilenet_v2; also resnet50, vgg16, ...)
   --resolution R        input height and width (default 112)
   --batch B             images per run (default 1)
-  --compression list    none, unstructured:F (fraction of weights zeroed), e.g.
-                        none,unstructured:0.5,unstructured:0.8,unstructured:0.9
+  --compression list    none, unstructured:F (fraction of weights zeroed), channels:F
+                        (fraction of the prunable channels removed), e.g.
+                        none,unstructured:0.5,unstructured:0.8,unstructured:0.9,channels:0.5
                         (default none,unstructured:0.9)
   --precisions list     fp32,fp16,int8 (default all)
   --algorithms list     direct,im2col_gemm,spatial_pack,winograd,automatic,tuned (default all)
@@ -54,11 +55,36 @@ constexpr const char* usage = R"(usage: dlas-sweep [options]
   --fresh               ignore results already in DIR/results.csv (default: resume)
   --tuning-cache FILE   tuner cache (default DIR/tuning.json)
 An unstructured-pruned network stores its weights as CSR where the precision and algorithm
-have a CSR kernel, dense otherwise. Configurations without a kernel are skipped and listed.)";
+have a CSR kernel, dense otherwise. A channel-pruned network (graph::prune_channels) runs
+smaller dense layers; its GFLOP/s count the unpruned network's operations. Configurations without a kernel are skipped and listed.)";
 
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// One value of the compression axis: "none", "unstructured:F" or "channels:F".
+struct compression_spec {
+  enum kind_t { none, unstructured, channels } kind = none;
+  double fraction = 0;
+
+  /// Prunes `m` as this compression says.
+  void apply(model& m) const {
+    if (kind == unstructured) prune_unstructured(m, fraction);
+    if (kind == channels) prune_channels(m, fraction);
+  }
+};
+
+compression_spec parse_compression(const std::string& text) {
+  if (text == "none") return {};
+  const auto colon = text.find(':');
+  const std::string name = text.substr(0, colon);
+  char* end = nullptr;
+  const double f = colon == std::string::npos ? 0 : std::strtod(text.c_str() + colon + 1, &end);
+  const bool number = end && *end == '\0' && f > 0 && f < 1;
+  if (number && name == "unstructured") return {compression_spec::unstructured, f};
+  if (number && name == "channels") return {compression_spec::channels, f};
+  throw usage_error("--compression: '" + text + "' is not none, unstructured:F or channels:F with 0 < F < 1");
+}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -120,9 +146,7 @@ options parse(int argc, char** argv) {
   for (const auto& l : o.layouts) parse_layout(l);
   for (const auto& al : o.algorithms)
     if (al != "tuned") parse_algorithm(al);
-  for (const auto& c : o.compression)
-    if (c != "none" && !(c.rfind("unstructured:", 0) == 0 && std::atof(c.c_str() + 13) > 0 && std::atof(c.c_str() + 13) < 1))
-      throw usage_error("--compression: '" + c + "' is not none or unstructured:F with 0 < F < 1");
+  for (const auto& c : o.compression) parse_compression(c);
   if (o.tuning_cache.empty()) o.tuning_cache = (fs::path(o.out) / "tuning.json").string();
   return o;
 }
@@ -251,7 +275,7 @@ struct sweep {
 
   /// The storage a configuration uses: CSR for pruned weights when the kernel exists.
   static sparsity_kind storage(const std::string& compression, const conv_config& c) {
-    if (compression == "none") return sparsity_kind::dense;
+    if (parse_compression(compression).kind != compression_spec::unstructured) return sparsity_kind::dense;
     conv_config csr = c;
     csr.sparsity = sparsity_kind::csr;
     return has_kernel(csr) ? sparsity_kind::csr : sparsity_kind::dense;
@@ -275,7 +299,7 @@ struct sweep {
 
     for (const auto& compression : o.compression) {
       model m = base;
-      if (compression != "none") prune_unstructured(m, std::atof(compression.c_str() + 13));
+      parse_compression(compression).apply(m);
       for (const int threads : o.threads) {
 #if defined(_OPENMP)
         omp_set_num_threads(threads);
@@ -455,12 +479,14 @@ void write_report(const std::vector<row>& rows, const std::vector<std::string>& 
          "set ylabel 'latency (ms)'\nset logscale y\nf='" + (dir / (net + "_size.dat")).string() + "'\n"
          "plot f index 0 with points pt 7 title 'fp32', f index 1 with points pt 5 title 'fp16', "
          "f index 2 with points pt 9 title 'int8'\n");
-    // Speed-up of the fastest fp32 configuration at each sparsity over the dense one.
+    // Speed-up of the fastest fp32 configuration at each unstructured sparsity over the dense
+    // one (channel pruning changes the shapes, not the sparsity: its rows are in the summary).
     const row* dense = of([](const row& r) { return r.compression == "none" && r.precision == "fp32" && r.threads == 1; });
     for (const auto& c : o.compression) {
+      const compression_spec spec = parse_compression(c);
+      if (spec.kind == compression_spec::channels) continue;
       const row* b = of([&](const row& r) { return r.compression == c && r.precision == "fp32" && r.threads == 1; });
-      if (dense && b)
-        sparse << (c == "none" ? 0.0 : 100.0 * std::atof(c.c_str() + 13)) << " " << dense->latency_ms / b->latency_ms << "\n";
+      if (dense && b) sparse << 100.0 * spec.fraction << " " << dense->latency_ms / b->latency_ms << "\n";
     }
     plot(dir, net + "_sparsity", sparse.str(),
          "set title '" + net + ": fastest fp32 configuration, speed-up over dense, 1 thread'\n"
