@@ -111,6 +111,11 @@ if [ "$mode" = test ]; then
       -DDLAS_BUILD_TOOLS=OFF  # the tools (every kernel instantiated) and their tests run in the release pass
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
     export DLAS_DIFF_CASES=${DLAS_DIFF_CASES:-1500}  # the release run does the full 10,000
+    # Left to the release pass, to keep CI within its time: the fp16 kernel programs (fp16
+    # runs under ASan in the randomized differential cases, the CSR fp16 programs and the
+    # reduced-precision network tests) and the whole-network accuracy program (the executor's
+    # memory is checked under ASan by graph_layers and graph_memory).
+    skip='conv_fast_fp16|graph_networks'
   else
     build="$root/build/release"
     # The benchmark programs are built by `run`; the tests do not need them. -O2: GCC's -O3
@@ -119,8 +124,16 @@ if [ "$mode" = test ]; then
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
       -DDLAS_BUILD_BENCHMARKS=OFF
   fi
-  cmake --build "$build" -j "$jobs"
-  ctest --test-dir "$build" --output-on-failure -j "$jobs"
+  if [ -n "${skip:-}" ]; then
+    targets=$(ninja -C "$build" -t targets all | grep -oE '^[A-Za-z0-9_./-]+:' | tr -d ':' |
+      grep -E '(^|/)(test_[a-z0-9_]+|dlas_[a-z0-9_]+|example_[a-z0-9_]+|compile_ok_[a-z0-9_]+)$' |
+      grep -vE "test_($skip)" | sort -u)
+    cmake --build "$build" -j "$jobs" --target $targets
+    ctest --test-dir "$build" --output-on-failure -j "$jobs" -E "^($skip)"
+  else
+    cmake --build "$build" -j "$jobs"
+    ctest --test-dir "$build" --output-on-failure -j "$jobs"
+  fi
 elif [ "$mode" = bench ]; then
   build="$root/build/bench"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDLAS_BUILD_BENCHMARKS=ON
