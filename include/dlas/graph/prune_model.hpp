@@ -59,6 +59,18 @@ inline bool is_channel_wise(const model& m, const model_node& n) {
   }
 }
 
+/// The nodes that read each value (pruning changes channel counts, never these).
+inline std::vector<std::vector<int>> value_readers(const model& m) {
+  std::vector<std::vector<int>> readers(m.values.size());
+  for (std::size_t i = 0; i < m.nodes.size(); ++i)
+    for (int v : m.nodes[i].inputs) readers[std::size_t(v)].push_back(int(i));
+  return readers;
+}
+
+/// find_channel_group with the readers of every value already known.
+inline channel_group find_channel_group(const model& m, int producer,
+                                        const std::vector<std::vector<int>>& readers);
+
 /// Keeps the rows `keep` of a parameter whose first dimension is the channel.
 inline void keep_rows(param& p, std::span<const index_t> keep) {
   const std::size_t per = p.values.size() / std::size_t(p.shape.at(0));
@@ -76,12 +88,14 @@ inline void keep_rows(param& p, std::span<const index_t> keep) {
 /// The channel group whose producer is node `producer` (empty when the channels are pinned
 /// or the node is not a groups = 1 convolution).
 inline channel_group find_channel_group(const model& m, int producer) {
+  return detail::find_channel_group(m, producer, detail::value_readers(m));
+}
+
+inline channel_group detail::find_channel_group(const model& m, int producer,
+                                                const std::vector<std::vector<int>>& readers) {
   channel_group g;
   const model_node& p = m.nodes.at(std::size_t(producer));
   if (p.kind != op_kind::conv || p.conv.groups != 1) return g;
-  std::vector<std::vector<int>> readers(m.values.size());
-  for (std::size_t i = 0; i < m.nodes.size(); ++i)
-    for (int v : m.nodes[i].inputs) readers[std::size_t(v)].push_back(int(i));
   int v = p.output;
   g.values.push_back(v);
   for (;;) {
@@ -125,8 +139,9 @@ inline std::vector<pruned_channels> prune_channels(model& m, double fraction) {
     return "prune_channels: model " + m.arch + " has parameters without values (initialise or load them)";
   });
   std::vector<pruned_channels> report;
+  const auto readers = detail::value_readers(m);
   for (int i = 0; i < int(m.nodes.size()); ++i) {
-    const channel_group g = find_channel_group(m, i);
+    const channel_group g = detail::find_channel_group(m, i, readers);
     if (g.empty()) continue;
     model_node& producer = m.nodes[std::size_t(i)];
     const index_t channels = producer.conv.out_channels;
