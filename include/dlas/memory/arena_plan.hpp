@@ -45,14 +45,19 @@ constexpr arena_plan plan_arena(std::span<const buffer_lifetime> buffers,
                                 std::int64_t alignment = 64) {
   const std::size_t n = buffers.size();
   auto size = [&](std::size_t i) { return align_up(buffers[i].bytes, alignment); };
-  std::vector<std::size_t> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  // Vectors grow by push_back: clang 14 rejects libstdc++'s sized constructors in constant
+  // expressions (they fill storage before its lifetime starts).
+  std::vector<std::size_t> order;
+  arena_plan plan{{}, 0};
+  for (std::size_t i = 0; i < n; ++i) {
+    order.push_back(i);
+    plan.offsets.push_back(-1);
+  }
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     if (size(a) != size(b)) return size(a) > size(b);
     if (buffers[a].first != buffers[b].first) return buffers[a].first < buffers[b].first;
     return a < b;
   });
-  arena_plan plan{std::vector<std::int64_t>(n, -1), 0};
   std::vector<std::size_t> placed, live;
   for (std::size_t i : order) {
     live.clear();

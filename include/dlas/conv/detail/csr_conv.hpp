@@ -23,6 +23,9 @@
 #include "dlas/core/parallel.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/core/tensor_view.hpp"
+#include "dlas/optimize/requantize.hpp"
+#include "dlas/kernel/i8_requantize.hpp"
+#include "dlas/kernel/simd.hpp"
 #include "dlas/kernel/spmm.hpp"
 #include "dlas/policy/algorithm.hpp"
 #include "dlas/policy/layout.hpp"
@@ -46,10 +49,11 @@ namespace dlas::conv::detail {
 ///                 tile packed); otherwise a panel gathered from the input per tile
 ///   direct        a kdim x MR panel gathered from the input per tile, no larger buffer
 ///   im2col_gemm   the channel-major im2col matrix of one image and group, built first
-///   spatial_pack  the input repacked once per image into a zero-padded copy; panels are
+///   spatial_pack  the input repacked once per image into a zero-padded copy; with stride 1
+///                 the tiles read it in place (see windowed()), otherwise panels are
 ///                 gathered from it without bounds checks
-/// NHWC computes a block of output channels into a channel-major scratch tile and writes it
-/// out transposed, adding the residual and the activation on the way.
+/// NHWC and windowed tiles compute a block of output channels into a channel-major scratch
+/// tile and copy it out (NHWC: transposed), adding the residual and the activation.
 ///
 /// Threads take tiles (slot s serves tiles s, s + slots, ...); every output is computed by
 /// one kernel call in one order, so results are bitwise identical for any thread count.
@@ -61,8 +65,8 @@ namespace dlas::conv::detail {
 ///   fp16  sums + bias in fp32 (the tile), then + residual, activation and one rounding to
 ///         half (detail::narrow_finish): the rounding points of the dense fp16 kernels
 ///   int8  exact int32 sums (kernel::spmm_tile::run_exact on runs of at most
-///         kernel::i8_exact_run = 514 non-zeros, added in int32), then conv::epilogue, the
-///         reference's own: bit-identical to algo::reference for every input.
+///         kernel::i8_exact_run = 514 non-zeros, added in int32), then the vector forms of
+///         conv::epilogue (the reference's): bit-identical to algo::reference for every input.
 template <class Layout, class Algorithm, class Precision = precision::fp32>
 class csr_conv {
   static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
@@ -84,8 +88,8 @@ class csr_conv {
   static_assert(2 * block_tile::mr == mr && block_tile::nr == 4);
   /// Most tiles in flight at once (workspace slots).
   static constexpr index_t max_slots = 16;
-  /// NHWC: output channels computed into one scratch tile before the transposed write-out.
-  static constexpr index_t nhwc_k_block = 64;
+  /// Output channels computed into one scratch tile before it is copied out.
+  static constexpr index_t scratch_k_block = 64;
   /// Images of fewer dense-equivalent FLOPs run on the calling thread: a parallel region
   /// costs more than they take. Results do not depend on it (every output is computed by
   /// one kernel call either way).
@@ -135,14 +139,27 @@ class csr_conv {
            sh.pad_left == 0 && sh.pad_bottom == 0 && sh.pad_right == 0;
   }
 
-  static constexpr index_t tiles(const conv2d_shape& sh) noexcept {
-    return ceil_div(sh.output_h() * sh.output_w(), mr);
+  /// spatial_pack with stride 1: the tiles read the zero-padded (channel-major) copy in place,
+  /// with no panel at all. Output row p is computed over the copy's full width wp (pixels
+  /// q >= Q are computed and dropped: (Q + R - 1) / Q of the work for R x R kernels), so the
+  /// tile of virtual pixels [v0, v0 + MR) reads tap (c, r, s) at one offset from v0.
+  static constexpr bool windowed(const conv2d_shape& sh) noexcept {
+    return is_spatial && sh.stride_h == 1 && sh.stride_w == 1;
   }
+  /// Pixels the tiles run over: P * Q, or the windowed grid up to the last real pixel.
+  static constexpr index_t tile_pixels(const conv2d_shape& sh) noexcept {
+    return windowed(sh) ? (sh.output_h() - 1) * (sh.w + sh.pad_left + sh.pad_right) + sh.output_w()
+                        : sh.output_h() * sh.output_w();
+  }
+  static constexpr index_t tiles(const conv2d_shape& sh) noexcept { return ceil_div(tile_pixels(sh), mr); }
+  /// Whether the tiles write a channel-major scratch tile that is then copied out (NHWC, and
+  /// windowed tiles, whose virtual pixels are not the output's).
+  static constexpr bool uses_scratch(const conv2d_shape& sh) noexcept { return nhwc || windowed(sh); }
   static constexpr index_t slots(const conv2d_shape& sh) noexcept {
     return std::min(max_slots, tiles(sh));
   }
   static constexpr index_t k_block(const conv2d_shape& sh) noexcept {
-    return std::min(nhwc_k_block, sh.k_per_group());
+    return std::min(scratch_k_block, sh.k_per_group());
   }
   static constexpr bool uses_matrix(const conv2d_shape& sh) noexcept {
     return is_im2col || in_place(sh);
@@ -161,22 +178,34 @@ class csr_conv {
     index_t n = 0;
     if (in_place(sh)) n += pq % mr ? panel : 0;  // the last, partial tile
     else if (is_im2col) n += kdim(sh) * pq + mr;  // + one tile of over-read
+    else if (windowed(sh)) n += mr;               // one tile of over-read past the padded copy
     else n += slots(sh) * panel;
     if (is_spatial) n += padded_elements(sh);
     return n + converted_elements(sh);
   }
-  /// sum_type elements: one image's sums (fp16, int8), then the NHWC scratch tiles.
+  /// sum_type elements: one image's sums (fp16, int8), then the scratch tiles.
   static constexpr index_t sum_elements(const conv2d_shape& sh) noexcept {
     return (is_fp32 ? 0 : sh.k * sh.output_h() * sh.output_w()) +
-           (nhwc ? slots(sh) * k_block(sh) * mr : 0);
+           (uses_scratch(sh) ? slots(sh) * k_block(sh) * mr : 0);
   }
   /// Column offset tables: one, two when NCHW pointwise mixes planes and a packed tail.
   static constexpr index_t table_entries(const conv2d_shape& sh) noexcept {
     return (in_place(sh) && sh.output_h() * sh.output_w() % mr ? 2 : 1) * kdim(sh);
   }
+  /// int8 NHWC: requantisation constants per 8 channels for 8-bit outputs (NHWC rows run over
+  /// the channels; NCHW rows are one channel and need none).
+  static constexpr index_t requant_entries(const conv2d_shape& sh) noexcept {
+    return is_int8 && nhwc ? ceil_div(sh.k, 8) : 0;
+  }
+  template <class Out>
+  static constexpr bool quantized_out() noexcept {
+    return is_int8 && !std::is_same_v<Out, float>;
+  }
+  /// Bytes one call allocates: the footprint's workspace.
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
     return buffer_bytes<float>(workspace_floats(sh)) + buffer_bytes<sum_type>(sum_elements(sh)) +
-           buffer_bytes<std::int32_t>(table_entries(sh));
+           buffer_bytes<std::int32_t>(table_entries(sh)) +
+           buffer_bytes<kernel::i8_requant8>(requant_entries(sh));
   }
 
   csr_conv(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
@@ -224,6 +253,7 @@ class csr_conv {
     aligned_buffer<float> ws(workspace_floats(sh), uninitialized, mr_);
     aligned_buffer<sum_type> sums(sum_elements(sh), uninitialized, mr_);
     aligned_buffer<std::int32_t> table(table_entries(sh), uninitialized, mr_);
+    aligned_buffer<kernel::i8_requant8> requant(requant_entries(sh), uninitialized, mr_);
     float* converted = ws.data() + workspace_floats(sh) - converted_elements(sh);
     sum_type* scratch = sums.data() + (is_fp32 ? 0 : kpq);
     weights_.matrix().visit_columns([&](auto cols) {
@@ -233,11 +263,13 @@ class csr_conv {
                     residual ? residual + img * kpq : nullptr, opt_.act, ws.data(), scratch, table.data());
       } else {
         const auto finish = finisher<Out>();
+        if constexpr (quantized_out<Out>() && nhwc) fill_requant(requant.data());
         for (index_t img = 0; img < sh.n; ++img) {
           convert_image(in.data() + img * chw, converted);
           run_image(cols.data(), converted, sums.data(), static_cast<const sum_type*>(nullptr),
                     activation::none, ws.data(), scratch, table.data());
-          finish_image(finish, sums.data(), residual ? residual + img * kpq : nullptr, out.data() + img * kpq);
+          finish_image(finish, sums.data(), residual ? residual + img * kpq : nullptr, out.data() + img * kpq,
+                       requant.data());
         }
       }
     });
@@ -344,19 +376,74 @@ class csr_conv {
 
   /// fp16 and int8: one image's outputs from its sums (in the layout's order).
   template <class Finish, class Out>
-  void finish_image(const Finish& finish, const sum_type* sums, const Out* residual, Out* y) const {
+  void finish_image(const Finish& finish, const sum_type* sums, const Out* residual, Out* y,
+                    const kernel::i8_requant8* requant) const {
     const index_t pq = shape_.output_h() * shape_.output_w(), K = shape_.k, n = K * pq;
     if constexpr (is_int8) {
       // By rows of the layout (a channel plane in NCHW, a pixel in NHWC): no division per output.
       const index_t len = nhwc ? K : pq;
       core::parallel_for(n / len, [&](index_t row) {
         const index_t i0 = row * len;
-        for (index_t j = 0; j < len; ++j)
-          y[i0 + j] = finish(sums[i0 + j], nhwc ? j : row, residual ? residual + i0 + j : nullptr);
+        finish_int8_row(finish, sums + i0, residual ? residual + i0 : nullptr, y + i0, len, row, requant);
       });
     } else {
       (void)finish;
+      (void)requant;
       narrow_finish(sums, residual, opt_.act, y, n);
+    }
+  }
+
+  /// int8: one layout row of outputs from its exact sums, through the vector forms of
+  /// epilogue::from_total (the same operations in the same order, so bit-identical to it) and
+  /// from_total itself for the last few. NCHW rows are one channel (`row`); NHWC rows run over
+  /// the channels, whose requantisation constants are `requant` (8 channels per entry).
+  template <class Finish, class Out>
+  void finish_int8_row(const Finish& finish, const std::int32_t* sums, const Out* residual, Out* y,
+                       index_t len, index_t row, const kernel::i8_requant8* requant) const {
+    using ibatch = xsimd::batch<std::int32_t, kernel::default_arch>;
+    using fbatch = xsimd::batch<float, kernel::default_arch>;
+    constexpr index_t lanes = index_t(ibatch::size);
+    const std::int32_t* bias = weights_.bias().data();
+    auto channel = [&](index_t j) { return nhwc ? j : row; };
+    index_t j = 0;
+    if constexpr (std::is_same_v<Out, float>) {
+      const float* scales = weights_.output_scales().data();
+      const activation act = finish.act();
+      for (; j + lanes <= len; j += lanes) {
+        const ibatch b = nhwc ? ibatch::load_unaligned(bias + j) : ibatch(bias[row]);
+        const fbatch p = xsimd::batch_cast<float>(ibatch::load_unaligned(sums + j) + b);
+        const fbatch scale = nhwc ? fbatch::load_unaligned(scales + j) : fbatch(scales[row]);
+        fbatch v = residual ? xsimd::fma(p, scale, fbatch::load_unaligned(residual + j)) : p * scale;
+        if (act != activation::none) v = xsimd::max(v, fbatch(0.0f));
+        if (act == activation::relu6) v = xsimd::min(v, fbatch(6.0f));
+        v.store_unaligned(y + j);
+      }
+    } else {
+      kernel::i8_requant8 uniform{};  // NCHW: the row's channel in every lane
+      if constexpr (!nhwc) {
+        const optimize::fixed_point_multiplier fm = weights_.multipliers()[std::size_t(row)];
+        for (int l = 0; l < 8; ++l) uniform.set(l, fm.multiplier, fm.shift);
+      }
+      const optimize::output_clamp c = finish.clamp();
+      alignas(32) std::int32_t total[16], q[16];
+      for (; j + 16 <= len; j += 16) {
+        for (int u = 0; u < 16; ++u) total[u] = sums[j + u] + bias[channel(j + u)];
+        for (int h = 0; h < 16; h += 8)
+          kernel::i8_requantize8(total + h, nhwc ? requant[(j + h) / 8] : uniform, finish.zero_point(),
+                                 c.lo, c.hi, q + h);
+        kernel::i8_narrow16(q, y + j);
+      }
+    }
+    for (; j < len; ++j)
+      y[j] = finish(sums[j], channel(j), residual ? residual + j : nullptr);
+  }
+
+  /// int8 with 8-bit outputs, NHWC: the requantisation constants of channels 8i..8i+7.
+  void fill_requant(kernel::i8_requant8* requant) const {
+    const auto m = weights_.multipliers();
+    for (index_t k = 0; k < ceil_div(shape_.k, 8) * 8; ++k) {
+      const optimize::fixed_point_multiplier fm = k < shape_.k ? m[std::size_t(k)] : optimize::fixed_point_multiplier{};
+      requant[k / 8].set(int(k % 8), fm.multiplier, fm.shift);
     }
   }
 
@@ -398,8 +485,11 @@ class csr_conv {
     const index_t H = sh.h, W = sh.w, C = sh.c;
     const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kd = kdim(sh);
     const index_t hp = H + sh.pad_top + sh.pad_bottom, wp = W + sh.pad_left + sh.pad_right;
-    const index_t ntiles = tiles(sh), nslots = slots(sh), kb = k_block(sh);
+    const index_t npix = tile_pixels(sh), ntiles = tiles(sh), nslots = slots(sh), kb = k_block(sh);
     const index_t panel = kd * mr;
+    const bool window = windowed(sh);
+    // The padded copy is channel-major when the tiles read it in place (both layouts).
+    const bool planar = !nhwc || window;
     const bool parallel = sh.flops() / double(sh.n) >= parallel_min_flops;
     auto par = [parallel](index_t count, auto&& body) {
       if (parallel) core::parallel_for(count, body);
@@ -409,7 +499,7 @@ class csr_conv {
 
     float* matrix = ws;  // im2col matrix, or the packed tail of in-place pointwise
     float* padded = ws + (in_place(sh) ? (pq % mr ? panel : 0) : is_im2col ? kd * pq + mr : 0);
-    float* panels = padded + (is_spatial ? padded_elements(sh) : 0);
+    float* panels = padded + (is_spatial ? padded_elements(sh) : 0);  // windowed: the over-read
 
     // Source element (c local to group g, y, x) of the input, or of the padded copy.
     auto input_at = [&](index_t g) {
@@ -433,18 +523,27 @@ class csr_conv {
           const bool inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
           for (index_t c = 0; c < C; ++c) {
             const float v = inside ? (nhwc ? ximg[(iy * W + ix) * C + c] : ximg[(c * H + iy) * W + ix]) : 0.0f;
-            if constexpr (nhwc) padded[(yy * wp + xx) * C + c] = v;
-            else padded[(c * hp + yy) * wp + xx] = v;
+            if (planar) padded[(c * hp + yy) * wp + xx] = v;
+            else padded[(yy * wp + xx) * C + c] = v;
           }
         }
       });
+      if (window) std::fill(panels, panels + mr, 0.0f);
     }
 
     for (index_t g = 0; g < sh.groups; ++g) {
       const index_t k0 = g * kg, k1 = k0 + kg;
       // Column offset tables.
-      const index_t ld = in_place(sh) ? H * W : is_im2col ? pq : mr;
-      for (index_t j = 0; j < kd; ++j) table[j] = std::int32_t(j * ld);
+      if (window) {
+        for (index_t c = 0; c < cg; ++c)
+          for (index_t r = 0; r < sh.r; ++r)
+            for (index_t s = 0; s < sh.s; ++s)
+              table[(c * sh.r + r) * sh.s + s] =
+                  std::int32_t((c * hp + r * sh.dilation_h) * wp + s * sh.dilation_w);
+      } else {
+        const index_t ld = in_place(sh) ? H * W : is_im2col ? pq : mr;
+        for (index_t j = 0; j < kd; ++j) table[j] = std::int32_t(j * ld);
+      }
       if (table_entries(sh) > kd)
         for (index_t j = 0; j < kd; ++j) table[kd + j] = std::int32_t(j * mr);
 
@@ -470,7 +569,7 @@ class csr_conv {
         float* pan = panels + slot * panel;
         for (index_t t = slot; t < ntiles; t += nslots) {
           const index_t p0 = t * mr;
-          const int m = int(std::min<index_t>(mr, pq - p0));
+          const int m = int(std::min<index_t>(mr, npix - p0));
           const float* src;
           const std::int32_t* off = table;
           if (in_place(sh)) {
@@ -483,6 +582,8 @@ class csr_conv {
             }
           } else if constexpr (is_im2col) {
             src = matrix + p0;
+          } else if (window) {
+            src = padded + g * cg * hp * wp + p0;
           } else if constexpr (is_spatial) {
             pack_panel<false>(p0, m, hp, wp, 0, 0, pan, padded_at(g));
             src = pan;
@@ -490,34 +591,43 @@ class csr_conv {
             pack_panel<true>(p0, m, H, W, sh.pad_top, sh.pad_left, pan, input_at(g));
             src = pan;
           }
-          if constexpr (!nhwc) {
+          if (!uses_scratch(sh)) {
             sum_type* yimg = y + p0;
             const sum_type* rimg = residual ? residual + p0 : nullptr;
             rows(cols, k0, k1, off, src, m, [&](index_t k) { return yimg + k * pq; },
                  [&](index_t k) { return rimg ? rimg + k * pq : nullptr; }, act);
-          } else {
-            sum_type* scr = scratch + slot * kb * mr;
-            for (index_t kc = k0; kc < k1; kc += kb) {
-              const index_t kc1 = std::min(k1, kc + kb);
-              // Block flags are aligned to absolute channels: align the scratch origin too.
-              rows(cols, kc, kc1, off, src, m, [&](index_t k) { return scr + (k - kc) * mr; },
-                   [](index_t) -> const sum_type* { return nullptr; }, activation::none);
-              for (int i = 0; i < m; ++i) {
-                const index_t o = (p0 + i) * sh.k;
-                sum_type* yo = y + o;
-                const sum_type* ro = residual ? residual + o : nullptr;
-                for (index_t k = kc; k < kc1; ++k) {
-                  sum_type v = scr[(k - kc) * mr + i];
-                  if constexpr (is_fp32) {
-                    if (ro) v += ro[k];
-                    if (act != activation::none) {
-                      v = std::max(v, 0.0f);
-                      if (act == activation::relu6) v = std::min(v, 6.0f);
-                    }
-                  }
-                  yo[k] = v;
+            continue;
+          }
+          // Output pixel of each tile lane (-1: a windowed lane past the row's end).
+          index_t pixel[mr];
+          for (int i = 0; i < m; ++i) {
+            const index_t v = p0 + i;
+            pixel[i] = !window ? v : v % wp < Q ? v / wp * Q + v % wp : -1;
+          }
+          sum_type* scr = scratch + slot * kb * mr;
+          for (index_t kc = k0; kc < k1; kc += kb) {
+            const index_t kc1 = std::min(k1, kc + kb);
+            // Block flags are aligned to absolute channels: align the scratch origin too.
+            rows(cols, kc, kc1, off, src, m, [&](index_t k) { return scr + (k - kc) * mr; },
+                 [](index_t) -> const sum_type* { return nullptr; }, activation::none);
+            auto put = [&](sum_type v, index_t o) {
+              if constexpr (is_fp32) {
+                if (residual) v += residual[o];
+                if (act != activation::none) {
+                  v = std::max(v, 0.0f);
+                  if (act == activation::relu6) v = std::min(v, 6.0f);
                 }
               }
+              y[o] = v;
+            };
+            if constexpr (nhwc) {
+              for (int i = 0; i < m; ++i)
+                if (pixel[i] >= 0)
+                  for (index_t k = kc; k < kc1; ++k) put(scr[(k - kc) * mr + i], pixel[i] * sh.k + k);
+            } else {
+              for (index_t k = kc; k < kc1; ++k)
+                for (int i = 0; i < m; ++i)
+                  if (pixel[i] >= 0) put(scr[(k - kc) * mr + i], k * pq + pixel[i]);
             }
           }
         }

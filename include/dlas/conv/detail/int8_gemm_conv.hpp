@@ -19,6 +19,7 @@
 #include "dlas/core/parallel.hpp"
 #include "dlas/core/tensor_view.hpp"
 #include "dlas/kernel/i8_gemm_tile.hpp"
+#include "dlas/kernel/i8_requantize.hpp"
 #include "dlas/kernel/registry.hpp"
 #include "dlas/optimize/requantize.hpp"
 #include "dlas/policy/algorithm.hpp"

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file i8_requantize.hpp
+/// \brief The vector int8 requantisation: int32 totals to clamped output codes, bit for bit
+/// optimize::fixed_point_multiplier::apply (AVX2, a portable loop elsewhere), and the narrowing
+/// of clamped codes to bytes. Shared by the dense and the CSR int8 kernels.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace dlas::kernel {
+
+/// Per-channel constants of the vector requantisation of 8 channels (AVX2 has no 64-bit
+/// arithmetic shift): apply(x) = (x * m + 2^(s-1)) >> s is computed as
+/// ((x * m + add) >>> s) - sub with add = 2^(s-1) + 2^63 and sub = 2^(63-s), exact because
+/// 2^63 is a multiple of 2^s. The 64-bit values are stored even channels first, then odd
+/// (the lanes of vpmuldq).
+struct i8_requant8 {
+  std::int32_t mult[8];
+  std::uint64_t shift[8];
+  std::uint64_t add[8];
+  std::uint64_t sub[8];
+
+  /// Sets lane `lane` (0..7) from a fixed-point multiplier (shift in [1, 62]).
+  void set(int lane, std::int32_t multiplier, std::int32_t shift_) noexcept {
+    const int slot = (lane % 2) * 4 + lane / 2;
+    mult[lane] = multiplier;
+    shift[slot] = std::uint64_t(shift_);
+    add[slot] = (std::uint64_t(1) << (shift_ - 1)) + (std::uint64_t(1) << 63);
+    sub[slot] = std::uint64_t(1) << (63 - shift_);
+  }
+};
+
+/// out[j] = clamp(((int64(total[j]) * m_j + 2^(s_j - 1)) >> s_j) + zero_point, lo, hi) for
+/// 8 channels: optimize::fixed_point_multiplier::apply and the output clamp, bit for bit.
+[[gnu::always_inline]] inline void i8_requantize8(const std::int32_t* total, const i8_requant8& q,
+                                                  std::int32_t zero_point, std::int32_t lo,
+                                                  std::int32_t hi, std::int32_t* out) noexcept {
+#if defined(__AVX2__)
+  auto load = [](const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); };
+  const __m256i t = load(total), m = load(q.mult);
+  const __m256i even = _mm256_mul_epi32(t, m);
+  const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(t, 32), _mm256_srli_epi64(m, 32));
+  const __m256i e = _mm256_sub_epi64(
+      _mm256_srlv_epi64(_mm256_add_epi64(even, load(q.add)), load(q.shift)), load(q.sub));
+  const __m256i o = _mm256_sub_epi64(
+      _mm256_srlv_epi64(_mm256_add_epi64(odd, load(q.add + 4)), load(q.shift + 4)), load(q.sub + 4));
+  __m256i r = _mm256_blend_epi32(e, _mm256_slli_epi64(o, 32), 0xAA);
+  r = _mm256_add_epi32(r, _mm256_set1_epi32(zero_point));
+  r = _mm256_min_epi32(_mm256_max_epi32(r, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), r);
+#else
+  for (int j = 0; j < 8; ++j) {
+    const int slot = (j % 2) * 4 + j / 2;
+    const std::int64_t p = std::int64_t(total[j]) * q.mult[j];
+    const auto s = int(q.shift[slot]);
+    const auto v = std::int32_t((p + (std::int64_t(1) << (s - 1))) >> s) + zero_point;
+    out[j] = v < lo ? lo : v > hi ? hi : v;
+  }
+#endif
+}
+
+/// out[j] = Out(q[j]) for 16 values already clamped to Out's range (uint8_t or int8_t).
+template <class Out>
+[[gnu::always_inline]] inline void i8_narrow16(const std::int32_t* q, Out* out) noexcept {
+  static_assert(sizeof(Out) == 1, "dlas::kernel::i8_narrow16: 8-bit outputs");
+#if defined(__AVX2__)
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 8));
+  // int16 in order 0..15 (packs works per 128-bit lane; the permute restores the order).
+  const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
+  const __m128i a = _mm256_castsi256_si128(w), b = _mm256_extracti128_si256(w, 1);
+  const __m128i bytes = std::is_same_v<Out, std::uint8_t> ? _mm_packus_epi16(a, b) : _mm_packs_epi16(a, b);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), bytes);
+#else
+  for (int j = 0; j < 16; ++j) out[j] = Out(q[j]);
+#endif
+}
+
+}  // namespace dlas::kernel
