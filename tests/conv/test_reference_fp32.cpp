@@ -26,7 +26,7 @@ TEMPLATE_PRODUCT_TEST_CASE("reference fp32 matches the fp64 oracle", "[conv][ref
         const auto x = random_floats(std::size_t(sh.input_dims().elements()), seed + 2000, -2, 2);
         const auto res = random_floats(std::size_t(sh.output_dims().elements()), seed + 3000);
         conv2d_options opt;
-        opt.act = act == 0 ? activation::none : act == 1 ? activation::relu : activation::relu6;
+        opt.act = to_activation(act);
         conv2d<L, precision::fp32, S, algo::reference> conv(sh, w, b, opt);
         auto in = from_values<float, L>(sh.input_dims(), x);
         auto rt = from_values<float, L>(sh.output_dims(), res);

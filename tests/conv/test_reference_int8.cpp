@@ -32,7 +32,7 @@ void check_int8(const conv2d_shape& sh, std::uint32_t seed, int act, bool advers
                     : float(std::int32_t(gen() % 256) + std::int32_t(std::numeric_limits<In>::min()));
 
   conv2d_options opt;
-  opt.act = act == 0 ? activation::none : act == 1 ? activation::relu : activation::relu6;
+  opt.act = to_activation(act);
   opt.input_quant = in_q;
   if constexpr (!std::is_same_v<Out, float>)
     opt.output_quant = quant_params{0.05f, std::is_same_v<Out, std::uint8_t> ? 37 : -5};

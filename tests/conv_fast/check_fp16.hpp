@@ -12,57 +12,14 @@
 #include <vector>
 
 #include "conv_fast/check.hpp"
-#include "reference/fp16_bound.hpp"
+#include "reference/check_fp16.hpp"
 
 namespace dlas::testing {
 
-/// The accuracy an fp16 kernel promises for one output. Winograd's transforms add the error
-/// of the fp32 Winograd kernel (docs/winograd.md: a few 1e-6 of the magnitude) on top.
-template <class Conv>
-double fp16_kernel_bound(const conv2d_shape& sh, double magnitude, double want) {
-  const double taps = double(sh.c_per_group() * sh.r * sh.s);
-  double bound = fp16_error_bound(taps, magnitude, want);
-  if (runs_winograd<Conv>(sh)) bound += 1e-5 * magnitude;
-  return bound;
-}
-
-/// One shape, one epilogue: half data in, half out, against the fp64 convolution of the
-/// half-rounded inputs, weights and residual.
+/// One shape, one epilogue, random dense weights.
 template <class Conv>
 void check_fp16_against_oracle(const conv2d_shape& sh, int act, bool residual, std::uint32_t seed) {
-  using L = typename Conv::layout_type;
-  auto w = random_floats(std::size_t(sh.weight_elements()), seed, -1, 1);
-  const auto b = random_floats(std::size_t(sh.k), seed + 1000);
-  const auto x = random_floats(std::size_t(sh.input_dims().elements()), seed + 2000, -2, 2);
-  const auto r = random_floats(std::size_t(sh.output_dims().elements()), seed + 3000);
-  conv2d_options opt;
-  opt.act = act == 0 ? activation::none : act == 1 ? activation::relu : activation::relu6;
-  const Conv conv(sh, w, b, opt);
-  const auto in = from_values<half, L>(sh.input_dims(), x);
-  const auto res = from_values<half, L>(sh.output_dims(), r);
-  tensor<half, L> out(sh.output_dims());
-  if (residual) conv(in.cview(), out.view(), res.cview());
-  else conv(in.cview(), out.view());
-  for (float& v : w) v = float(half(v));
-  tensor64 mag;
-  tensor64 want = conv_fp64(sh, to_fp64(in.cview()), to_double(w), to_double(b), &mag);
-  const tensor64 r64 = to_fp64(res.cview());
-  const std::size_t plane = std::size_t(want.h * want.w);
-  for (std::size_t i = 0; i < want.v.size(); ++i) {
-    mag.v[i] += std::fabs(b[(i / plane) % std::size_t(sh.k)]) + (residual ? std::fabs(r64.v[i]) : 0.0);
-    if (residual) want.v[i] += r64.v[i];
-  }
-  activate(want, act);
-  const tensor64 got = to_fp64(out.cview());
-  std::size_t worst = 0;  // the output furthest outside (or least inside) its bound
-  double worst_ratio = 0.0;
-  for (std::size_t i = 0; i < want.v.size(); ++i) {
-    const double ratio =
-        std::fabs(got.v[i] - want.v[i]) / fp16_kernel_bound<Conv>(sh, mag.v[i], want.v[i]);
-    if (!(ratio <= worst_ratio)) worst = i, worst_ratio = ratio;
-  }
-  CAPTURE(worst, got.v[worst], want.v[worst], mag.v[worst]);
-  REQUIRE(worst_ratio <= 1.0);
+  check_fp16_outputs<Conv>(sh, random_floats(std::size_t(sh.weight_elements()), seed, -1, 1), act, residual, seed);
 }
 
 /// Every epilogue on every shape the kernel accepts.
@@ -123,11 +80,7 @@ void check_fp16_footprint(const std::vector<named_shape>& shapes) {
     const auto w = random_floats(std::size_t(sh.weight_elements()), 3, -1, 1);
     const auto in = from_values<half, L>(sh.input_dims(), random_floats(std::size_t(sh.input_dims().elements()), 4));
     tensor<half, L> out(sh.output_dims());
-    counting_resource counter;
-    scoped_default_resource scope(&counter);
-    const Conv conv(sh, w);
-    const footprint f = conv.footprint();
-    CHECK(index_t(counter.live) == f.weights);
+    const footprint f = check_counted_footprint<Conv>(sh, w, in, out);
     CHECK(f == Conv::footprint_of(sh));
     const footprint f32 = Fp32Conv::footprint_of(sh);
     const index_t bias = buffer_bytes<float>(sh.k);
@@ -138,11 +91,6 @@ void check_fp16_footprint(const std::vector<named_shape>& shapes) {
       CHECK(2 * (f.weights - bias) == f32.weights - bias);
     CHECK(2 * f.input == f32.input);
     CHECK(2 * f.output == f32.output);
-    const std::size_t before = counter.live;
-    counter.peak = before;
-    conv(in.cview(), out.view());
-    CHECK(index_t(counter.peak - before) == f.workspace);
-    CHECK(counter.live == before);
   }
 }
 

@@ -12,51 +12,21 @@
 #include <vector>
 
 #include "conv_fast/check.hpp"
-#include "reference/conv_int8.hpp"
+#include "reference/check_int8.hpp"
 
 using namespace dlas;
 using namespace dlas::testing;
 
 namespace {
 
-/// One case: input codes, weights, options; the kernel's output must equal the reference
-/// kernel's byte for byte, and the int32 oracle's value for value.
+/// One case: the kernel's output must equal the reference kernel's byte for byte, and the
+/// int32 oracle's value for value.
 template <class L, class A, class In, class Out>
 void check_exact(const conv2d_shape& sh, const std::vector<float>& codes, const std::vector<float>& w,
                  const std::vector<float>& b, const quant_params& in_q,
                  const std::optional<quant_params>& out_q, int act, bool residual) {
-  using fast = conv2d<L, precision::int8, sparsity::dense, A>;
-  using ref = conv2d<L, precision::int8, sparsity::dense, algo::reference>;
-  conv2d_options opt;
-  opt.act = act == 0 ? activation::none : act == 1 ? activation::relu : activation::relu6;
-  opt.input_quant = in_q;
-  opt.output_quant = out_q;
-  const fast f(sh, w, b, opt);
-  const ref r(sh, w, b, opt);
-  const auto in = from_values<In, L>(sh.input_dims(), codes);
-  tensor<Out, L> got(sh.output_dims()), want(sh.output_dims());
-  if constexpr (std::is_same_v<Out, float>) {
-    if (residual) {
-      const auto res = from_values<float, L>(sh.output_dims(),
-                                             random_floats(std::size_t(sh.output_dims().elements()), 9));
-      f(in.cview(), got.view(), res.cview());
-      r(in.cview(), want.view(), res.cview());
-    } else {
-      f(in.cview(), got.view());
-      r(in.cview(), want.view());
-    }
-  } else {
-    f(in.cview(), got.view());
-    r(in.cview(), want.view());
-  }
-  REQUIRE(std::memcmp(got.span().data(), want.span().data(), got.span().size_bytes()) == 0);
-  if (!residual) {
-    const tensor64 oracle = conv_int8_oracle<Out>(sh, to_fp64(in.cview()), w, b, in_q, out_q, act);
-    const tensor64 g = to_fp64(got.cview());
-    std::size_t mismatches = 0;
-    for (std::size_t i = 0; i < g.v.size(); ++i) mismatches += g.v[i] != oracle.v[i];
-    REQUIRE(mismatches == 0);
-  }
+  check_int8_exact<conv2d<L, precision::int8, sparsity::dense, A>, In, Out>(sh, codes, w, b, in_q, out_q, act,
+                                                                            residual);
 }
 
 /// Random codes over the whole range of In, random weights and zero points, every output type.
@@ -158,18 +128,10 @@ TEMPLATE_TEST_CASE("int8 footprint is exact", "[conv_fast][int8]", layout::nchw,
     std::vector<float> codes(std::size_t(sh.input_dims().elements()), 7.0f);
     const auto in = from_values<std::uint8_t, TestType>(sh.input_dims(), codes);
     tensor<std::uint8_t, TestType> out(sh.output_dims());
-    counting_resource counter;
-    scoped_default_resource scope(&counter);
     conv2d_options opt;
     opt.output_quant = quant_params{0.1f, 0};
-    const conv c(sh, w, {}, opt);
-    const footprint f = c.footprint();
-    CHECK(index_t(counter.live) == f.weights);
+    const footprint f = check_counted_footprint<conv>(sh, w, in, out, opt);
     CHECK(f.weights == conv::footprint_of(sh).weights);
     CHECK(f.input == sh.input_dims().elements());
-    const std::size_t before = counter.live;
-    counter.peak = before;
-    c(in.cview(), out.view());
-    CHECK(index_t(counter.peak - before) == f.workspace);
   }
 }

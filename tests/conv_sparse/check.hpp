@@ -14,7 +14,7 @@
 
 #include "dlas/conv2d.hpp"
 #include "reference/conv_fp64.hpp"
-#include "reference/counting_resource.hpp"
+#include "reference/check_footprint.hpp"
 #include "reference/data.hpp"
 #include "reference/shapes.hpp"
 
@@ -124,7 +124,7 @@ void check_against_oracle(const conv2d_shape& sh, pattern p, int act, bool resid
   const auto x = random_floats(std::size_t(sh.input_dims().elements()), seed + 2000, -2, 2);
   const auto res = random_floats(std::size_t(sh.output_dims().elements()), seed + 3000);
   conv2d_options opt;
-  opt.act = act == 0 ? activation::none : act == 1 ? activation::relu : activation::relu6;
+  opt.act = to_activation(act);
   Conv conv(sh, w, b, opt);
   auto in = from_values<float, L>(sh.input_dims(), x);
   auto rt = from_values<float, L>(sh.output_dims(), res);
@@ -224,31 +224,10 @@ void check_footprint(const std::vector<named_shape>& shapes) {
       const auto w = sparse_weights(sh, p, 3);
       index_t nnz = 0;
       for (float v : w) nnz += v != 0.0f;
-      const auto x = random_floats(std::size_t(sh.input_dims().elements()), 4);
-      auto in = from_values<float, L>(sh.input_dims(), x);
+      const auto in = from_values<float, L>(sh.input_dims(), random_floats(std::size_t(sh.input_dims().elements()), 4));
       tensor<float, L> out(sh.output_dims());
-      {
-        counting_resource counter;
-        scoped_default_resource scope(&counter);
-        Conv conv(sh, w);
-        const footprint f = conv.footprint();
-        CHECK(index_t(counter.live) == f.weights);
-        CHECK(f == Conv::footprint_of(sh, nnz));
-        const std::size_t before = counter.live;
-        counter.peak = before;
-        conv(in.cview(), out.view());
-        CHECK(index_t(counter.peak - before) == f.workspace);
-        CHECK(counter.live == before);
-      }
-      {
-        counting_resource ws;
-        conv2d_options opt;
-        opt.workspace_resource = &ws;
-        Conv conv(sh, w, {}, opt);
-        conv(in.cview(), out.view());
-        CHECK(index_t(ws.peak) == Conv::workspace_bytes(sh));
-        CHECK(ws.live == 0);
-      }
+      CHECK(check_counted_footprint<Conv>(sh, w, in, out) == Conv::footprint_of(sh, nnz));
+      check_workspace_resource<Conv>(sh, w, in, out);
     }
   }
 }

@@ -15,92 +15,15 @@
 #include <vector>
 
 #include "conv_sparse/check.hpp"
-#include "reference/conv_int8.hpp"
-#include "reference/fp16_bound.hpp"
+#include "reference/check_fp16.hpp"
+#include "reference/check_int8.hpp"
 
 namespace dlas::testing {
 
-inline activation to_activation(int act) {
-  return act == 0 ? activation::none : act == 1 ? activation::relu : activation::relu6;
-}
-
-/// fp16: half data in and out against the fp64 convolution of the half-rounded inputs,
-/// pruned weights and residual, each output within fp16_error_bound.
+/// fp16, one pattern: the pruned weights through the fp16 accuracy check.
 template <class Conv>
 void check_fp16_against_oracle(const conv2d_shape& sh, pattern p, int act, bool residual, std::uint32_t seed) {
-  using L = typename Conv::layout_type;
-  auto w = sparse_weights(sh, p, seed);
-  const auto b = random_floats(std::size_t(sh.k), seed + 1000);
-  const auto x = random_floats(std::size_t(sh.input_dims().elements()), seed + 2000, -2, 2);
-  const auto r = random_floats(std::size_t(sh.output_dims().elements()), seed + 3000);
-  conv2d_options opt;
-  opt.act = to_activation(act);
-  const Conv conv(sh, w, b, opt);
-  const auto in = from_values<half, L>(sh.input_dims(), x);
-  const auto res = from_values<half, L>(sh.output_dims(), r);
-  tensor<half, L> out(sh.output_dims());
-  if (residual) conv(in.cview(), out.view(), res.cview());
-  else conv(in.cview(), out.view());
-  for (float& v : w) v = float(half(v));
-  tensor64 mag;
-  tensor64 want = conv_fp64(sh, to_fp64(in.cview()), to_double(w), to_double(b), &mag);
-  const tensor64 r64 = to_fp64(res.cview());
-  const std::size_t plane = std::size_t(want.h * want.w);
-  for (std::size_t i = 0; i < want.v.size(); ++i) {
-    mag.v[i] += std::fabs(b[(i / plane) % std::size_t(sh.k)]) + (residual ? std::fabs(r64.v[i]) : 0.0);
-    if (residual) want.v[i] += r64.v[i];
-  }
-  activate(want, act);
-  const tensor64 got = to_fp64(out.cview());
-  const double taps = double(sh.c_per_group() * sh.r * sh.s);
-  std::size_t worst = 0;
-  double worst_ratio = 0.0;
-  for (std::size_t i = 0; i < want.v.size(); ++i) {
-    const double ratio = std::fabs(got.v[i] - want.v[i]) / fp16_error_bound(taps, mag.v[i], want.v[i]);
-    if (!(ratio <= worst_ratio)) worst = i, worst_ratio = ratio;
-  }
-  CAPTURE(worst, got.v[worst], want.v[worst], mag.v[worst]);
-  REQUIRE(worst_ratio <= 1.0);
-}
-
-/// int8: the CSR kernel's output equals the dense int8 reference's (same pruned weights) byte
-/// for byte, and, without a residual, the int32 oracle's value for value.
-template <class Conv, class In, class Out>
-void check_int8_exact(const conv2d_shape& sh, const std::vector<float>& codes, const std::vector<float>& w,
-                      const std::vector<float>& b, const quant_params& in_q,
-                      const std::optional<quant_params>& out_q, int act, bool residual) {
-  using L = typename Conv::layout_type;
-  using ref = conv2d<L, precision::int8, sparsity::dense, algo::reference>;
-  conv2d_options opt;
-  opt.act = to_activation(act);
-  opt.input_quant = in_q;
-  opt.output_quant = out_q;
-  const Conv f(sh, w, b, opt);
-  const ref r(sh, w, b, opt);
-  const auto in = from_values<In, L>(sh.input_dims(), codes);
-  tensor<Out, L> got(sh.output_dims()), want(sh.output_dims());
-  if constexpr (std::is_same_v<Out, float>) {
-    if (residual) {
-      const auto res = from_values<float, L>(sh.output_dims(),
-                                             random_floats(std::size_t(sh.output_dims().elements()), 9));
-      f(in.cview(), got.view(), res.cview());
-      r(in.cview(), want.view(), res.cview());
-    } else {
-      f(in.cview(), got.view());
-      r(in.cview(), want.view());
-    }
-  } else {
-    f(in.cview(), got.view());
-    r(in.cview(), want.view());
-  }
-  REQUIRE(std::memcmp(got.span().data(), want.span().data(), got.span().size_bytes()) == 0);
-  if (!residual) {
-    const tensor64 oracle = conv_int8_oracle<Out>(sh, to_fp64(in.cview()), w, b, in_q, out_q, act);
-    const tensor64 g = to_fp64(got.cview());
-    std::size_t mismatches = 0;
-    for (std::size_t i = 0; i < g.v.size(); ++i) mismatches += g.v[i] != oracle.v[i];
-    REQUIRE(mismatches == 0);
-  }
+  check_fp16_outputs<Conv>(sh, sparse_weights(sh, p, seed), act, residual, seed);
 }
 
 /// int8, one pattern: random codes over the whole range of the input type, random zero
@@ -253,27 +176,18 @@ void check_reduced_footprint(const std::vector<named_shape>& shapes) {
       tensor<std::conditional_t<int8, float, T>, L> out(sh.output_dims());
       // Non-zeros after the conversion (int8: weights that quantise to 0 are dropped).
       const index_t nnz = conv::conv_weights<P, sparsity::csr>(sh, w, {}, {}).nnz();
-      counting_resource counter;
-      scoped_default_resource scope(&counter);
-      const Conv conv(sh, w);
       if (!int8) {
         index_t nonzero = 0;
         for (float v : w) nonzero += v != 0.0f;
         CHECK(nnz == nonzero);
       }
-      const footprint f = conv.footprint();
-      CHECK(index_t(counter.live) == f.weights);
+      const footprint f = check_counted_footprint<Conv>(sh, w, in, out);
       // (int8 with a float output counts its output at 4 bytes, footprint_of at 1.)
       CHECK(f.weights == Conv::footprint_of(sh, nnz).weights);
       CHECK(f.workspace == Conv::footprint_of(sh, nnz).workspace);
       const index_t per_channel = int8 ? 4 + 2 * 4 + index_t(sizeof(optimize::fixed_point_multiplier)) : 4;
       CHECK(f.weights == format::csr_bytes(sh.k, sh.c_per_group() * sh.r * sh.s, nnz, int8 ? 1 : 2) +
                              sh.k * per_channel + (sh.k + 3) / 4);
-      const std::size_t before = counter.live;
-      counter.peak = before;
-      conv(in.cview(), out.view());
-      CHECK(index_t(counter.peak - before) == f.workspace);
-      CHECK(counter.live == before);
     }
   }
 }

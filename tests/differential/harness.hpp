@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "dlas/conv2d.hpp"
+#include "reference/check_fp16.hpp"
 #include "reference/conv_int8.hpp"
 #include "reference/data.hpp"
-#include "reference/fp16_bound.hpp"
 #include "reference/shapes.hpp"
 #include "reference/winograd_route.hpp"
 
@@ -94,10 +94,6 @@ inline std::string describe(const std::string& combo, const case_spec& c) {
          " DLAS_DIFF_ONLY=" + std::to_string(c.index) + " " + Catch::getResultCapture().getCurrentTestName();
 }
 
-inline activation to_activation(int act) {
-  return act == 0 ? activation::none : act == 1 ? activation::relu : activation::relu6;
-}
-
 /// Runs f with c.threads OpenMP threads.
 template <class F>
 void with_threads(int threads, F&& f) {
@@ -135,25 +131,15 @@ void check_float(const case_spec& c, const std::string& name) {
   });
   if constexpr (half_storage)
     for (float& v : w) v = float(half(v));
+  const auto rview = res.cview();
   tensor64 mag;
-  tensor64 want = conv_fp64(sh, to_fp64(in.cview()), to_double(w), to_double(b), &mag);
-  const tensor64 r64 = to_fp64(res.cview());
-  const std::size_t plane = std::size_t(want.h * want.w);
-  for (std::size_t i = 0; i < want.v.size(); ++i) {
-    mag.v[i] += std::fabs(b[(i / plane) % std::size_t(sh.k)]) + (c.residual ? std::fabs(r64.v[i]) : 0.0);
-    if (c.residual) want.v[i] += r64.v[i];
-  }
-  activate(want, c.act);
+  const tensor64 want = expected_output(sh, in.cview(), w, b, c.residual ? &rview : nullptr, c.act, &mag);
   INFO(describe(name, c));
   if constexpr (half_storage) {
     const tensor64 got = to_fp64(out.cview());
-    const double taps = double(sh.c_per_group() * sh.r * sh.s);
-    // Winograd's transforms add the fp32 Winograd kernel's own error (docs/winograd.md).
-    const double transforms = runs_winograd<Conv>(sh) ? 1e-5 : 0.0;
     std::size_t outside = 0;
     for (std::size_t i = 0; i < want.v.size(); ++i)
-      outside += !(std::fabs(got.v[i] - want.v[i]) <=
-                   fp16_error_bound(taps, mag.v[i], want.v[i]) + transforms * mag.v[i]);
+      outside += !(std::fabs(got.v[i] - want.v[i]) <= fp16_kernel_bound<Conv>(sh, mag.v[i], want.v[i]));
     REQUIRE(outside == 0);
   } else {
     const double bound = runs_winograd<Conv>(sh) ? 5e-5 : 1e-5;

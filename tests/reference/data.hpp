@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "dlas/conv/options.hpp"
 #include "dlas/core/tensor.hpp"
 #include "reference/conv_fp64.hpp"
 
@@ -69,6 +70,11 @@ double relative_l2_error(tensor_view<const T, Layout> got, const tensor64& want)
   return den == 0.0 ? std::sqrt(num) : std::sqrt(num / den);
 }
 
+/// The fused activation of a test's activation code (0 none, 1 relu, 2 relu6).
+inline activation to_activation(int act) {
+  return act == 0 ? activation::none : act == 1 ? activation::relu : activation::relu6;
+}
+
 /// Applies the activation to every element of an oracle tensor.
 inline void activate(tensor64& t, int act /* 0 none, 1 relu, 2 relu6 */) {
   for (double& v : t.v) {
@@ -79,13 +85,19 @@ inline void activate(tensor64& t, int act /* 0 none, 1 relu, 2 relu6 */) {
 
 /// The fp64 oracle's output for act(conv(x) + bias [+ residual]), from the kernel's own input
 /// and residual tensors (so both see identical values). act: 0 none, 1 relu, 2 relu6.
+/// `magnitude` (optional) receives, per output, what rounding errors scale with:
+/// sum |x * w| + |bias| (+ |residual|).
 template <class T, class Layout>
 tensor64 expected_output(const conv2d_shape& sh, tensor_view<const T, Layout> in, const std::vector<float>& w,
-                         const std::vector<float>& b, const tensor_view<const T, Layout>* residual, int act) {
-  tensor64 want = conv_fp64(sh, to_fp64(in), to_double(w), to_double(b));
-  if (residual) {
-    const tensor64 r64 = to_fp64(*residual);
-    for (std::size_t i = 0; i < want.v.size(); ++i) want.v[i] += r64.v[i];
+                         const std::vector<float>& b, const tensor_view<const T, Layout>* residual, int act,
+                         tensor64* magnitude = nullptr) {
+  tensor64 want = conv_fp64(sh, to_fp64(in), to_double(w), to_double(b), magnitude);
+  const tensor64 r64 = residual ? to_fp64(*residual) : tensor64{};
+  const std::size_t plane = std::size_t(want.h * want.w);
+  for (std::size_t i = 0; i < want.v.size(); ++i) {
+    if (residual) want.v[i] += r64.v[i];
+    if (magnitude)
+      magnitude->v[i] += std::fabs(double(b[(i / plane) % std::size_t(sh.k)])) + (residual ? std::fabs(r64.v[i]) : 0.0);
   }
   activate(want, act);
   return want;

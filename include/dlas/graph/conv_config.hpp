@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "dlas/conv2d.hpp"
@@ -139,43 +140,23 @@ template <sparsity_kind V>
 using sparsity_tag = std::conditional_t<V == sparsity_kind::dense, sparsity::dense, sparsity::csr>;
 
 namespace detail {
-template <algorithm_kind V>
-struct algorithm_tag_of;
-template <>
-struct algorithm_tag_of<algorithm_kind::reference> {
-  using type = algo::reference;
-};
-template <>
-struct algorithm_tag_of<algorithm_kind::direct> {
-  using type = algo::direct;
-};
-template <>
-struct algorithm_tag_of<algorithm_kind::im2col_gemm> {
-  using type = algo::im2col_gemm;
-};
-template <>
-struct algorithm_tag_of<algorithm_kind::spatial_pack> {
-  using type = algo::spatial_pack;
-};
-template <>
-struct algorithm_tag_of<algorithm_kind::pointwise> {
-  using type = algo::pointwise;
-};
-template <>
-struct algorithm_tag_of<algorithm_kind::depthwise> {
-  using type = algo::depthwise;
-};
-template <>
-struct algorithm_tag_of<algorithm_kind::winograd> {
-  using type = algo::winograd;
-};
-template <>
-struct algorithm_tag_of<algorithm_kind::automatic> {
-  using type = algo::automatic;
-};
+/// The algorithm tags in the order of all_algorithms (checked below by name).
+using algorithm_tags = std::tuple<algo::reference, algo::direct, algo::im2col_gemm, algo::spatial_pack,
+                                  algo::pointwise, algo::depthwise, algo::winograd, algo::automatic>;
+constexpr std::size_t algorithm_index(algorithm_kind v) {
+  std::size_t i = 0;
+  while (all_algorithms[i] != v) ++i;
+  return i;
+}
+template <std::size_t... I>
+constexpr bool tags_match_kinds(std::index_sequence<I...>) {
+  return ((std::tuple_element_t<I, algorithm_tags>::name == to_string(all_algorithms[I])) && ...);
+}
+static_assert(std::tuple_size_v<algorithm_tags> == all_algorithms.size() &&
+              tags_match_kinds(std::make_index_sequence<all_algorithms.size()>{}));
 }  // namespace detail
 template <algorithm_kind V>
-using algorithm_tag = typename detail::algorithm_tag_of<V>::type;
+using algorithm_tag = std::tuple_element_t<detail::algorithm_index(V), detail::algorithm_tags>;
 
 /// The run-time value of each tag (the inverse mapping).
 template <class L>
