@@ -566,7 +566,6 @@ class csr_conv {
       }
 
       par(nslots, [&](index_t slot) {
-        float* pan = panels + slot * panel;
         for (index_t t = slot; t < ntiles; t += nslots) {
           const index_t p0 = t * mr;
           const int m = int(std::min<index_t>(mr, npix - p0));
@@ -585,9 +584,11 @@ class csr_conv {
           } else if (window) {
             src = padded + g * cg * hp * wp + p0;
           } else if constexpr (is_spatial) {
+            float* pan = panels + slot * panel;
             pack_panel<false>(p0, m, hp, wp, 0, 0, pan, padded_at(g));
             src = pan;
           } else {
+            float* pan = panels + slot * panel;
             pack_panel<true>(p0, m, H, W, sh.pad_top, sh.pad_left, pan, input_at(g));
             src = pan;
           }
