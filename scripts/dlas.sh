@@ -98,7 +98,6 @@ if [ "$mode" = test ] && [ "$sanitize" = thread ]; then
   programs='conv_differential_fp32 conv_differential_reduced conv_concurrency graph_layers'
   cmake --build "$build" -j "$jobs" --target $(printf 'test_%s ' $programs)
   export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so OMP_NUM_THREADS=2
-  export DLAS_DIFF_CASES=${DLAS_DIFF_CASES:-3000}
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1"
   ctest --test-dir "$build" --output-on-failure -j "$jobs" -R "^($(echo $programs | tr ' ' '|'))\$"
   exit 0
