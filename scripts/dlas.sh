@@ -4,8 +4,8 @@
 #   bash scripts/dlas.sh run              the main job: examples and the cross-stack sweep (built-in defaults)
 #   bash scripts/dlas.sh bench [ARGS]     the convolution benchmark suite, side by side with oneDNN
 #   bash scripts/dlas.sh test             build and run the whole test suite
-#   bash scripts/dlas.sh test --sanitize  the same under AddressSanitizer + UBSan
-#   bash scripts/dlas.sh test --thread    the convolution tests under ThreadSanitizer (clang, OpenMP)
+#   bash scripts/dlas.sh test --sanitize  the same under AddressSanitizer + UBSan (clang)
+#   bash scripts/dlas.sh test --thread    the threaded tests under ThreadSanitizer (clang, OpenMP)
 #   bash scripts/dlas.sh test --arm64     cross-built for arm64, run under qemu (two CPU models)
 #   bash scripts/dlas.sh fuzz [SECONDS]    run every libFuzzer target for SECONDS (default 60)
 # Each installs missing Debian packages (as root), configures, builds and runs.
