@@ -134,12 +134,16 @@ template <class T, class Rows>
 void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
   const index_t tiles = ceil_div(pb.pixels, tile_mr);
   const index_t panels = ceil_div(pb.cols, tile_nr);
-  const index_t row_blocks = ceil_div(tiles, rows_block_tiles);
-  const index_t panel_groups = std::clamp<index_t>(ceil_div(8, row_blocks), 1, panels);
+  // Row blocks of equal size (at most rows_block_tiles tiles), and enough panel groups for 16
+  // work items: small images (ResNet-50's 14x14 layers: 33 tiles) otherwise leave a last,
+  // nearly empty row block and one thread idle for most of the call.
+  const index_t block_tiles = ceil_div(tiles, ceil_div(tiles, rows_block_tiles));
+  const index_t row_blocks = ceil_div(tiles, block_tiles);
+  const index_t panel_groups = std::clamp<index_t>(ceil_div(16, row_blocks), 1, panels);
   const index_t panels_per_group = ceil_div(panels, panel_groups);
   core::parallel_for(row_blocks * panel_groups, [&](index_t item) {
     const index_t tb = item / panel_groups, pg = item % panel_groups;
-    const index_t t0 = tb * rows_block_tiles, t1 = std::min(tiles, t0 + rows_block_tiles);
+    const index_t t0 = tb * block_tiles, t1 = std::min(tiles, t0 + block_tiles);
     const index_t j0 = pg * panels_per_group, j1 = std::min(panels, j0 + panels_per_group);
     const float* a[rows_block_tiles * tile_mr];
     for (index_t seg0 = 0; seg0 < pb.kdim; seg0 += pb.segment) {
