@@ -23,10 +23,10 @@
 #include "dlas/core/parallel.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/core/tensor_view.hpp"
-#include "dlas/optimize/requantize.hpp"
 #include "dlas/kernel/i8_requantize.hpp"
 #include "dlas/kernel/simd.hpp"
 #include "dlas/kernel/spmm.hpp"
+#include "dlas/optimize/requantize.hpp"
 #include "dlas/policy/algorithm.hpp"
 #include "dlas/policy/layout.hpp"
 #include "dlas/policy/precision.hpp"
@@ -141,7 +141,7 @@ class csr_conv {
 
   /// spatial_pack with stride 1: the tiles read the zero-padded (channel-major) copy in place,
   /// with no panel at all. Output row p is computed over the copy's full width wp (pixels
-  /// q >= Q are computed and dropped: (Q + R - 1) / Q of the work for R x R kernels), so the
+  /// q >= Q are computed and dropped: wp / Q of the work, (Q + 2) / Q for 3x3 pad 1), so the
   /// tile of virtual pixels [v0, v0 + MR) reads tap (c, r, s) at one offset from v0.
   static constexpr bool windowed(const conv2d_shape& sh) noexcept {
     return is_spatial && sh.stride_h == 1 && sh.stride_w == 1;
