@@ -94,10 +94,7 @@ class conv2d {
   /// \param weights  K x C/groups x R x S, row-major, fp32
   /// \param bias     K values, or empty for no bias
   conv2d(const conv2d_shape& shape, std::span<const float> weights, std::span<const float> bias = {},
-         const conv2d_options& options = {})
-      : shape_(checked(shape)),
-        options_(options),
-        impl_(shape, weights_type(shape, weights, bias, options), options) {}
+         const conv2d_options& options = {});
 
   const conv2d_shape& shape() const noexcept { return shape_; }
   const conv2d_options& options() const noexcept { return options_; }
@@ -119,43 +116,14 @@ class conv2d {
   /// The residual, when given, has the output's dims and type (not for 8-bit outputs).
   template <class In, class Out>
   void operator()(tensor_view<const In, Layout> input, tensor_view<Out, Layout> output,
-                  tensor_view<const Out, Layout> residual = {}) const {
-    static_assert(std::is_same_v<In, storage_type> ||
-                      (Precision::quantized && std::is_same_v<In, std::int8_t>),
-                  "dlas::conv2d: input element type must be the precision's storage type "
-                  "(fp32: float, fp16: dlas::half, int8: uint8_t or int8_t)");
-    static_assert(std::is_same_v<Out, storage_type> ||
-                      (Precision::quantized &&
-                       (std::is_same_v<Out, std::int8_t> || std::is_same_v<Out, float>)),
-                  "dlas::conv2d: output element type must be the precision's storage type "
-                  "(int8 also takes int8_t codes or float)");
-    auto mismatch = [](const char* what, const tensor_dims& got, const tensor_dims& want) {
-      return std::string(what) + " dims " + to_string(got) + " do not match the shape's " +
-             to_string(want);
-    };
-    core::require(input.dims() == shape_.input_dims(), errc::mismatched_buffer,
-                  [&] { return mismatch("conv2d input", input.dims(), shape_.input_dims()); });
-    core::require(output.dims() == shape_.output_dims(), errc::mismatched_buffer,
-                  [&] { return mismatch("conv2d output", output.dims(), shape_.output_dims()); });
-    core::require(input.data() != nullptr && output.data() != nullptr, errc::mismatched_buffer,
-                  [] { return std::string("conv2d: null input or output data"); });
-    const bool has_residual = residual.data() != nullptr;
-    if (has_residual) {
-      core::require(residual.dims() == output.dims(), errc::mismatched_buffer,
-                    [&] { return mismatch("conv2d residual", residual.dims(), output.dims()); });
-      core::require(std::is_floating_point_v<Out> || std::is_same_v<Out, half>, errc::unsupported,
-                    [] { return std::string("conv2d: a residual needs a float or half output"); });
-    }
-    if constexpr (Precision::quantized)
-      options_.input_quant.validate<In>("conv2d_options.input_quant");
-    impl_.template run<In, Out>(input, output, has_residual ? residual.data() : nullptr,
-                                options_.workspace_resource ? options_.workspace_resource
-                                                            : std::pmr::get_default_resource());
-  }
+                  tensor_view<const Out, Layout> residual = {}) const;
 
-  /// The converted weights (reference algorithm only keeps them in this form).
+  /// The converted weights (reference algorithm only keeps them in this form). A template, so
+  /// that an explicit instantiation of a kernel without them does not instantiate it (clang 14
+  /// ignores the constraint there).
+  template <class Impl = impl_type>
   const auto& weights() const noexcept
-    requires requires(const impl_type& i) { i.weights(); }
+    requires requires(const Impl& i) { i.weights(); }
   {
     return impl_.weights();
   }
@@ -171,4 +139,55 @@ class conv2d {
   impl_type impl_;
 };
 
+// Defined outside the class, so not inline: an `extern template` declaration
+// (dlas/conv/extern_kernels.hpp) then keeps a translation unit from compiling the kernel again.
+
+template <class Layout, class Precision, class Sparsity, class Algorithm>
+conv2d<Layout, Precision, Sparsity, Algorithm>::conv2d(const conv2d_shape& shape, std::span<const float> weights,
+                                                       std::span<const float> bias, const conv2d_options& options)
+    : shape_(checked(shape)), options_(options), impl_(shape, weights_type(shape, weights, bias, options), options) {}
+
+template <class Layout, class Precision, class Sparsity, class Algorithm>
+template <class In, class Out>
+void conv2d<Layout, Precision, Sparsity, Algorithm>::operator()(tensor_view<const In, Layout> input,
+                                                                tensor_view<Out, Layout> output,
+                                                                tensor_view<const Out, Layout> residual) const {
+  static_assert(std::is_same_v<In, storage_type> ||
+                    (Precision::quantized && std::is_same_v<In, std::int8_t>),
+                "dlas::conv2d: input element type must be the precision's storage type "
+                "(fp32: float, fp16: dlas::half, int8: uint8_t or int8_t)");
+  static_assert(std::is_same_v<Out, storage_type> ||
+                    (Precision::quantized &&
+                     (std::is_same_v<Out, std::int8_t> || std::is_same_v<Out, float>)),
+                "dlas::conv2d: output element type must be the precision's storage type "
+                "(int8 also takes int8_t codes or float)");
+  auto mismatch = [](const char* what, const tensor_dims& got, const tensor_dims& want) {
+    return std::string(what) + " dims " + to_string(got) + " do not match the shape's " +
+           to_string(want);
+  };
+  core::require(input.dims() == shape_.input_dims(), errc::mismatched_buffer,
+                [&] { return mismatch("conv2d input", input.dims(), shape_.input_dims()); });
+  core::require(output.dims() == shape_.output_dims(), errc::mismatched_buffer,
+                [&] { return mismatch("conv2d output", output.dims(), shape_.output_dims()); });
+  core::require(input.data() != nullptr && output.data() != nullptr, errc::mismatched_buffer,
+                [] { return std::string("conv2d: null input or output data"); });
+  const bool has_residual = residual.data() != nullptr;
+  if (has_residual) {
+    core::require(residual.dims() == output.dims(), errc::mismatched_buffer,
+                  [&] { return mismatch("conv2d residual", residual.dims(), output.dims()); });
+    core::require(std::is_floating_point_v<Out> || std::is_same_v<Out, half>, errc::unsupported,
+                  [] { return std::string("conv2d: a residual needs a float or half output"); });
+  }
+  if constexpr (Precision::quantized)
+    options_.input_quant.validate<In>("conv2d_options.input_quant");
+  impl_.template run<In, Out>(input, output, has_residual ? residual.data() : nullptr,
+                              options_.workspace_resource ? options_.workspace_resource
+                                                          : std::pmr::get_default_resource());
+}
+
 }  // namespace dlas
+
+// Programs that link dlas::kernels take every kernel from it instead of compiling their own.
+#ifdef DLAS_EXTERN_KERNELS
+#include "dlas/conv/extern_kernels.hpp"
+#endif

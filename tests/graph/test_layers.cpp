@@ -155,9 +155,10 @@ TEST_CASE("conv_layer: a run-time choice of kernel, checked descriptions", "[gra
   CHECK(u.output_desc().type == dtype::u8);
   CHECK(u.output_desc().quant.zero_point == 100);
   // A combination outside the set, and one with no kernel at all.
-  REQUIRE_DLAS_ERROR(make.make({layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense,
-                                algorithm_kind::reference},
-                               sh, w, b, {}),
+  using direct_only = kernel_set<combo<layout::nhwc, precision::fp32, sparsity::dense, algo::direct>>;
+  REQUIRE_DLAS_ERROR(direct_only::make({layout_kind::nchw, precision_kind::fp32, sparsity_kind::dense,
+                                        algorithm_kind::reference},
+                                       sh, w, b, {}),
                      errc::unsupported,
                      "conv_config nchw/fp32/dense/reference: not in this kernel set");
   REQUIRE_DLAS_ERROR(make.make({layout_kind::nchw, precision_kind::int8, sparsity_kind::csr,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dlas/core/buffer.hpp"
+#include "dlas/graph/conv_factory.hpp"
 #include "dlas/graph/network.hpp"
 #include "dlas/graph/prune_model.hpp"
 #include "dlas/memory/recommender.hpp"
@@ -190,9 +191,12 @@ TEST_CASE("bad configurations and inputs are clear errors", "[graph][memory]") {
       net.set_conv_config("layer1.0.conv1", cfg(layout_kind::nchw, precision_kind::int8,
                                                 sparsity_kind::csr, algorithm_kind::winograd)),
       errc::unsupported, "conv_config nchw/int8/csr/winograd: no kernel");
+  using automatic_only = kernel_product<every_layout, type_list<precision::fp32>,
+                                        type_list<sparsity::dense>, type_list<algo::automatic>>;
+  network narrow(m, {}, automatic_only::factory());
   REQUIRE_DLAS_ERROR(
-      net.set_conv_config("layer1.0.conv1", cfg(layout_kind::nchw, precision_kind::fp32,
-                                                sparsity_kind::dense, algorithm_kind::reference)),
+      narrow.set_conv_config("layer1.0.conv1", cfg(layout_kind::nchw, precision_kind::fp32,
+                                                   sparsity_kind::dense, algorithm_kind::reference)),
       errc::unsupported, "not in this network's kernel set");
   REQUIRE_DLAS_ERROR(net.set_conv_config("maxpool", {}), errc::invalid_argument,
                      "('maxpool') is not a convolution");

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file all_kernels.hpp
 /// \brief all_kernels(): the kernel set of every policy combination that has a kernel, for
-/// programs that choose any configuration at run time (a sweep, a tuner). Including this
-/// header instantiates every conv2d combination: tens of seconds of compile time.
+/// programs that choose any configuration at run time (a sweep, a tuner). Calling
+/// all_kernels() instantiates every conv2d combination, minutes of compile time, unless the
+/// program links dlas::kernels (dlas/conv/extern_kernels.hpp), which compiles them once.
 #pragma once
 
 #include "dlas/graph/conv_factory.hpp"
