@@ -5,20 +5,14 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
-namespace {
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
+#include "docs/read_text.hpp"
+
+using dlas::testing::read_text;
 
 TEST_CASE("docs/errors.md matches the error assertions of the tests", "[docs][errors]") {
   const std::filesystem::path root = DLAS_SOURCE_DIR;
@@ -26,12 +20,12 @@ TEST_CASE("docs/errors.md matches the error assertions of the tests", "[docs][er
   const std::regex assertion(R"re(errc::(\w+)\s*,\s*"((?:[^"\\]|\\.)*)"\s*\))re");
   for (const auto& e : std::filesystem::recursive_directory_iterator(root / "tests")) {
     if (e.path().extension() != ".cpp") continue;
-    const std::string text = read(e.path());
+    const std::string text = read_text(e.path());
     if (text.find("REQUIRE_DLAS_ERROR(") == std::string::npos) continue;
     for (std::sregex_iterator it(text.begin(), text.end(), assertion), end; it != end; ++it)
       in_tests.push_back((*it)[1].str() + ": " + (*it)[2].str());
   }
-  std::istringstream doc(read(root / "docs" / "errors.md"));
+  std::istringstream doc(read_text(root / "docs" / "errors.md"));
   std::string line, code;
   const std::regex heading(R"(^## `(\w+)`)"), row(R"(^\| `((?:[^`])*)` \|)");
   std::smatch m;

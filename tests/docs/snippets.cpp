@@ -4,19 +4,15 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
 
-namespace {
+#include "docs/read_text.hpp"
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using dlas::testing::read_text;
+
+namespace {
 
 // Lines strictly between the two "// [tag]" markers, with the common indentation removed.
 std::string snippet(const std::string& source, const std::string& tag) {
@@ -48,11 +44,11 @@ TEST_CASE("docs quote the compiled snippets verbatim", "[docs]") {
   int checked = 0;
   for (const auto& entry : std::filesystem::directory_iterator(root / "docs")) {
     if (entry.path().extension() != ".md") continue;
-    const std::string md = read(entry.path());
+    const std::string md = read_text(entry.path());
     for (std::sregex_iterator it(md.begin(), md.end(), block), end; it != end; ++it) {
       const std::string file = (*it)[1], tag = (*it)[2];
       INFO(entry.path().filename().string() << " quotes " << file << " [" << tag << "]");
-      const std::string source = read(root / "tests" / "docs" / file);
+      const std::string source = read_text(root / "tests" / "docs" / file);
       REQUIRE_FALSE(source.empty());
       CHECK((*it)[3].str() == snippet(source, tag));
       ++checked;
