@@ -136,7 +136,7 @@ if [ "$mode" = test ]; then
 elif [ "$mode" = bench ]; then
   build="$root/build/bench"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDLAS_BUILD_BENCHMARKS=ON
-  cmake --build "$build" -j "$jobs" --target dlas_bench_conv
+  cmake --build "$build" -j "$jobs" --target dlas-bench-conv
   # The convolution suite on its built-in default: ResNet-50 v1 and MobileNet v1 depthwise,
   # mb 1, one thread, dlas interleaved with oneDNN (when found); docs/benchmarks.md explains.
   echo "== dlas-bench-conv --shapes resnet50,mobilenet_dw --mb 1 --threads 1"
