@@ -107,7 +107,7 @@ if [ "$mode" = test ]; then
     build="$root/build/asan"
     # -O1 with line tables: readable reports, and far less compile time than -O2 -g.
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE= \
-      -DCMAKE_CXX_FLAGS="-O1 -g1" \
+      -DCMAKE_CXX_FLAGS="-O1 -g1" -DDLAS_LIGHT_TEST_FLAGS=-O0 \
       -DDLAS_SANITIZE=address,undefined -DDLAS_BUILD_BENCHMARKS=OFF -DDLAS_BUILD_EXAMPLES=OFF \
       -DDLAS_BUILD_TOOLS=OFF  # the tools (every kernel instantiated) and their tests run in the release pass
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
