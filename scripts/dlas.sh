@@ -3,6 +3,7 @@
 # The README's two commands:
 #   bash scripts/dlas.sh run              the main job: examples and the cross-stack sweep (built-in defaults)
 #   bash scripts/dlas.sh bench [ARGS]     the convolution benchmark suite, side by side with oneDNN
+#   bash scripts/dlas.sh bench network [ARGS]  ResNet-50 end to end against oneDNN's convolutions
 #   bash scripts/dlas.sh test             build and run the whole test suite
 #   bash scripts/dlas.sh test --sanitize  the same under AddressSanitizer + UBSan (clang)
 #   bash scripts/dlas.sh test --thread    the threaded tests under ThreadSanitizer (clang, OpenMP)
@@ -38,7 +39,7 @@ case "$mode" in
     [ "$sanitize" = arm64 ] && packages+=(g++-aarch64-linux-gnu qemu-user)
     ;;
   fuzz) packages+=(clang libclang-rt-14-dev) ;;
-  *) echo "usage: bash scripts/dlas.sh run | bench [ARGS] | test [--sanitize | --thread | --arm64] | fuzz [SECONDS]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/dlas.sh run | bench [network] [ARGS] | test [--sanitize | --thread | --arm64] | fuzz [SECONDS]" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -136,6 +137,16 @@ if [ "$mode" = test ]; then
 elif [ "$mode" = bench ]; then
   build="$root/build/bench"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDLAS_BUILD_BENCHMARKS=ON
+  if [ "${1:-}" = network ]; then
+    shift
+    cmake --build "$build" -j "$jobs" --target dlas-bench-network
+    # ResNet-50 at 224x224, mb 1, one thread, end to end in fp32, int8 and 90% pruned CSR,
+    # interleaved with oneDNN's convolutions of the same layers (docs/benchmarks.md).
+    echo "== dlas-bench-network --network resnet50 --threads 1"
+    "$build/benchmarks/network/dlas-bench-network" --network resnet50 --threads 1 --rounds 5 \
+      --benchmark_min_time=0.5 "$@"
+    exit 0
+  fi
   cmake --build "$build" -j "$jobs" --target dlas-bench-conv
   # The convolution suite on its built-in default: ResNet-50 v1 and MobileNet v1 depthwise,
   # mb 1, one thread, dlas interleaved with oneDNN (when found); docs/benchmarks.md explains.

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "dlas/graph/batch_norm.hpp"
@@ -336,6 +337,29 @@ TEMPLATE_TEST_CASE("add, activation, concat and softmax", "[graph][elementwise]"
   CHECK(total == Approx(1.0).epsilon(1e-6));
   CHECK((sm.view()(1, 0, 2, 2) < sm.view()(1, 1, 2, 2)) ==
         (ta.view()(1, 0, 2, 2) < ta.view()(1, 1, 2, 2)));
+}
+
+TEMPLATE_TEST_CASE("convert: fp32 to 8-bit codes is optimize::quantize bit for bit", "[graph][convert]",
+                   layout::nchw, layout::nhwc) {
+  using L = TestType;
+  // Steps of half a code: every other value is a tie (round half to even); the values run
+  // below code 0 and, with the infinities, above 255; rows of 19 (NCHW) and 95 (NHWC) values
+  // leave a tail after any SIMD width.
+  const tensor_dims d{2, 5, 2, 19};
+  std::vector<float> x(std::size_t(d.elements()));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.25f * (float(i) - 100.0f);
+  x[5] = std::numeric_limits<float>::quiet_NaN();
+  x[6] = std::numeric_limits<float>::infinity();
+  x[7] = -std::numeric_limits<float>::infinity();
+  x[8] = 1e30f;
+  const quant_params q{0.5f, 3};
+  const auto in = from_values<float, L>(d, x);
+  tensor<std::uint8_t, L> codes(d);
+  convert(cref(in.view()), ref(codes.view(), q));
+  for (index_t i = 0; i < d.elements(); ++i) {
+    CAPTURE(i, in.data()[i]);
+    CHECK(int(codes.data()[i]) == int(optimize::quantize<std::uint8_t>(in.data()[i], q)));
+  }
 }
 
 TEST_CASE("convert: casts and reorders between precisions and layouts", "[graph][convert]") {

@@ -22,6 +22,7 @@
 #include <dlas/core/memory_meter.hpp>
 #include <dlas/graph/models.hpp>
 #include <dlas/graph/network.hpp>
+#include <dlas/graph/stage_timer.hpp>
 
 #include "tool_kernels.hpp"
 #include <dlas/memory/plan_io.hpp>
@@ -189,18 +190,8 @@ int write_profile(const options& o) {
   if (o.time_layers) {
     // Each layer alone on its boundary tensors, median of 5 runs after a warm-up.
     for (int l = 0; l < net.size(); ++l) {
-      const pipeline::message_layout in_layout(net.boundary(l)), out_layout(net.boundary(l + 1));
-      std::vector<std::byte> in(in_layout.bytes()), out(out_layout.bytes());
-      const auto ins = in_layout.refs(std::span<const std::byte>(in));
-      const auto outs = out_layout.refs(std::span<std::byte>(out));
-      std::vector<double> t;
-      for (int r = 0; r < 6; ++r) {
-        const auto start = clock_type::now();
-        net.run_stage(l, l + 1, ins, outs);
-        if (r > 0) t.push_back(std::chrono::duration<double>(clock_type::now() - start).count());
-      }
-      std::sort(t.begin(), t.end());
-      for (auto& [size, cost] : p.layers[std::size_t(l)].per_micro_batch) cost.forward_seconds = t[t.size() / 2];
+      const double t = graph::time_stage(net, l, l + 1, 1, 5);
+      for (auto& [size, cost] : p.layers[std::size_t(l)].per_micro_batch) cost.forward_seconds = t;
       net.release();
     }
   }

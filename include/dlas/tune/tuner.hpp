@@ -19,6 +19,7 @@
 
 #include "dlas/core/parallel.hpp"
 #include "dlas/graph/network.hpp"
+#include "dlas/graph/stage_timer.hpp"
 #include "dlas/tune/tuning_cache.hpp"
 
 namespace dlas::tune {
@@ -57,27 +58,9 @@ inline double density_of(const graph::network& net, int i) {
   return double(kept) / double(w.size());
 }
 
-/// Median seconds of network::run_stage on layers [a, b).
+/// Median seconds of layers [a, b) run alone, with `o`'s warm-up and repetitions.
 inline double time_layers(graph::network& net, int a, int b, const tune_options& o) {
-  std::vector<std::vector<std::byte>> in_bytes, out_bytes;
-  std::vector<graph::const_tensor_ref> ins;
-  std::vector<graph::tensor_ref> outs;
-  for (const auto& d : net.boundary(a)) {
-    in_bytes.emplace_back(std::size_t(d.bytes()));
-    ins.push_back({in_bytes.back().data(), d});
-  }
-  for (const auto& d : net.boundary(b)) {
-    out_bytes.emplace_back(std::size_t(d.bytes()));
-    outs.push_back({out_bytes.back().data(), d});
-  }
-  std::vector<double> t;
-  for (int r = 0; r < o.warmup + o.repetitions; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    net.run_stage(a, b, ins, outs);
-    if (r >= o.warmup) t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return graph::time_stage(net, a, b, o.warmup, o.repetitions);
 }
 
 }  // namespace detail
