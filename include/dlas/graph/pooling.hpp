@@ -112,16 +112,17 @@ void max_pool(tensor_view<const T, L> in, tensor_view<T, L> out, const pool_para
     // one vector max over the channels. Starting from the type's lowest value, a NaN never
     // wins, as in the element loop below.
     parallel_for_work(o.n * o.h, o.c * o.w * p.kernel_h * p.kernel_w, [&](index_t nh) {
-      const index_t n = nh / o.h, y = nh % o.h;
+      // A local count: stores through a byte pointer may alias o.c, which stops vectorising.
+      const index_t n = nh / o.h, y = nh % o.h, channels = o.c;
       const index_t y0 = y * p.stride_h - p.pad_h, y1 = std::min(y0 + p.kernel_h, i.h);
       for (index_t x = 0; x < o.w; ++x) {
         const index_t x0 = x * p.stride_w - p.pad_w, x1 = std::min(x0 + p.kernel_w, i.w);
         T* best = &out(n, 0, y, x);
-        std::fill(best, best + o.c, std::is_same_v<T, float> ? T(-std::numeric_limits<float>::infinity()) : T(0));
+        std::fill(best, best + channels, std::is_same_v<T, float> ? T(-std::numeric_limits<float>::infinity()) : T(0));
         for (index_t yy = std::max<index_t>(y0, 0); yy < y1; ++yy)
           for (index_t xx = std::max<index_t>(x0, 0); xx < x1; ++xx) {
             const T* v = &in(n, 0, yy, xx);
-            for (index_t c = 0; c < o.c; ++c) best[c] = std::max(best[c], v[c]);
+            for (index_t c = 0; c < channels; ++c) best[c] = std::max(best[c], v[c]);
           }
       }
     });
