@@ -43,8 +43,8 @@ struct tune_report {
   int from_cache = 0;     ///< of which taken from the cache
   int candidates = 0;     ///< candidate configurations timed
   double seconds = 0;     ///< time spent measuring
-  double untuned_seconds = 0;  ///< the whole network before tuning (median)
-  double tuned_seconds = 0;    ///< the whole network with the per-layer choices (median)
+  double untuned_seconds = 0;  ///< the whole network before tuning (mean of two medians)
+  double tuned_seconds = 0;    ///< the whole network with the per-layer choices (the same)
   bool kept = true;            ///< false: the choices were slower as a whole, and undone
 };
 
@@ -70,9 +70,10 @@ inline double time_layers(graph::network& net, int a, int b, const tune_options&
 /// policies, weight density and thread count). An int8 network must be calibrated first.
 ///
 /// Layer-by-layer choices are greedy (a layer's choice of layout also changes what the next
-/// layer's input costs), so the whole network is timed before and after: when the choices are
-/// slower as a whole, the configuration the network had is restored, and tuned is never
-/// slower than untuned beyond the noise of one measurement.
+/// layer's input costs), so the whole network is timed without and with them, twice each,
+/// in turn: when the choices are slower as a whole, the configuration the network had is
+/// restored (the network then runs exactly as untuned), and tuned is never slower than
+/// untuned beyond the noise of those measurements.
 inline tune_report tune(graph::network& net, graph::precision_kind precision, graph::sparsity_kind sparsity,
                         tuning_cache& cache, const tune_options& o = {}) {
   core::require(o.repetitions >= 1 && o.warmup >= 0 && !o.layouts.empty() && !o.algorithms.empty(),
@@ -123,10 +124,22 @@ inline tune_report tune(graph::network& net, graph::precision_kind precision, gr
     cache.put(key, *best);
     ++report.measured;
   }
-  report.tuned_seconds = detail::time_layers(net, 0, net.size(), o);
-  if (report.tuned_seconds > report.untuned_seconds) {
+  // The whole network with the choices, without them, and with them again: a pause of the
+  // machine during one measurement cannot decide alone, and a tie keeps the choices.
+  std::vector<std::optional<graph::conv_config>> after(before.size());
+  for (int i = 0; i < net.size(); ++i)
+    if (net.is_conv(i)) after[std::size_t(i)] = net.config(i);
+  const auto apply = [&](const std::vector<std::optional<graph::conv_config>>& configs) {
     for (int i = 0; i < net.size(); ++i)
-      if (before[std::size_t(i)]) net.set_conv_config(i, *before[std::size_t(i)]);
+      if (configs[std::size_t(i)]) net.set_conv_config(i, *configs[std::size_t(i)]);
+  };
+  const double tuned_first = detail::time_layers(net, 0, net.size(), o);
+  apply(before);
+  report.untuned_seconds = 0.5 * (report.untuned_seconds + detail::time_layers(net, 0, net.size(), o));
+  apply(after);
+  report.tuned_seconds = 0.5 * (tuned_first + detail::time_layers(net, 0, net.size(), o));
+  if (report.tuned_seconds > report.untuned_seconds) {
+    apply(before);
     report.kept = false;
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
