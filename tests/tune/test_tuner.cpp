@@ -96,4 +96,6 @@ TEST_CASE("tuning caches and options refuse bad input", "[tune][errors]") {
   winograd_only.algorithms = {algorithm_kind::winograd};
   REQUIRE_DLAS_ERROR(tune::tune(net, precision_kind::fp32, sparsity_kind::dense, cache, winograd_only),
                      errc::unsupported, "can run layer 'conv1'");
+  REQUIRE_DLAS_ERROR(graph::time_stage(net, 0, 1, 1, 0), errc::invalid_argument, "need repetitions >= 1");
+  CHECK(graph::time_stage(net, 0, 2, 0, 1) > 0.0);  // no warm-up: the first call builds the stage
 }
