@@ -17,8 +17,8 @@ namespace dlas::graph {
 
 /// Median wall-clock seconds of `repetitions` calls of network::run_stage(a, b), after
 /// `warmup` untimed calls (which build the stage's kernels and arena), on scratch tensors
-/// shaped like the stage's boundaries. The values in them do not change the time of any
-/// dlas layer (no kernel branches on data), so they are left uninitialised.
+/// shaped like the stage's boundaries. They hold zeros: the time of a dlas layer does not
+/// depend on its activations' values (no kernel branches on them).
 inline double time_stage(network& net, int a, int b, int warmup = 1, int repetitions = 5) {
   core::require(repetitions >= 1 && warmup >= 0, errc::invalid_argument, [&] {
     return "time_stage: need repetitions >= 1 and warmup >= 0, got " + std::to_string(repetitions) + " and " +
