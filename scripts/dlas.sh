@@ -81,9 +81,11 @@ if [ "$mode" = test ] && [ "$sanitize" = arm64 ]; then
   (cd "$root" && cmake --preset aarch64)
   cmake --build "$build" -j "$jobs"
   export DLAS_DIFF_CASES=${DLAS_DIFF_CASES:-1000}
-  for cpu in max cortex-a53; do
-    echo "== arm64 tests under qemu -cpu $cpu"
-    QEMU_CPU=$cpu ctest --test-dir "$build" --output-on-failure -j "$jobs" -E '^package\.|profile_torch'
+  # Each CPU model names the int8 path its tests must see: SDOT on max, the Armv8.0 NEON
+  # sequence on the Cortex-A53 (no dot product).
+  for cpu in max:neon_dot cortex-a53:neon; do
+    echo "== arm64 tests under qemu -cpu ${cpu%%:*} (int8 path ${cpu#*:})"
+    QEMU_CPU=${cpu%%:*} DLAS_EXPECT_INT8_PATH=${cpu#*:} ctest --test-dir "$build" --output-on-failure -j "$jobs" -E '^package\.|profile_torch'
   done
   exit 0
 fi

@@ -6,12 +6,15 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
 #include "dlas/core/buffer.hpp"
 #include "dlas/kernel/packing.hpp"
+#include "dlas/kernel/i8_requantize.hpp"
 #include "dlas/kernel/registry.hpp"
+#include "dlas/optimize/requantize.hpp"
 #include "reference/data.hpp"
 
 using namespace dlas;
@@ -19,10 +22,12 @@ using namespace dlas::testing;
 
 namespace {
 
-/// One int8 tile call: A rows in [a_lo, a_hi], B in [b_lo, b_hi], every m and depth given.
+/// One int8 tile call on path `isa`: A rows in [a_lo, a_hi], B in [b_lo, b_hi], every m and
+/// depth given.
 template <class Tile>
-void check_i8_tile(int m, index_t kdim, int a_lo, int a_hi, int b_lo, int b_hi, std::uint32_t seed) {
-  CAPTURE(Tile::name(), m, kdim, a_lo, a_hi, b_lo, b_hi);
+void check_i8_tile(kernel::i8_isa isa, int m, index_t kdim, int a_lo, int a_hi, int b_lo, int b_hi,
+                   std::uint32_t seed) {
+  CAPTURE(Tile::name(isa), m, kdim, a_lo, a_hi, b_lo, b_hi);
   std::mt19937 gen(seed);
   const index_t kd = kernel::i8_padded_depth(kdim), kq = kd / kernel::i8_depth_step;
   std::vector<std::vector<std::int8_t>> rows(std::size_t(m), std::vector<std::int8_t>(std::size_t(kd), 0));
@@ -38,7 +43,7 @@ void check_i8_tile(int m, index_t kdim, int a_lo, int a_hi, int b_lo, int b_hi, 
   kernel::pack_i8_panel<Tile::nr>(b.data(), kdim, 0, Tile::nr,
                                   [&](index_t k, index_t j) { return bm[std::size_t(k * Tile::nr + j)]; });
   std::vector<std::int32_t> c(std::size_t(Tile::mr * Tile::nr));
-  Tile::run(kq, a, b.data(), c.data(), m);
+  Tile::run(isa, kq, a, b.data(), c.data(), m);
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < Tile::nr; ++j) {
       std::int64_t want = 0;
@@ -50,18 +55,86 @@ void check_i8_tile(int m, index_t kdim, int a_lo, int a_hi, int b_lo, int b_hi, 
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("int8 gemm tiles are exact", "[kernel][int8]", kernel::i8_gemm_tiles) {
+TEMPLATE_LIST_TEST_CASE("int8 gemm tiles are exact on every path the CPU has", "[kernel][int8]",
+                        kernel::i8_gemm_tiles) {
   using T = TestType;
+  using kernel::i8_isa;
   CHECK(T::name().rfind("s8s32_gemm_", 0) == 0);
-  for (int m = 1; m <= T::mr; ++m)
-    for (index_t kdim : {0, 1, 3, 4, 5, 64, 301}) check_i8_tile<T>(m, kdim, -128, 127, -127, 127, 7);
-  // Saturating operands of a plain u8 x s8 pair: |x'| = 128 against +-127, long depths.
-  for (index_t kdim : {8, 2048, 4608}) {
-    check_i8_tile<T>(T::mr, kdim, -128, -128, 127, 127, 1);
-    check_i8_tile<T>(T::mr, kdim, -128, -128, -127, -127, 2);
-    check_i8_tile<T>(T::mr, kdim, 127, 127, 127, 127, 3);
-    check_i8_tile<T>(T::mr, kdim, 127, 127, -127, -127, 4);
-    check_i8_tile<T>(T::mr, kdim, -128, 127, -127, 127, 5);
+  CHECK(T::available());
+  int paths = 0;
+  for (i8_isa isa : {i8_isa::scalar, i8_isa::avx2, i8_isa::neon, i8_isa::neon_dot}) {
+    if (!kernel::i8_isa_available(isa)) continue;
+    ++paths;
+    for (int m = 1; m <= T::mr; ++m)
+      for (index_t kdim : {0, 1, 3, 4, 5, 64, 301}) check_i8_tile<T>(isa, m, kdim, -128, 127, -127, 127, 7);
+    // Saturating operands of a plain u8 x s8 pair (|x'| = 128 against +-127) and the largest
+    // int16 pair sums of the NEON sequence, long depths.
+    for (index_t kdim : {8, 2048, 4608}) {
+      check_i8_tile<T>(isa, T::mr, kdim, -128, -128, 127, 127, 1);
+      check_i8_tile<T>(isa, T::mr, kdim, -128, -128, -127, -127, 2);
+      check_i8_tile<T>(isa, T::mr, kdim, 127, 127, 127, 127, 3);
+      check_i8_tile<T>(isa, T::mr, kdim, 127, 127, -127, -127, 4);
+      check_i8_tile<T>(isa, T::mr, kdim, -128, 127, -127, 127, 5);
+    }
+  }
+#if defined(__AVX2__) || defined(__aarch64__)
+  CHECK(paths >= 2);  // the scalar loop and at least one vector path
+#endif
+}
+
+TEST_CASE("the int8 tiles run the path the CPU supports", "[kernel][int8]") {
+  using kernel::i8_isa;
+  const i8_isa used = kernel::i8_isa_in_use();
+  INFO("int8 path in use: " << kernel::i8_isa_name(used));
+  REQUIRE(kernel::i8_isa_available(used));
+#if defined(__AVX2__)
+  CHECK(used == i8_isa::avx2);
+#elif defined(__aarch64__)
+  // SDOT exactly when the CPU reports it (qemu -cpu max), the Armv8.0 sequence otherwise
+  // (qemu -cpu cortex-a53).
+  CHECK(used == (kernel::cpu_has_dotprod() ? i8_isa::neon_dot : i8_isa::neon));
+#else
+  CHECK(used == i8_isa::scalar);
+#endif
+  // CI names the path each emulated CPU must take, independently of the detection above.
+  if (const char* want = std::getenv("DLAS_EXPECT_INT8_PATH")) CHECK(kernel::i8_isa_name(used) == want);
+  CHECK(kernel::i8_gemm_tile_default::name().ends_with(kernel::i8_isa_name(used)));
+}
+
+TEST_CASE("the vector requantisation equals fixed_point_multiplier::apply bit for bit", "[kernel][int8]") {
+  std::mt19937 gen(17);
+  const std::int32_t extremes[] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX - 1, INT32_MAX};
+  for (int rep = 0; rep < 4000; ++rep) {
+    kernel::i8_requant8 q{};
+    optimize::fixed_point_multiplier fm[8];
+    std::int32_t total[8], out[8];
+    for (int j = 0; j < 8; ++j) {
+      // Multipliers in [2^30, 2^31) as make_fixed_point_multiplier gives, every shift.
+      fm[j].multiplier = std::int32_t((1u << 30) + gen() % (1u << 30));
+      fm[j].shift = std::int32_t(1 + gen() % 62);
+      q.set(j, fm[j].multiplier, fm[j].shift);
+      total[j] = rep % 5 == 0 ? extremes[gen() % 7] : std::int32_t(gen());
+    }
+    const std::int32_t zp = std::int32_t(gen() % 256) - 128;
+    const optimize::output_clamp c = rep % 2 ? optimize::output_clamp{0, 255} : optimize::output_clamp{-128, 127};
+    kernel::i8_requantize8(total, q, zp, c.lo, c.hi, out);
+    for (int j = 0; j < 8; ++j) {
+      CAPTURE(rep, j, total[j], fm[j].multiplier, fm[j].shift, zp);
+      const std::int32_t want = c(std::int32_t(std::uint32_t(fm[j].apply(total[j])) + std::uint32_t(zp)));
+      REQUIRE(out[j] == want);
+    }
+  }
+  // Narrowing of clamped codes keeps every value of both 8-bit types.
+  std::int32_t codes[16];
+  std::uint8_t u[16];
+  std::int8_t s8[16];
+  for (int base : {0, 16, 128, 240}) {
+    for (int j = 0; j < 16; ++j) codes[j] = base + j;
+    kernel::i8_narrow16(codes, u);
+    for (int j = 0; j < 16; ++j) CHECK(int(u[j]) == base + j);
+    for (int j = 0; j < 16; ++j) codes[j] = base + j - 128;
+    kernel::i8_narrow16(codes, s8);
+    for (int j = 0; j < 16; ++j) CHECK(int(s8[j]) == base + j - 128);
   }
 }
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file i8_gemm_tile.hpp
 /// \brief i8_gemm_tile: an MR x NR register-blocked int8 GEMM microkernel with exact int32
-/// accumulation (AVX2 vpmaddubsw + vpmaddwd, a portable scalar loop elsewhere).
+/// accumulation: AVX2 vpmaddubsw + vpmaddwd on x86; on arm64 SDOT (Armv8.2-A dot product)
+/// when the CPU has it and widening NEON multiplies otherwise; a portable scalar loop elsewhere.
 #pragma once
 
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "dlas/core/shape.hpp"
@@ -14,9 +16,58 @@
 
 #if defined(__AVX2__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 namespace dlas::kernel {
+
+/// The instruction sequence an int8 GEMM tile runs on (docs/arm64.md).
+enum class i8_isa {
+  scalar,    ///< the exact portable loop
+  avx2,      ///< vpmaddubsw + vpmaddwd on |x'| and sign-applied weights
+  neon,      ///< smull/smull2 to int16, addp, sadalp into int32 (Armv8.0)
+  neon_dot,  ///< sdot: four int8 products summed into each int32 lane (Armv8.2-A dotprod)
+};
+
+/// "scalar", "avx2", "neon" or "neon_dot".
+constexpr std::string_view i8_isa_name(i8_isa isa) noexcept {
+  switch (isa) {
+    case i8_isa::avx2: return "avx2";
+    case i8_isa::neon: return "neon";
+    case i8_isa::neon_dot: return "neon_dot";
+    default: return "scalar";
+  }
+}
+
+/// Whether this build carries `isa` and the running CPU executes it.
+inline bool i8_isa_available(i8_isa isa) noexcept {
+  switch (isa) {
+    case i8_isa::scalar: return true;
+#if defined(__AVX2__)
+    case i8_isa::avx2: return kernel::arch_available<xsimd::avx2>();
+#endif
+#if defined(__aarch64__)
+    case i8_isa::neon: return true;
+    case i8_isa::neon_dot: return cpu_has_dotprod();
+#endif
+    default: return false;
+  }
+}
+
+/// The int8 path the tiles take in this build on this CPU, decided once: AVX2 where compiled
+/// for it; on arm64 SDOT when the compiler targets it (-march=armv8.2-a+dotprod) or the CPU
+/// reports it at run time, the Armv8.0 NEON sequence otherwise.
+inline i8_isa i8_isa_in_use() noexcept {
+#if defined(__AVX2__)
+  return i8_isa::avx2;
+#elif defined(__aarch64__)
+  static const i8_isa chosen = cpu_has_dotprod() ? i8_isa::neon_dot : i8_isa::neon;
+  return chosen;
+#else
+  return i8_isa::scalar;
+#endif
+}
 
 /// Bytes of the int8 depth that one step of the tile consumes: vpmaddubsw + vpmaddwd reduce
 /// 4 consecutive products into one int32 lane.
@@ -43,42 +94,70 @@ constexpr index_t i8_padded_depth(index_t kdim) noexcept {
 /// the int32 sums equal the scalar loop's for any data; docs/policy_precision.md compares
 /// the alternatives.
 ///
+/// On arm64 no such trick is needed: SDOT multiplies signed by signed bytes into int32 lanes
+/// (exact), and the Armv8.0 sequence widens each product to int16 (|x' * w| <= 128 * 127),
+/// adds adjacent pairs (at most 32512, the same bound as above) and accumulates pairs into
+/// int32. Both take the panel's c4 order as it is: one 16-byte load is 4 columns x 4 depths.
+///
 /// \tparam MR  rows (output pixels) of the register tile
-/// \tparam NV  int32 registers per row (NR = 8 * NV output channels on AVX2)
+/// \tparam NV  groups of 8 int32 columns per row (NR = 8 * NV: one ymm, two NEON registers)
 template <int MR, int NV, class Arch = default_arch>
 struct i8_gemm_tile {
   static constexpr int mr = MR;
   static constexpr int nr = NV * 8;
   using arch_type = Arch;
-  static_assert(MR * NV + NV + 4 <= 16, "dlas::kernel::i8_gemm_tile: tile exceeds the 16 ymm registers");
-
-  /// Whether this build uses the AVX2 instructions (otherwise the exact scalar loop).
-  static constexpr bool vectorized() noexcept {
-#if defined(__AVX2__)
-    return true;
+#if defined(__aarch64__)
+  // Accumulators, B registers, the broadcast and three temporaries of the Armv8.0 sequence.
+  static_assert(MR * NV * 2 + NV * 2 + 4 <= 32, "dlas::kernel::i8_gemm_tile: tile exceeds the 32 NEON registers");
 #else
-    return false;
+  static_assert(MR * NV + NV + 4 <= 16, "dlas::kernel::i8_gemm_tile: tile exceeds the 16 ymm registers");
 #endif
+
+  /// Instance name with the path in use, e.g. "s8s32_gemm_4x16c4_avx2" (docs/naming.md; A is
+  /// the signed x'), "..._neon_dot", "..._neon" or "..._scalar".
+  static std::string name() { return name(i8_isa_in_use()); }
+  static std::string name(i8_isa isa) {
+    return "s8s32_gemm_" + std::to_string(MR) + "x" + std::to_string(nr) + "c4_" + std::string(i8_isa_name(isa));
   }
 
-  /// Instance name, e.g. "s8s32_gemm_4x16c4_avx2" (docs/naming.md; A is the signed x'),
-  /// "_scalar" without AVX2.
-  static std::string name() {
-    return "s8s32_gemm_" + std::to_string(MR) + "x" + std::to_string(nr) + "c4_" +
-           (vectorized() ? std::string("avx2") : std::string("scalar"));
-  }
+  static bool available() noexcept { return i8_isa_available(i8_isa_in_use()); }
 
-  static bool available() noexcept {
-    if constexpr (vectorized()) return kernel::arch_available<xsimd::avx2>();
-    else return true;
-  }
-
-  /// Computes one tile; see the class comment. m in [1, MR], kq >= 0 steps of 4.
+  /// Computes one tile on the path in use; see the class comment. m in [1, MR], kq >= 0
+  /// steps of 4.
   static void run(index_t kq, const std::int8_t* const* a, const std::int8_t* b, std::int32_t* c,
                   int m) noexcept {
+    run(i8_isa_in_use(), kq, a, b, c, m);
+  }
+
+  /// The same on a chosen path (tests compare every path the CPU has); `isa` must satisfy
+  /// i8_isa_available, a path this build lacks runs the scalar loop.
+  static void run(i8_isa isa, index_t kq, const std::int8_t* const* a, const std::int8_t* b,
+                  std::int32_t* c, int m) noexcept {
     const std::int8_t* ap[MR];
     for (int i = 0; i < MR; ++i) ap[i] = a[i < m ? i : 0];
 #if defined(__AVX2__)
+    if (isa == i8_isa::avx2) return run_avx2(kq, ap, b, c);
+#elif defined(__aarch64__)
+    if (isa == i8_isa::neon_dot) return run_neon_dot(kq, ap, b, c);
+    if (isa == i8_isa::neon) return run_neon(kq, ap, b, c);
+#endif
+    run_scalar(kq, ap, b, c);
+  }
+
+ private:
+  static void run_scalar(index_t kq, const std::int8_t* const* ap, const std::int8_t* b, std::int32_t* c) noexcept {
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < nr; ++j) {
+        std::int32_t s = 0;
+        for (index_t q = 0; q < kq; ++q)
+          for (int u = 0; u < 4; ++u)
+            s += std::int32_t(ap[i][q * 4 + u]) * std::int32_t(b[(q * nr + j) * 4 + u]);
+        c[i * nr + j] = s;
+      }
+  }
+
+#if defined(__AVX2__)
+  static void run_avx2(index_t kq, const std::int8_t* const* ap, const std::int8_t* b, std::int32_t* c) noexcept {
     __m256i acc[MR][NV];
     DLAS_UNROLL
     for (int i = 0; i < MR; ++i) {
@@ -114,17 +193,78 @@ struct i8_gemm_tile {
       for (int j = 0; j < NV; ++j)
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + i * nr + j * 8), acc[i][j]);
     }
-#else
-    for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < nr; ++j) {
-        std::int32_t s = 0;
-        for (index_t q = 0; q < kq; ++q)
-          for (int u = 0; u < 4; ++u)
-            s += std::int32_t(ap[i][q * 4 + u]) * std::int32_t(b[(q * nr + j) * 4 + u]);
-        c[i * nr + j] = s;
-      }
-#endif
   }
+#endif
+
+#if defined(__aarch64__)
+  /// Registers of 4 int32 columns per row.
+  static constexpr int nq = NV * 2;
+
+  /// A's 4 depth values of step q, row i, in every 32-bit lane.
+  [[gnu::always_inline]] static int8x16_t broadcast_step(const std::int8_t* row, index_t q) noexcept {
+    std::int32_t word;
+    __builtin_memcpy(&word, row + q * 4, 4);
+    return vreinterpretq_s8_s32(vdupq_n_s32(word));
+  }
+
+  static void store(int32x4_t (&acc)[MR][nq], std::int32_t* c) noexcept {
+    DLAS_UNROLL
+    for (int i = 0; i < MR; ++i) {
+      DLAS_UNROLL
+      for (int j = 0; j < nq; ++j) vst1q_s32(c + i * nr + j * 4, acc[i][j]);
+    }
+  }
+
+  // The target attribute lets a plain Armv8.0 build carry the SDOT path for CPUs that have it.
+  [[gnu::target("arch=armv8.2-a+dotprod")]] static void run_neon_dot(index_t kq, const std::int8_t* const* ap,
+                                                         const std::int8_t* b, std::int32_t* c) noexcept {
+    int32x4_t acc[MR][nq];
+    DLAS_UNROLL
+    for (int i = 0; i < MR; ++i) {
+      DLAS_UNROLL
+      for (int j = 0; j < nq; ++j) acc[i][j] = vdupq_n_s32(0);
+    }
+    for (index_t q = 0; q < kq; ++q) {
+      int8x16_t bv[nq];
+      DLAS_UNROLL
+      for (int j = 0; j < nq; ++j) bv[j] = vld1q_s8(b + (q * nr + j * 4) * 4);
+      DLAS_UNROLL
+      for (int i = 0; i < MR; ++i) {
+        const int8x16_t av = broadcast_step(ap[i], q);
+        DLAS_UNROLL
+        for (int j = 0; j < nq; ++j) acc[i][j] = vdotq_s32(acc[i][j], bv[j], av);
+      }
+    }
+    store(acc, c);
+  }
+
+  static void run_neon(index_t kq, const std::int8_t* const* ap, const std::int8_t* b, std::int32_t* c) noexcept {
+    int32x4_t acc[MR][nq];
+    DLAS_UNROLL
+    for (int i = 0; i < MR; ++i) {
+      DLAS_UNROLL
+      for (int j = 0; j < nq; ++j) acc[i][j] = vdupq_n_s32(0);
+    }
+    for (index_t q = 0; q < kq; ++q) {
+      int8x16_t bv[nq];
+      DLAS_UNROLL
+      for (int j = 0; j < nq; ++j) bv[j] = vld1q_s8(b + (q * nr + j * 4) * 4);
+      DLAS_UNROLL
+      for (int i = 0; i < MR; ++i) {
+        const int8x16_t av = broadcast_step(ap[i], q);
+        DLAS_UNROLL
+        for (int j = 0; j < nq; ++j) {
+          // Columns 0-1 and 2-3 of the register, 4 products each, as int16 (exact).
+          const int16x8_t lo = vmull_s8(vget_low_s8(bv[j]), vget_low_s8(av));
+          const int16x8_t hi = vmull_high_s8(bv[j], av);
+          // Adjacent pairs, [c0 c0 c1 c1 c2 c2 c3 c3] (each at most 32512), then pairs into int32.
+          acc[i][j] = vpadalq_s16(acc[i][j], vpaddq_s16(lo, hi));
+        }
+      }
+    }
+    store(acc, c);
+  }
+#endif
 };
 
 /// Packs columns [j0, j0 + n) (n <= NR) of a kdim x N int8 matrix into one i8_gemm_tile

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file i8_requantize.hpp
 /// \brief The vector int8 requantisation: int32 totals to clamped output codes, bit for bit
-/// optimize::fixed_point_multiplier::apply (AVX2, a portable loop elsewhere), and the narrowing
+/// optimize::fixed_point_multiplier::apply (AVX2, NEON, a portable loop elsewhere), and the narrowing
 /// of clamped codes to bytes. Shared by the dense and the CSR int8 kernels.
 #pragma once
 
@@ -10,6 +10,8 @@
 
 #if defined(__AVX2__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 namespace dlas::kernel {
@@ -18,7 +20,8 @@ namespace dlas::kernel {
 /// arithmetic shift): apply(x) = (x * m + 2^(s-1)) >> s is computed as
 /// ((x * m + add) >>> s) - sub with add = 2^(s-1) + 2^63 and sub = 2^(63-s), exact because
 /// 2^63 is a multiple of 2^s. The 64-bit values are stored even channels first, then odd
-/// (the lanes of vpmuldq).
+/// (the lanes of vpmuldq). NEON uses the shifts alone: its rounding shift (srshl) adds
+/// 2^(s-1) at full precision.
 struct i8_requant8 {
   std::int32_t mult[8];
   std::uint64_t shift[8];
@@ -53,6 +56,21 @@ struct i8_requant8 {
   r = _mm256_add_epi32(r, _mm256_set1_epi32(zero_point));
   r = _mm256_min_epi32(_mm256_max_epi32(r, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), r);
+#elif defined(__aarch64__)
+  // Even and odd channels apart, in the order of the shifts; products are exact in int64.
+  const int32x4_t t0 = vld1q_s32(total), t1 = vld1q_s32(total + 4);
+  const int32x4_t m0 = vld1q_s32(q.mult), m1 = vld1q_s32(q.mult + 4);
+  const int32x4_t te = vuzp1q_s32(t0, t1), to = vuzp2q_s32(t0, t1);
+  const int32x4_t me = vuzp1q_s32(m0, m1), mo = vuzp2q_s32(m0, m1);
+  auto shift = [&](int slot) { return vnegq_s64(vreinterpretq_s64_u64(vld1q_u64(q.shift + slot))); };
+  // (p + 2^(s-1)) >> s, then the low 32 bits, as the scalar int32_t cast.
+  const int32x4_t e = vcombine_s32(vmovn_s64(vrshlq_s64(vmull_s32(vget_low_s32(te), vget_low_s32(me)), shift(0))),
+                                   vmovn_s64(vrshlq_s64(vmull_high_s32(te, me), shift(2))));
+  const int32x4_t o = vcombine_s32(vmovn_s64(vrshlq_s64(vmull_s32(vget_low_s32(to), vget_low_s32(mo)), shift(4))),
+                                   vmovn_s64(vrshlq_s64(vmull_high_s32(to, mo), shift(6))));
+  const int32x4_t zp = vdupq_n_s32(zero_point), vlo = vdupq_n_s32(lo), vhi = vdupq_n_s32(hi);
+  vst1q_s32(out, vminq_s32(vmaxq_s32(vaddq_s32(vzip1q_s32(e, o), zp), vlo), vhi));
+  vst1q_s32(out + 4, vminq_s32(vmaxq_s32(vaddq_s32(vzip2q_s32(e, o), zp), vlo), vhi));
 #else
   for (int j = 0; j < 8; ++j) {
     const int slot = (j % 2) * 4 + j / 2;
@@ -76,6 +94,10 @@ template <class Out>
   const __m128i a = _mm256_castsi256_si128(w), b = _mm256_extracti128_si256(w, 1);
   const __m128i bytes = std::is_same_v<Out, std::uint8_t> ? _mm_packus_epi16(a, b) : _mm_packs_epi16(a, b);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), bytes);
+#elif defined(__aarch64__)
+  const int16x8_t w0 = vcombine_s16(vmovn_s32(vld1q_s32(q)), vmovn_s32(vld1q_s32(q + 4)));
+  const int16x8_t w1 = vcombine_s16(vmovn_s32(vld1q_s32(q + 8)), vmovn_s32(vld1q_s32(q + 12)));
+  vst1q_s8(reinterpret_cast<std::int8_t*>(out), vcombine_s8(vmovn_s16(w0), vmovn_s16(w1)));
 #else
   for (int j = 0; j < 16; ++j) out[j] = Out(q[j]);
 #endif

@@ -11,34 +11,52 @@
 
 namespace dlas::kernel {
 
-/// The fp32 GEMM tile the convolution algorithms use on `Arch`: 6 rows x 2 registers
-/// (6x16 on AVX2: 12 accumulators, 2 B registers and 1 broadcast of the 16 ymm registers).
-template <class Arch = default_arch>
-using f32_gemm_tile = gemm_tile<float, 6, 2, Arch>;
+/// Register blocking of the GEMM tiles the convolution algorithms use, per architecture:
+/// 6 rows x 2 registers on x86 (6x16 on AVX2: 12 accumulators, 2 B registers and 1
+/// broadcast of the 16 ymm registers); 8 rows x 3 registers on arm64 (8x12 on NEON: 24
+/// accumulators, 3 B registers and 1 broadcast of the 32), the blocking of Arm's own
+/// sgemm kernels.
+template <class Arch>
+struct gemm_blocking {
+  static constexpr int mr = 6;
+  static constexpr int nv = 2;
+};
+#if defined(__aarch64__)
+template <>
+struct gemm_blocking<xsimd::neon64> {
+  static constexpr int mr = 8;
+  static constexpr int nv = 3;
+};
+#endif
 
-/// The fp16 GEMM tile: the same 6 x 2-register blocking with B panels stored as half and
-/// widened in registers (A stays fp32, see gemm_tile).
+/// The fp32 GEMM tile the convolution algorithms use on `Arch`.
 template <class Arch = default_arch>
-using f16_gemm_tile = gemm_tile<half, 6, 2, Arch>;
+using f32_gemm_tile = gemm_tile<float, gemm_blocking<Arch>::mr, gemm_blocking<Arch>::nv, Arch>;
+
+/// The fp16 GEMM tile: the same blocking with B panels stored as half and widened in
+/// registers (A stays fp32, see gemm_tile).
+template <class Arch = default_arch>
+using f16_gemm_tile = gemm_tile<half, gemm_blocking<Arch>::mr, gemm_blocking<Arch>::nv, Arch>;
 
 /// Every fp32 GEMM tile instance for the target architecture; adding a tile is one line.
 /// Each entry has name(), mr, nr, arch_type and available().
-using f32_gemm_tiles = std::tuple<gemm_tile<float, 6, 2, default_arch>,  // f32_gemm_6x16_avx2
+using f32_gemm_tiles = std::tuple<f32_gemm_tile<>,                      // f32_gemm_6x16_avx2, f32_gemm_8x12_neon
                                   gemm_tile<float, 4, 3, default_arch>,  // f32_gemm_4x24_avx2
                                   gemm_tile<float, 5, 2, default_arch>,  // f32_gemm_5x16_avx2
                                   gemm_tile<float, 8, 1, default_arch>,  // f32_gemm_8x8_avx2
                                   gemm_tile<float, 1, 2, default_arch>>; // f32_gemm_1x16_avx2
 
-/// The int8 GEMM tile the int8 convolutions use: 4 rows x 2 registers (4x16 on AVX2: 8 int32
+/// The int8 GEMM tile the int8 convolutions use: 4 rows x 16 columns (on AVX2: 8 int32
 /// accumulators, 2 B registers, the broadcast, its magnitude, the sign-applied B and the
-/// vpmaddwd ones: 14 of the 16 ymm registers).
+/// vpmaddwd ones, 14 of the 16 ymm registers; on NEON 16 accumulators, 4 B registers, the
+/// broadcast and three temporaries of the Armv8.0 path).
 using i8_gemm_tile_default = i8_gemm_tile<4, 2>;
 
-/// Every int8 GEMM tile instance (s8s32_gemm_4x16c4_avx2, ...; "_scalar" without AVX2).
+/// Every int8 GEMM tile instance (s8s32_gemm_4x16c4_avx2, ..._neon_dot, ..._neon, ..._scalar).
 using i8_gemm_tiles = std::tuple<i8_gemm_tile<4, 2>, i8_gemm_tile<2, 2>, i8_gemm_tile<6, 1>>;
 
-/// Every fp16-storage GEMM tile instance.
-using f16_gemm_tiles = std::tuple<gemm_tile<half, 6, 2, default_arch>,  // f16f32_gemm_6x16_avx2
+/// Every fp16-storage GEMM tile instance: the convolutions' tile and a single row.
+using f16_gemm_tiles = std::tuple<f16_gemm_tile<>,                      // f16f32_gemm_6x16_avx2
                                   gemm_tile<half, 1, 2, default_arch>>; // f16f32_gemm_1x16_avx2
 
 }  // namespace dlas::kernel

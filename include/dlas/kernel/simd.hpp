@@ -19,6 +19,9 @@
 #elif defined(__aarch64__)
 #include <arm_neon.h>
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 /// Fully unrolls the next loop (constant trip count) so register tiles stay in registers.
 #if defined(__clang__)
@@ -42,11 +45,14 @@ template <class Arch>
 using f32_batch = xsimd::batch<float, Arch>;
 
 /// Short architecture name used in microkernel names (docs/naming.md): "avx2" for
-/// fma3<avx2> (FMA is implied), otherwise xsimd's own name.
+/// fma3<avx2> (FMA is implied), "neon" for arm64's neon64, otherwise xsimd's own name.
 template <class Arch>
 constexpr std::string_view arch_name() noexcept {
   if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) return "avx2";
   else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::sse4_2>>) return "sse4_2";
+#if defined(__aarch64__)
+  else if constexpr (std::is_same_v<Arch, xsimd::neon64>) return "neon";
+#endif
   else return Arch::name();
 }
 
@@ -54,6 +60,19 @@ constexpr std::string_view arch_name() noexcept {
 template <class Arch>
 inline bool arch_available() noexcept {
   return xsimd::available_architectures().best >= Arch::version();
+}
+
+/// Whether the running arm64 CPU has the Armv8.2-A dot-product instructions (SDOT, UDOT):
+/// known at compile time under -march=...+dotprod, otherwise Linux's HWCAP_ASIMDDP bit.
+inline bool cpu_has_dotprod() noexcept {
+#if defined(__ARM_FEATURE_DOTPROD)
+  return true;
+#elif defined(__aarch64__) && defined(__linux__)
+  constexpr unsigned long hwcap_asimddp = 1ul << 20;  // <asm/hwcap.h> HWCAP_ASIMDDP
+  return (getauxval(AT_HWCAP) & hwcap_asimddp) != 0;
+#else
+  return false;
+#endif
 }
 
 /// Calls f(std::integral_constant<int, I>{}) for I = 0 .. N-1, fully unrolled.
