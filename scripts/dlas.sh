@@ -80,7 +80,9 @@ if [ "$mode" = test ] && [ "$sanitize" = arm64 ]; then
   build="$root/build/aarch64"
   (cd "$root" && cmake --preset aarch64)
   cmake --build "$build" -j "$jobs"
-  export DLAS_DIFF_CASES=${DLAS_DIFF_CASES:-1000}
+  # Under emulation: 1,000 randomized cases per differential program, and the network tests
+  # without VGG-16 (tests/graph/support.hpp); everything else runs as it does natively.
+  export DLAS_DIFF_CASES=${DLAS_DIFF_CASES:-1000} DLAS_TEST_EMULATED=1
   # Each CPU model names the int8 path its tests must see: SDOT on max, the Armv8.0 NEON
   # sequence on the Cortex-A53 (no dot product).
   for cpu in max:neon_dot cortex-a53:neon; do
