@@ -139,8 +139,8 @@ class gemm_conv {
 
  private:
   /// Output pixels whose im2col rows are built and consumed together: about 1 MB of them
-  /// (so they are still in cache when the GEMM reads them), a multiple of 96 = lcm(MR, NR)
-  /// pixels and at least 96.
+  /// (so they are still in cache when the GEMM reads them), a multiple of 96 pixels (a
+  /// multiple of lcm(MR, NR): 48 for 6x16, 24 for 8x12) and at least 96.
   static constexpr index_t im2col_chunk(const conv2d_shape& sh) noexcept {
     constexpr index_t unit = 96;
     return std::max<index_t>(unit, (index_t{1} << 18) / gemm_depth(sh) / unit * unit);
