@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "dlas/core/parallel.hpp"
@@ -26,6 +29,15 @@ inline bool start(int& argc, char** argv, int& threads, [[maybe_unused]] const c
   threads = 1;
 #endif
   return true;
+}
+
+/// A flag's value as a positive integer below 2^20 (counts, sizes, threads, rounds); nullopt
+/// when it is not one, for the program's own usage error.
+inline std::optional<int> positive_int(const std::string& v) {
+  char* end = nullptr;
+  const long x = std::strtol(v.c_str(), &end, 10);
+  if (end == v.c_str() || *end != '\0' || x < 1 || x >= (1L << 20)) return std::nullopt;
+  return int(x);
 }
 
 /// The median of `v` (0 when empty; the mean of the middle two for an even count).

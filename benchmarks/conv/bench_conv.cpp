@@ -91,12 +91,7 @@ struct config {
 }
 
 int to_int(const std::string& flag, const std::string& v) {
-  try {
-    std::size_t used = 0;
-    const long x = std::stol(v, &used);
-    if (used == v.size() && x > 0 && x < (1L << 20)) return int(x);
-  } catch (const std::exception&) {
-  }
+  if (const auto x = dlas::benchmarks::positive_int(v)) return *x;
   usage_error(flag + " needs a positive integer, got '" + v + "'");
 }
 

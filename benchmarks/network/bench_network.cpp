@@ -70,10 +70,8 @@ struct config {
 }
 
 int positive(const std::string& flag, const std::string& v) {
-  char* end = nullptr;
-  const long x = std::strtol(v.c_str(), &end, 10);
-  if (end == v.c_str() || *end != '\0' || x < 1 || x > 1 << 20) usage_error(flag + " needs a positive integer, got '" + v + "'");
-  return int(x);
+  if (const auto x = dlas::benchmarks::positive_int(v)) return *x;
+  usage_error(flag + " needs a positive integer, got '" + v + "'");
 }
 
 /// Takes dlas-bench-network's own flags out of argv and leaves Google Benchmark's.

@@ -216,6 +216,8 @@ struct i8_gemm_tile {
   }
 
   // The target attribute lets a plain Armv8.0 build carry the SDOT path for CPUs that have it.
+  // The two NEON paths keep their own loops: GCC refuses to inline a +dotprod step into a loop
+  // shared with the Armv8.0 path, and an outlined step per product would cost a call each.
   [[gnu::target("arch=armv8.2-a+dotprod")]] static void run_neon_dot(index_t kq, const std::int8_t* const* ap,
                                                          const std::int8_t* b, std::int32_t* c) noexcept {
     int32x4_t acc[MR][nq];
