@@ -131,7 +131,7 @@ struct i8_gemm_tile {
 
   /// The same on a chosen path (tests compare every path the CPU has); `isa` must satisfy
   /// i8_isa_available, a path this build lacks runs the scalar loop.
-  static void run(i8_isa isa, index_t kq, const std::int8_t* const* a, const std::int8_t* b,
+  static void run([[maybe_unused]] i8_isa isa, index_t kq, const std::int8_t* const* a, const std::int8_t* b,
                   std::int32_t* c, int m) noexcept {
     const std::int8_t* ap[MR];
     for (int i = 0; i < MR; ++i) ap[i] = a[i < m ? i : 0];
