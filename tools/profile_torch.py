@@ -27,6 +27,8 @@ import time
 
 import torch
 
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
 
 def tensor_bytes(t):
     """Bytes of a tensor's storage (what an allocator hands out, before rounding)."""
@@ -83,14 +85,16 @@ def saved_tensors(run):
     return out, seen
 
 
-def layer_shapes(layers, sample_shape, dtype):
+def layer_shapes(layers, sample_shape):
     """Input shape (without the batch dimension) of every layer, by one forward on the CPU."""
+    # In fp32 and eval mode: shapes do not depend on the precision (CPUs lack some fp16 ops),
+    # and the running statistics stay as they are.
     shapes = []
-    x = torch.zeros((1,) + tuple(sample_shape), dtype=dtype)
+    x = torch.zeros((1,) + tuple(sample_shape))
     with torch.no_grad():
         for _, module in layers:
             shapes.append(tuple(x.shape[1:]))
-            x = module.to("cpu")(x)
+            x = module.to(device="cpu", dtype=torch.float32).eval()(x)
     return shapes
 
 
@@ -124,6 +128,8 @@ def profile_layer(name, module, in_shape, sizes, memory, device, dtype, first, l
             return loss_fn(y, target) if last else y
 
         out, saved = saved_tensors(run)
+        entry["keeps_input"] = storage_key(x) in saved  # a view of it (flatten) counts too
+        entry["keeps_output"] = storage_key(out) in saved
         if memory.measured:
             memory.sync()
         t1 = time.perf_counter()
@@ -172,13 +178,16 @@ def profile_layer(name, module, in_shape, sizes, memory, device, dtype, first, l
     elif optimizer is not None:
         step_transient = grad_bytes  # a multi-tensor Adam step holds one parameter-sized temporary
     per_micro_batch = {}
+    keeps_input = keeps_output = True
     for b in sizes:
         # Gradients stay allocated from the warm-up, so the backward accumulates into them
         # and the peaks hold only its temporaries.
         per_micro_batch[str(b)] = forward_backward(b, True)
+        keeps_input = per_micro_batch[str(b)].pop("keeps_input") and keeps_input
+        keeps_output = per_micro_batch[str(b)].pop("keeps_output") and keeps_output
     if optimizer is not None:
         optimizer.zero_grad(set_to_none=True)
-    return {
+    layer = {
         "name": name,
         "params": n_params,
         "weight_bytes": weight_bytes,
@@ -187,6 +196,14 @@ def profile_layer(name, module, in_shape, sizes, memory, device, dtype, first, l
         "optimizer_step_transient_bytes": step_transient,
         "per_micro_batch": per_micro_batch,
     }
+    # Whether its backward needs its input (global average pooling keeps only the shape) and its
+    # output (an in-place ReLU keeps it): in a stage a layer's output is freed after the next
+    # layer's forward when neither keeps it.
+    if not keeps_input:
+        layer["keeps_input"] = False
+    if not keeps_output:
+        layer["keeps_output"] = False
+    return layer
 
 
 def profile_layers(layers, sample_shape, sizes=(1, 2), device=None, dtype=torch.float32,
@@ -197,16 +214,26 @@ def profile_layers(layers, sample_shape, sizes=(1, 2), device=None, dtype=torch.
     if loss_fn is None:
         loss_fn = torch.nn.functional.cross_entropy
     memory = CudaMemory(device) if str(device).startswith("cuda") else TensorMemory()
-    shapes = layer_shapes(layers, sample_shape, dtype)
+    shapes = layer_shapes(layers, sample_shape)
     baseline = 0
     if memory.measured:
-        # Libraries allocate their workspaces (cuBLAS) on first use and keep them: start them
-        # before reading the baseline, as a training run would have.
-        a = torch.randn(64, 64, device=device, dtype=dtype, requires_grad=True)
-        (a @ a).sum().backward()
-        c = torch.randn(1, 3, 8, 8, device=device, dtype=dtype, requires_grad=True)
-        torch.nn.functional.conv2d(c, torch.randn(4, 3, 3, 3, device=device, dtype=dtype)).sum().backward()
-        del a, c
+        # Libraries allocate workspaces on first use and keep them (cuBLAS, and cuBLASLt for a
+        # linear layer with bias): run every layer's own forward and backward once before
+        # reading the baseline, as a training run would have, so that no layer's figures
+        # include a workspace that the whole process holds.
+        for i, (_, module) in enumerate(layers):
+            module.to(device=device, dtype=dtype).train()
+            x = torch.randn((sizes[0],) + tuple(shapes[i]), device=device, dtype=dtype,
+                            requires_grad=i > 0)
+            y = module(x)
+            if i == len(layers) - 1:
+                y = loss_fn(y, torch.randint(0, classes, (sizes[0],), device=device))
+            y.backward(None if y.dim() == 0 else torch.randn_like(y))
+            for p in module.parameters():
+                p.grad = None
+            del x, y
+            module.to("cpu")
+        torch.cuda.empty_cache()
         baseline = memory.allocated()
     out = []
     for i, (name, module) in enumerate(layers):
@@ -218,7 +245,7 @@ def profile_layers(layers, sample_shape, sizes=(1, 2), device=None, dtype=torch.
     return {
         "format": "dlas.profile/1",
         "model": model,
-        "precision": str(dtype).replace("torch.", "").replace("float32", "fp32").replace("float16", "fp16"),
+        "precision": {v: k for k, v in DTYPES.items()}.get(dtype, str(dtype)),
         "baseline_bytes": baseline,
         "optimizer_step_transients": "sum",
         "measured_with": "cuda allocator" if memory.measured else "tensor sizes (no allocator)",
@@ -242,18 +269,56 @@ def torchvision_layers(name):
     return children + [("+".join(n for n, _ in head), tail)]
 
 
+def torchvision_blocks(name):
+    """A torchvision classifier split into its blocks, the split pipeline partitioners use.
+
+    ResNets: the stem (conv, norm, ReLU, max-pool), every residual block, pooling with the
+    classifier. MobileNetV2: every entry of `features`, pooling with the classifier. VGG: one
+    layer per convolution (with its ReLU and any pooling after it), then the three classifier
+    layers, the first with the pooling before it.
+    """
+    import torchvision
+    net = getattr(torchvision.models, name)(weights=None)
+    flat = torch.nn.Flatten(1)
+    if name.startswith("resnet"):
+        layers = [("stem", torch.nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool))]
+        for stage in ("layer1", "layer2", "layer3", "layer4"):
+            layers += [(f"{stage}.{i}", block) for i, block in enumerate(getattr(net, stage))]
+        return layers + [("pool_fc", torch.nn.Sequential(net.avgpool, flat, net.fc))]
+    if name.startswith("mobilenet_v2"):
+        layers = [(f"features.{i}", m) for i, m in enumerate(net.features)]
+        return layers + [("pool_fc", torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), flat,
+                                                         net.classifier))]
+    if name.startswith("vgg"):
+        layers, current, first = [], [], 0
+        for i, m in enumerate(net.features):
+            if isinstance(m, torch.nn.Conv2d) and current:
+                layers.append((f"features.{first}", torch.nn.Sequential(*current)))
+                current, first = [], i
+            current.append(m)
+        layers.append((f"features.{first}", torch.nn.Sequential(*current)))
+        c = list(net.classifier)
+        return layers + [("pool_fc1", torch.nn.Sequential(net.avgpool, flat, *c[:3])),
+                         ("fc2", torch.nn.Sequential(*c[3:6])),
+                         ("fc3", torch.nn.Sequential(*c[6:]))]
+    raise ValueError(f"no block split for '{name}' (resnet*, mobilenet_v2, vgg*)")
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--torchvision", required=True, help="torchvision model name, e.g. resnet50")
+    ap.add_argument("--split", choices=("children", "blocks"), default="children",
+                    help="top-level children, or blocks (ResNet, MobileNetV2, VGG)")
+    ap.add_argument("--precision", choices=sorted(DTYPES), default="fp32")
     ap.add_argument("--image", type=int, default=224)
     ap.add_argument("--sizes", default="1,2")
     ap.add_argument("--device", default=None)
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
-    layers = torchvision_layers(args.torchvision)
-    doc = profile_layers(layers, (3, args.image, args.image),
+    split = torchvision_blocks if args.split == "blocks" else torchvision_layers
+    doc = profile_layers(split(args.torchvision), (3, args.image, args.image),
                          tuple(int(s) for s in args.sizes.split(",")), device=args.device,
-                         model=args.torchvision)
+                         dtype=DTYPES[args.precision], model=args.torchvision)
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")

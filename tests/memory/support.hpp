@@ -41,6 +41,8 @@ inline memory::profile random_profile(int n, std::uint32_t seed) {
       c.backward_seconds = 2 * c.forward_seconds;
       l.per_micro_batch[b] = c;
     }
+    l.keeps_input = u(0, 2) != 0;
+    l.keeps_output = u(0, 2) != 0;
     in = out;
     p.layers.push_back(l);
   }

@@ -58,6 +58,43 @@ TEST_CASE("a one-layer stage by hand", "[memory][predictor]") {
   CHECK(t.peak(0, 1, 1, 0) == 74);
 }
 
+TEST_CASE("an output that neither its layer nor the next keeps is freed", "[memory][predictor]") {
+  // conv (keeps its input, not its output) -> pool (keeps neither): after the pool's forward
+  // the conv's output (8 bytes, counted in the conv's M_a) is gone, unless the pool starts the
+  // stage, where its input is the stage input the pipeline holds.
+  profile p;
+  layer_profile conv, pool;
+  conv.name = "conv";
+  conv.keeps_output = false;
+  conv.per_micro_batch[1] = {.input_bytes = 4, .output_bytes = 8, .activation_bytes = 8,
+                             .forward_peak_bytes = 8, .backward_peak_bytes = 20};
+  pool.name = "pool";
+  pool.keeps_input = false;
+  pool.per_micro_batch[1] = {.input_bytes = 8, .output_bytes = 2, .activation_bytes = 2,
+                             .forward_peak_bytes = 2, .backward_peak_bytes = 12};
+  p.layers = {conv, pool};
+  const pipeline_options o{.kind = schedule::gpipe, .micro_batches = 3, .micro_batch_size = 1};
+  const std::vector<int> whole{0, 2};
+  // Per micro-batch: input 4 + conv 8 + pool 2 - released 8 = 6.
+  const auto s = predict(p, whole, o).at(0);
+  CHECK(s.events[0].level == 6);
+  CHECK(s.events[2].level == 18);
+  // The third forward peaks with the conv's output still there: 12 + 4 + 8 + 2 = 26.
+  CHECK(s.events[2].peak == 26);
+  p.layers[0].keeps_output = true;  // an in-place ReLU's output stays: nothing is freed
+  CHECK(predict(p, whole, o).at(0).events[0].level == 14);
+  p.layers[0].keeps_output = false;
+  const std::vector<int> split{0, 1, 2};
+  CHECK(predict(p, split, o).at(1).events[0].level == 10);  // stage input 8 + pool 2
+  for (const auto& bounds : {whole, split}) {
+    const auto sim = predict(p, bounds, o);
+    const stage_peak_table t(resolve(p, 1, {}), p.baseline_bytes, p.step_rule, o);
+    for (int st = 0; st + 1 < int(bounds.size()); ++st)
+      CHECK(t.peak(bounds[std::size_t(st)], bounds[std::size_t(st) + 1], int(bounds.size()) - 1,
+                   st) == sim.at(std::size_t(st)).peak_bytes);
+  }
+}
+
 TEST_CASE("the closed form equals the simulation", "[memory][predictor]") {
   int checked = 0;
   for (std::uint32_t seed = 1; seed <= 12; ++seed) {

@@ -32,6 +32,8 @@ TEST_CASE("profile round trip through JSON and files", "[memory][profile]") {
     CHECK(q.layers[i].independent_bytes() == p.layers[i].independent_bytes());
     CHECK(q.layers[i].per_micro_batch.at(2).backward_peak_bytes ==
           p.layers[i].per_micro_batch.at(2).backward_peak_bytes);
+    CHECK(q.layers[i].keeps_input == p.layers[i].keeps_input);
+    CHECK(q.layers[i].keeps_output == p.layers[i].keeps_output);
   }
   const std::string path = "test_memory_roundtrip.profile.json";
   write_profile(p, path);
@@ -105,6 +107,11 @@ TEST_CASE("profile errors name the field and the layer", "[memory][profile]") {
           R"({"independent_bytes": 3, "per_micro_batch": {"1": {"activation_bytes": 4,
               "backward_peak_bytes": -1}}})")),
       errc::parse_error, "'backward_peak_bytes' must not be negative");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(minimal_layer(
+          R"({"name": "pool", "independent_bytes": 3, "keeps_input": 0,
+              "per_micro_batch": {"1": {"activation_bytes": 4}}})")),
+      errc::parse_error, "('pool'): field 'keeps_input' must be true or false");
   REQUIRE_DLAS_ERROR(read_profile("/nonexistent/dir/p.json"), errc::io_error, "cannot open");
 }
 

@@ -22,11 +22,19 @@ sys.path.insert(0, os.environ.get("DLAS_TOOLS_DIR",
 from profile_torch import profile_layers  # noqa: E402
 
 
+class Scale(torch.nn.Module):
+    """x / 2: its backward needs no tensor of the forward, so it does not keep its input."""
+
+    def forward(self, x):
+        return x * 0.5
+
+
 def layers():
     torch.manual_seed(0)
     return [
         ("conv1", torch.nn.Conv2d(3, 8, 3, padding=1)),
         ("bn_relu", torch.nn.Sequential(torch.nn.BatchNorm2d(8), torch.nn.ReLU())),
+        ("scale", Scale()),
         ("conv2", torch.nn.Conv2d(8, 16, 3, padding=1, stride=2)),
         ("head", torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(1),
                                      torch.nn.Linear(16, 10))),
@@ -36,8 +44,16 @@ def layers():
 def check(doc, measured):
     assert doc["format"] == "dlas.profile/1"
     names = [l["name"] for l in doc["layers"]]
-    assert names == ["conv1", "bn_relu", "conv2", "head"], names
-    conv1, bn, conv2, head = doc["layers"]
+    assert names == ["conv1", "bn_relu", "scale", "conv2", "head"], names
+    conv1, bn, scale, conv2, head = doc["layers"]
+    # The scale frees its input after the forward; the convolutions and the normalisation keep
+    # theirs (the field is written only when false). The head's pooling keeps its input up to
+    # PyTorch 1.x and not from 2.0, whose global average pooling is a mean that keeps only shapes.
+    keeps = [l.get("keeps_input", True) for l in doc["layers"]]
+    assert keeps[:4] == [True, True, False, True], keeps
+    # ReLU keeps its output; the convolutions and the scale do not.
+    keeps = [l.get("keeps_output", True) for l in doc["layers"]]
+    assert keeps[:4] == [False, True, False, False], keeps
     assert conv1["params"] == 8 * 3 * 9 + 8
     if not measured:
         assert conv1["weight_bytes"] == (8 * 3 * 9 + 8) * 4
@@ -77,7 +93,7 @@ def main():
             path = os.path.join(tmp, "tiny.profile.json")
             with open(path, "w") as f:
                 json.dump(doc, f)
-            out = subprocess.run([plan, "predict", "--profile", path, "--bounds", "0,2,4",
+            out = subprocess.run([plan, "predict", "--profile", path, "--bounds", "0,2,5",
                                   "--microbatches", "4", "--micro-batch-size", "3"],
                                  check=True, capture_output=True, text=True).stdout
             stages = json.loads(out)["stages"]

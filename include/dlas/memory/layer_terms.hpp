@@ -31,6 +31,7 @@ struct layer_terms {
   bytes_t activation = 0;     ///< M_a per micro-batch
   bytes_t forward_peak = 0;   ///< above the level before the forward
   bytes_t backward_peak = 0;  ///< above the level before the forward, during the backward
+  bytes_t released = 0;       ///< previous layer's output, freed after this forward (kept by neither)
   double seconds = 0;         ///< forward + backward time of one micro-batch, when profiled
 };
 
@@ -119,6 +120,8 @@ inline std::vector<layer_terms> resolve(const profile& prof, int size, const par
     t.forward_peak = t.activation + detail::scaled(c.forward_peak_bytes - c.activation_bytes, sa);
     t.backward_peak = t.activation + detail::scaled(c.backward_peak_bytes - c.activation_bytes, sa);
     t.seconds = (c.forward_seconds + c.backward_seconds) / par.tensor;
+    if (!out.empty() && !l.keeps_input && !prof.layers[out.size() - 1].keeps_output)
+      t.released = out.back().output;
     const bytes_t d = par.data;
     if (par.zero >= 1) {
       t.optimizer = detail::ceil_div(t.optimizer, d);

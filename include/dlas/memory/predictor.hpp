@@ -114,7 +114,8 @@ inline std::vector<inference_view> inference_views(std::span<const layer_terms> 
 /// Training (GPipe, 1F1B), in the order PyTorch allocates and frees:
 /// - start: baseline + weights + optimiser state (gradients were freed by zero_grad);
 /// - forward: the stage input arrives (held until that micro-batch's backward ends), then each
-///   layer peaks at level + forward_peak and keeps its activation M_a;
+///   layer peaks at level + forward_peak and keeps its activation M_a; a layer then frees the
+///   previous layer's output if neither keeps it (layer_terms::released; never the stage input);
 /// - backward: the output gradient arrives (none on the last stage, whose last layer holds the
 ///   loss) and stays until the stage's backward returns; layer k peaks at the level before its
 ///   forward + backward_peak, then frees M_a and the gradient it consumed, keeps the gradient of
@@ -183,7 +184,7 @@ inline stage_prediction simulate_stage(std::span<const layer_terms> t, bytes_t b
       level += in_a;
       for (int i = a; i < b; ++i) {
         peak = std::max(peak, level + t[std::size_t(i)].forward_peak);
-        level += t[std::size_t(i)].activation;
+        level += t[std::size_t(i)].activation - (i > a ? t[std::size_t(i)].released : 0);
       }
       r.in_flight = std::max(r.in_flight, ++held);
       record('F', next_forward++, peak);
@@ -194,8 +195,11 @@ inline stage_prediction simulate_stage(std::span<const layer_terms> t, bytes_t b
     for (int k = b - 1; k >= a; --k) {
       const layer_terms& l = t[std::size_t(k)];
       const bytes_t arriving = k == b - 1 ? out_grad : t[std::size_t(k + 1)].input;
-      const bytes_t before = level - l.activation - arriving;
-      peak = std::max(peak, before + l.backward_peak);
+      // Its output is already gone if the next layer released it (it still counts in M_a):
+      // `before` is the level before its forward, less its own released input.
+      const bytes_t gone = k + 1 < b ? t[std::size_t(k + 1)].released : 0;
+      const bytes_t before = level - l.activation - arriving + gone;
+      peak = std::max(peak, before - gone + l.backward_peak);
       level = before + (k == b - 1 ? out_grad : 0) + (first_backward ? l.grads : 0) +
               (k > a || !first_stage ? l.input : 0);
     }

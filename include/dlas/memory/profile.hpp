@@ -49,6 +49,12 @@ struct layer_profile {
   bytes_t optimizer_step_transient_bytes = 0;  ///< extra peak during the optimiser step
   std::map<int, micro_batch_cost> per_micro_batch;  ///< keyed by micro-batch size
   std::vector<tensor_parallel_point> tensor_parallel;  ///< optional, degree > 1
+  /// Whether the layer's backward keeps its input, and its output. A convolution keeps its input
+  /// (for its weight gradient); an in-place ReLU keeps its output; global average pooling keeps
+  /// neither, only shapes. M_a counts the output (the caller holds it while profiling); in a
+  /// stage it is freed after the next layer's forward when neither layer keeps it.
+  bool keeps_input = true;
+  bool keeps_output = true;
 
   /// M_i: the part that does not grow with micro-batches in flight.
   bytes_t independent_bytes() const noexcept { return weight_bytes + grad_bytes + optimizer_bytes; }

@@ -118,6 +118,13 @@ inline layer_profile parse_layer(const json& l, std::size_t index) {
     const std::string w = where + ".per_micro_batch[\"" + key + "\"]";
     r.per_micro_batch[parse_size_key(key, w)] = parse_cost(c, w);
   }
+  for (auto [field, value] : {std::pair{"keeps_input", &r.keeps_input},
+                               std::pair{"keeps_output", &r.keeps_output}})
+    if (const auto k = l.find(field); k != l.end()) {
+      if (!k->is_boolean())
+        parse_fail(where, std::string("field '") + field + "' must be true or false");
+      *value = k->get<bool>();
+    }
   if (const auto tp = l.find("tensor_parallel"); tp != l.end()) {
     if (!tp->is_array()) parse_fail(where, "field 'tensor_parallel' must be an array");
     for (std::size_t k = 0; k < tp->size(); ++k) {
@@ -221,6 +228,8 @@ inline nlohmann::json to_json(const profile& p) {
       pm[std::to_string(size)] = std::move(e);
     }
     o["per_micro_batch"] = std::move(pm);
+    if (!l.keeps_input) o["keeps_input"] = false;
+    if (!l.keeps_output) o["keeps_output"] = false;
     if (!l.tensor_parallel.empty()) {
       nlohmann::json tp = nlohmann::json::array();
       for (const auto& t : l.tensor_parallel)

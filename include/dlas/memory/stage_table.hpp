@@ -25,20 +25,22 @@ namespace dlas::memory {
 /// with I the stage input, A = I + M_a[a, b), g the output gradient; L takes the values the
 /// schedule produces (w = micro-batches in flight): warm-up and first backward (w - 1) A, the
 /// steady state (w - 1) A + gradients, the step gradients + step transient.
+/// M_a[a, i) is net of the outputs that layers after a release (layer_terms::released): a prefix
+/// E over all layers, which counts the release of layer a too, plus the offset rel_a back.
 class stage_peak_table {
  public:
   stage_peak_table(std::vector<layer_terms> terms, bytes_t baseline, step_transient_rule rule,
                    const pipeline_options& options)
       : t_(std::move(terms)), baseline_(baseline), rule_(rule), o_(options) {
     const std::size_t n = t_.size();
-    act_.assign(n + 1, 0);
+    eff_.assign(n + 1, 0);
     grad_.assign(n + 1, 0);
     fixed_.assign(n + 1, 0);
     weights_.assign(n + 1, 0);
     step_.assign(n + 1, 0);
     std::vector<bytes_t> f(n), x(n), y(n), s(n), ws(n);
     for (std::size_t i = 0; i < n; ++i) {
-      act_[i + 1] = act_[i] + t_[i].activation;
+      eff_[i + 1] = eff_[i] + t_[i].activation - t_[i].released;
       grad_[i + 1] = grad_[i] + t_[i].grads;
       fixed_[i + 1] = fixed_[i] + t_[i].weights + t_[i].optimizer;
       weights_[i + 1] = weights_[i] + t_[i].weights;
@@ -46,8 +48,9 @@ class stage_peak_table {
     }
     views_ = detail::inference_views(t_);
     for (std::size_t i = 0; i < n; ++i) {
-      f[i] = act_[i] + t_[i].forward_peak;
-      x[i] = act_[i] + t_[i].backward_peak;
+      f[i] = eff_[i] + t_[i].forward_peak;  // layer i's own release comes after its forward
+      // Inside a stage (i + 1 < b) layer i's output may be gone before its backward.
+      x[i] = x_at(i) - (i + 1 < n ? t_[i + 1].released : 0);
       y[i] = x[i] - grad_[i + 1];
       s[i] = t_[i].step_transient;
       ws[i] = views_[i].workspace + views_[i].input + views_[i].output;
@@ -87,14 +90,16 @@ class stage_peak_table {
     const bytes_t in = t_[ua].input;
     const bytes_t g = ub == t_.size() ? 0 : t_[ub - 1].output;
     const bytes_t grads = grad_[ub] - grad_[ua];
-    r.held = in + act_[ub] - act_[ua];
+    const bytes_t offset = t_[ua].released - eff_[ua];  // M_a[a, i) = eff_[i] + offset
+    r.held = in + eff_[ub] + offset;
     r.start = baseline_ + fixed_[ub] - fixed_[ua] + (o_.grads_persist ? grads : 0);
     r.later = o_.grads_persist ? 0 : grads;
-    r.fwd = in - act_[ua] + std::max(fwd_.max(ua, ub), act_[ub]);
-    const bytes_t last_layer = in - act_[ua] + x_at(ub - 1);
+    r.fwd = in + std::max({t_[ua].forward_peak, eff_[ub] + offset,
+                           ub - ua >= 2 ? fwd_.max(ua + 1, ub) + offset : 0});
+    const bytes_t last_layer = in + offset + x_at(ub - 1);
     r.bwd_first = r.bwd_steady = std::max(r.held + g, last_layer);
     if (ub - ua >= 2) {
-      const bytes_t base = in + g - act_[ua];
+      const bytes_t base = in + g + offset;
       r.bwd_steady = std::max(r.bwd_steady, base + bwd_.max(ua, ub - 1));
       r.bwd_first = o_.grads_persist
                         ? r.bwd_steady
@@ -152,7 +157,9 @@ class stage_peak_table {
     std::vector<std::vector<bytes_t>> levels_;
   };
 
-  bytes_t x_at(std::size_t k) const noexcept { return act_[k] + t_[k].backward_peak; }
+  bytes_t x_at(std::size_t k) const noexcept {
+    return eff_[k] - t_[k].released + t_[k].backward_peak;
+  }
 
   /// The running layer's scratch and interior activations (inference_stage_bytes' last term).
   bytes_t inference_running(std::size_t a, std::size_t b) const noexcept {
@@ -168,7 +175,7 @@ class stage_peak_table {
   step_transient_rule rule_;
   pipeline_options o_;
   std::vector<detail::inference_view> views_;
-  std::vector<bytes_t> act_, grad_, fixed_, weights_, step_;  // prefix sums
+  std::vector<bytes_t> eff_, grad_, fixed_, weights_, step_;  // prefix sums
   sparse_max fwd_, bwd_, bwd_new_, step_max_, infer_;
 };
 
