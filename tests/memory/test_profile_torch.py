@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""tools/profile_torch.py on a small model: the document it writes, and dlas-plan reading it.
+"""tools/profile_torch.py on a small model: the document it writes, and dlas-plan reading it;
+tools/stage_truth_torch.py's schedules and partitions against dlas-plan's.
 
 Exits 77 (skipped) where PyTorch is not installed. Without CUDA the profiler computes sizes from
 tensors; with CUDA it also checks the allocator readings.
@@ -19,7 +20,8 @@ except ImportError:
 
 sys.path.insert(0, os.environ.get("DLAS_TOOLS_DIR",
                                   os.path.join(os.path.dirname(__file__), "..", "..", "tools")))
-from profile_torch import profile_layers  # noqa: E402
+from profile_torch import layer_shapes, profile_layers  # noqa: E402
+from stage_truth_torch import measure_stage, partition, stage_events  # noqa: E402
 
 
 class Scale(torch.nn.Module):
@@ -80,6 +82,30 @@ def check(doc, measured):
         assert head["per_micro_batch"]["1"]["output_bytes"] == 0
 
 
+def check_stage_harness(plan, profile_path):
+    """The stage harness runs dlas's schedules: same events, same micro-batches in flight."""
+    for bounds in ([0, 5], [0, 2, 5], [0, 1, 3, 5]):
+        for schedule in ("1f1b", "gpipe"):
+            m = 2 * (len(bounds) - 1) + 1
+            out = subprocess.run([plan, "predict", "--profile", profile_path, "--bounds",
+                                  ",".join(map(str, bounds)), "--schedule", schedule,
+                                  "--microbatches", str(m), "--events"],
+                                 check=True, capture_output=True, text=True).stdout
+            for s, stage in enumerate(json.loads(out)["stages"]):
+                events = stage_events(schedule, len(bounds) - 1, s, m)
+                assert events + "S" == stage["events"], (bounds, s, events, stage["events"])
+                r = measure_stage(layers(), layer_shapes(layers(), (3, 16, 16)), bounds, s,
+                                  schedule, m, 2, "cpu", torch.float32, 10)
+                assert r["in_flight"] == stage["in_flight"], (bounds, s, r, stage["in_flight"])
+    for name in ("uniform", "balanced", "random0", "random1"):
+        for stages in (1, 2, 4, 5):
+            b = partition(name, [10, 0, 5, 300, 7], stages)
+            assert len(b) == stages + 1 and b[0] == 0 and b[-1] == 5, (name, stages, b)
+            assert all(x < y for x, y in zip(b, b[1:])), (name, stages, b)
+    assert partition("uniform", [1] * 18, 4) == [0, 5, 10, 14, 18]  # the shared H200 split
+    assert partition("balanced", [1, 1, 1, 9], 2) == [0, 3, 4]
+
+
 def main():
     doc = profile_layers(layers(), (3, 16, 16), sizes=(1, 2), device="cpu", classes=10,
                          model="tiny")
@@ -99,6 +125,7 @@ def main():
             stages = json.loads(out)["stages"]
             assert [s["in_flight"] for s in stages] == [2, 1], stages
             assert all(s["peak_bytes"] > 0 for s in stages)
+            check_stage_harness(plan, path)
     print("profile_torch: ok (%s)" % ("cpu and cuda" if torch.cuda.is_available() else "cpu"))
     return 0
 
