@@ -3,6 +3,7 @@
 /// \brief Umbrella header of the memory model: static costs, profiles, predictor, recommender.
 #pragma once
 
+#include "dlas/memory/executor_layout.hpp"
 #include "dlas/memory/layer_cost.hpp"
 #include "dlas/memory/layer_terms.hpp"
 #include "dlas/memory/partition.hpp"

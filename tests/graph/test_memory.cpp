@@ -15,6 +15,7 @@
 #include "dlas/graph/conv_factory.hpp"
 #include "dlas/graph/network.hpp"
 #include "dlas/graph/prune_model.hpp"
+#include "dlas/memory/profile_io.hpp"
 #include "dlas/memory/recommender.hpp"
 #include "graph/kernels.hpp"
 #include "graph/support.hpp"
@@ -176,6 +177,46 @@ TEST_CASE("per-layer costs feed the partition recommender", "[graph][memory]") {
     CHECK(net.predict_memory(plan.bounds[s], plan.bounds[s + 1]).weights ==
           memory::total_weights(std::span<const memory::layer_cost>(costs),
                                 std::size_t(plan.bounds[s]), std::size_t(plan.bounds[s + 1])));
+}
+
+TEST_CASE("the inference profile predicts every stage's executor to the byte", "[graph][memory]") {
+  for (const char* arch : {"resnet18", "mobilenet_v2"}) {
+    const model m = make_model(arch, small_options());
+    network net(m, {}, graph_kernels());
+    const memory::profile prof = memory::profile_from_json(memory::to_json(net.profile()));
+    REQUIRE(prof.executor);
+    const int n = net.size();
+    const int batch = prof.layers.front().per_micro_batch.begin()->first;
+    const memory::pipeline_options o{.kind = memory::schedule::inference, .micro_batches = 4,
+                                     .micro_batch_size = batch, .queue_depth = 2};
+    const memory::stage_peak_table table(memory::resolve(prof, batch, {}), prof.baseline_bytes,
+                                         prof.step_rule, o, prof.executor);
+    int checked = 0;
+    for (int a = 0; a < n; ++a)
+      for (int b = a + 1; b <= n; ++b) {
+        const memory_report r = net.predict_memory(a, b);
+        INFO(arch << " stage [" << a << ", " << b << ")");
+        REQUIRE(table.peak(a, b, 1, 0) == r.total() + 2 * r.io);
+        ++checked;
+      }
+    CHECK(checked == n * (n + 1) / 2);
+    // The simulation agrees, stage by stage, on a partition.
+    const std::vector<int> bounds{0, n / 3, 2 * n / 3, n};
+    const auto stages = memory::predict(prof, bounds, o);
+    for (std::size_t s = 0; s < 3; ++s) {
+      const memory_report r = net.predict_memory(bounds[s], bounds[s + 1]);
+      CHECK(stages[s].peak_bytes == r.total() + 2 * r.io);
+    }
+    // So do the recommender's plan and its chosen stages.
+    memory::recommend_options ro;
+    ro.stages = 3;
+    ro.pipeline = o;
+    const memory::plan plan = memory::recommend(prof, ro);
+    for (std::size_t s = 0; s < 3; ++s) {
+      const memory_report r = net.predict_memory(plan.bounds[s], plan.bounds[s + 1]);
+      CHECK(plan.stages[s].peak_bytes == r.total() + 2 * r.io);
+    }
+  }
 }
 
 TEST_CASE("bad configurations and inputs are clear errors", "[graph][memory]") {

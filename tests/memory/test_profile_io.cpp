@@ -43,6 +43,28 @@ TEST_CASE("profile round trip through JSON and files", "[memory][profile]") {
   std::remove(path.c_str());
 }
 
+TEST_CASE("an executor layout round-trips and plans each stage's arena", "[memory][profile]") {
+  profile p = testing::random_profile(3, 7);
+  // t0 the input; t1 written by layer 0 and read last by layer 2 (a shortcut); t2 written by
+  // layer 1, read by 2; t3 the output.
+  p.executor = executor_layout{64, 192,
+                               {{100, -1, 0, 0, 0}, {1000, 0, 2, 0, 2}, {500, 1, 2, 1, 2},
+                                {10, 2, 3, 2, 2}}};
+  const profile q = profile_from_json(to_json(p));
+  REQUIRE(q.executor);
+  CHECK(q.executor->workspace_reserve == 192);
+  REQUIRE(q.executor->tensors.size() == 4);
+  CHECK(q.executor->tensors[1].last_use == 2);
+  CHECK(q.executor->tensors[2].first_step == 1);
+  const std::vector<std::int64_t> ws{0, 70, 0};
+  // [0, 3): t1 and t2 overlap (1024 + 512 after alignment); the workspace buffer 128 + 192.
+  CHECK(stage_interior_bytes(*q.executor, 0, 3, ws) == 1024 + 512 + 128 + 192);
+  // [0, 2): t1 is read after the stage, so it crosses the cut (the caller's buffer).
+  CHECK(stage_arena_tensors(q.executor->tensors, 0, 2) == std::vector<int>{});
+  CHECK(stage_arena_tensors(q.executor->tensors, 1, 3) == std::vector<int>{2});
+  CHECK(stage_interior_bytes(*q.executor, 2, 3, ws) == 0);
+}
+
 TEST_CASE("the fixture profile reads", "[memory][profile]") {
   const profile p = read_profile(testing::memory_fixture("resnet50_fp32_h200.profile.json"));
   CHECK(p.model == "resnet50");
@@ -112,6 +134,23 @@ TEST_CASE("profile errors name the field and the layer", "[memory][profile]") {
           R"({"name": "pool", "independent_bytes": 3, "keeps_input": 0,
               "per_micro_batch": {"1": {"activation_bytes": 4}}})")),
       errc::parse_error, "('pool'): field 'keeps_input' must be true or false");
+  const std::string layer = R"({"independent_bytes": 3, "per_micro_batch": {"1": {"activation_bytes": 4}}})";
+  auto with_executor = [&](const std::string& e) {
+    std::string doc = minimal_layer(layer);
+    return doc.substr(0, doc.size() - 1) + ", \"executor\": " + e + "}";
+  };
+  REQUIRE_DLAS_ERROR(parse_profile(with_executor(R"({"alignment": 48, "tensors": []})")),
+                     errc::parse_error, "profile.executor: field 'alignment' must be a power of two");
+  REQUIRE_DLAS_ERROR(parse_profile(with_executor(R"({"alignment": 64})")), errc::parse_error,
+                     "field 'tensors' must be an array");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(with_executor(R"({"alignment": 64, "tensors": [{"bytes": 4, "producer": 1,
+          "last_use": 1, "first_step": 0, "last_step": 0}]})")),
+      errc::parse_error, "profile.executor.tensors[0]: field 'producer' must be an integer in [-1, 0]");
+  REQUIRE_DLAS_ERROR(
+      parse_profile(with_executor(R"({"alignment": 64, "tensors": [{"bytes": 4, "producer": 0,
+          "last_use": 1, "first_step": 3, "last_step": 2}]})")),
+      errc::parse_error, "field 'last_step' must be an integer in [3, ");
   REQUIRE_DLAS_ERROR(read_profile("/nonexistent/dir/p.json"), errc::io_error, "cannot open");
 }
 

@@ -22,6 +22,7 @@
 #include "dlas/graph/program.hpp"
 #include "dlas/graph/workspace_arena.hpp"
 #include "dlas/memory/arena_plan.hpp"
+#include "dlas/memory/executor_layout.hpp"
 
 namespace dlas::graph {
 
@@ -51,11 +52,32 @@ struct stage_plan {
   int step_begin = 0, step_end = 0;                ///< the stage's steps
   std::vector<int> inputs, outputs;                ///< tensor ids, ascending
   std::vector<int> internal;                       ///< tensor ids in the arena
-  std::vector<memory::buffer_lifetime> lifetimes;  ///< per internal tensor, in stage steps
+  std::vector<memory::buffer_lifetime> lifetimes;  ///< per internal tensor, in program steps
   memory::arena_plan arena;                        ///< offsets per internal tensor
   std::vector<index_t> offset;                     ///< per tensor: arena offset, or -1
   index_t workspace = 0;                           ///< largest workspace of the stage's layers
 };
+
+/// The tensors of `p` with the steps of their lifetimes (written at the last step that writes
+/// them, live to the last step that touches them), and the executor's constants: what a stage
+/// plan is made from, and what an inference profile carries to predict it to the byte.
+inline memory::executor_layout executor_layout_of(const program& p) {
+  std::vector<int> first(p.tensors.size(), 0), last(p.tensors.size(), 0);
+  for (int i = 0; i < int(p.steps.size()); ++i) {
+    const step& st = p.steps[std::size_t(i)];
+    first[std::size_t(st.output)] = i;
+    last[std::size_t(st.output)] = std::max(last[std::size_t(st.output)], i);
+    for (int t : st.inputs) last[std::size_t(t)] = std::max(last[std::size_t(t)], i);
+    if (st.residual >= 0) last[std::size_t(st.residual)] = std::max(last[std::size_t(st.residual)], i);
+  }
+  memory::executor_layout l;
+  l.alignment = DLAS_BUFFER_ALIGNMENT;
+  l.workspace_reserve = workspace_alignment_reserve;
+  for (std::size_t t = 0; t < p.tensors.size(); ++t)
+    l.tensors.push_back({p.tensors[t].bytes(), p.producer_layer[t], p.last_use_layer[t], first[t],
+                         last[t]});
+  return l;
+}
 
 /// Plans layers [a, b) of `p`; `workspace` gives each layer's workspace bytes. Allocates
 /// nothing but the plan itself.
@@ -77,26 +99,15 @@ inline stage_plan plan_stage(const program& p, int a, int b, std::span<const ind
   s.inputs = p.boundary(a);
   s.outputs = p.boundary(b);
   s.offset.assign(p.tensors.size(), -1);
-  std::vector<int> first(p.tensors.size(), -1), last(p.tensors.size(), -1);
   for (int i = s.step_begin; i < s.step_end; ++i) {
     const step& st = p.steps[std::size_t(i)];
-    const int local = i - s.step_begin;
-    first[std::size_t(st.output)] = local;
-    last[std::size_t(st.output)] = std::max(last[std::size_t(st.output)], local);
-    for (int t : st.inputs) last[std::size_t(t)] = local;
-    if (st.residual >= 0) last[std::size_t(st.residual)] = local;
     if (st.kind == step_kind::conv)
       s.workspace = std::max(s.workspace, workspace[std::size_t(st.layer)]);
   }
-  for (int t = 0; t < int(p.tensors.size()); ++t) {
-    const bool written_here =
-        p.producer_layer[std::size_t(t)] >= a && p.producer_layer[std::size_t(t)] < b;
-    if (!written_here || p.last_use_layer[std::size_t(t)] >= b) continue;
-    s.internal.push_back(t);
-    s.lifetimes.push_back(
-        {p.tensors[std::size_t(t)].bytes(), first[std::size_t(t)], last[std::size_t(t)]});
-  }
-  s.arena = memory::plan_arena(s.lifetimes, DLAS_BUFFER_ALIGNMENT);
+  const memory::executor_layout layout = executor_layout_of(p);
+  s.internal = memory::stage_arena_tensors(layout.tensors, a, b);
+  s.lifetimes = memory::arena_lifetimes(layout.tensors, s.internal);
+  s.arena = memory::plan_arena(s.lifetimes, layout.alignment);
   for (std::size_t i = 0; i < s.internal.size(); ++i)
     s.offset[std::size_t(s.internal[i])] = s.arena.offsets[i];
   return s;

@@ -359,7 +359,9 @@ class network {
   }
 
   /// The layer costs as a dlas.profile/1 inference profile (one micro-batch size: the
-  /// network's batch), for dlas-plan and memory::recommend with schedule::inference.
+  /// network's batch), for dlas-plan and memory::recommend with schedule::inference. It carries
+  /// the executor's layout, so each stage's prediction equals predict_memory's weights, arena and
+  /// workspace buffer plus its queue slots, to the byte.
   memory::profile profile() const {
     memory::profile prof;
     prof.model = arch();
@@ -383,6 +385,7 @@ class network {
       l.per_micro_batch[batch] = m;
       prof.layers.push_back(std::move(l));
     }
+    prof.executor = executor_layout_of(lowered());
     return prof;
   }
 

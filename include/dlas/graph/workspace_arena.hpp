@@ -12,7 +12,7 @@
 
 #include "dlas/config.hpp"
 #include "dlas/core/shape.hpp"
-#include "dlas/memory/arena_plan.hpp"
+#include "dlas/memory/executor_layout.hpp"
 
 namespace dlas::graph {
 
@@ -24,9 +24,7 @@ inline constexpr index_t workspace_alignment_reserve = 3 * DLAS_BUFFER_ALIGNMENT
 /// (conv2d's workspace_bytes: the sum of what one call allocates): that, rounded up to the
 /// alignment, plus workspace_alignment_reserve; 0 when no layer needs a workspace.
 constexpr index_t workspace_buffer_bytes(index_t largest) noexcept {
-  return largest > 0
-             ? memory::align_up(largest, DLAS_BUFFER_ALIGNMENT) + workspace_alignment_reserve
-             : 0;
+  return memory::workspace_buffer_bytes(largest, DLAS_BUFFER_ALIGNMENT, workspace_alignment_reserve);
 }
 
 /// A bump allocator over one buffer: allocations are placed one after another (aligned as

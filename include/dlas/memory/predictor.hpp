@@ -99,6 +99,13 @@ struct inference_view {
   bytes_t weights, workspace, input, output;
 };
 
+inline std::vector<bytes_t> workspaces(std::span<const inference_view> v) {
+  std::vector<bytes_t> w;
+  w.reserve(v.size());
+  for (const auto& l : v) w.push_back(l.workspace);
+  return w;
+}
+
 inline std::vector<inference_view> inference_views(std::span<const layer_terms> t) {
   std::vector<inference_view> v;
   v.reserve(t.size());
@@ -123,10 +130,13 @@ inline std::vector<inference_view> inference_views(std::span<const layer_terms> 
 ///   stage input, its gradient and the output gradient are released;
 /// - step: level + optimiser step transient (the sum over layers for a multi-tensor step); then
 ///   zero_grad frees the gradients.
-/// Inference: see inference_stage_bytes (layer_cost.hpp), with workspace = forward_peak - M_a.
+/// Inference: see inference_stage_bytes (layer_cost.hpp), with workspace = forward_peak - M_a;
+/// with an executor layout, the stage's planned arena and workspace buffer instead of the
+/// running layer's bound.
 inline stage_prediction simulate_stage(std::span<const layer_terms> t, bytes_t baseline,
                                        step_transient_rule rule, int a, int b, int stages,
-                                       int stage, const pipeline_options& o) {
+                                       int stage, const pipeline_options& o,
+                                       const executor_layout* layout = nullptr) {
   core::require(0 <= a && a < b && b <= int(t.size()) && 0 <= stage && stage < stages,
                 errc::invalid_argument, [&] {
                   return "stage " + std::to_string(stage) + " of " + std::to_string(stages) +
@@ -150,8 +160,10 @@ inline stage_prediction simulate_stage(std::span<const layer_terms> t, bytes_t b
     const auto views = detail::inference_views(t);
     const std::span<const detail::inference_view> v(views);
     const bytes_t slot = v[std::size_t(a)].input + v[std::size_t(b - 1)].output;
-    const bytes_t running = inference_stage_bytes(v, std::size_t(a), std::size_t(b), 0);
     const bytes_t weights = level - baseline;
+    const bytes_t running =
+        layout ? weights + stage_interior_bytes(*layout, a, b, detail::workspaces(v))
+               : inference_stage_bytes(v, std::size_t(a), std::size_t(b), 0);
     const int depth = std::min(o.queue_depth, o.micro_batches);
     r.start_bytes = level;
     r.peak_bytes = level;
@@ -227,7 +239,8 @@ inline std::vector<stage_prediction> predict(const profile& prof, std::span<cons
   std::vector<stage_prediction> out;
   for (int s = 0; s < stages; ++s)
     out.push_back(simulate_stage(terms, prof.baseline_bytes, prof.step_rule, bounds[std::size_t(s)],
-                                 bounds[std::size_t(s) + 1], stages, s, o));
+                                 bounds[std::size_t(s) + 1], stages, s, o,
+                                 prof.executor ? &*prof.executor : nullptr));
   return out;
 }
 

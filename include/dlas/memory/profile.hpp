@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dlas/core/error.hpp"
+#include "dlas/memory/executor_layout.hpp"
 
 namespace dlas::memory {
 
@@ -73,6 +75,9 @@ struct profile {
   bytes_t baseline_bytes = 0;  ///< present before any layer (runtime context, library workspaces)
   step_transient_rule step_rule = step_transient_rule::sum;
   std::vector<layer_profile> layers;
+  /// Inference profiles of a planned executor (graph::network::profile): its tensors, so that
+  /// each stage's arena is planned as the executor plans it rather than bounded per layer.
+  std::optional<executor_layout> executor;
 
   std::size_t size() const noexcept { return layers.size(); }
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -142,6 +143,42 @@ inline layer_profile parse_layer(const json& l, std::size_t index) {
   return r;
 }
 
+/// An integer field in [lo, hi].
+inline std::int64_t get_int_in(const json& obj, const char* field, const std::string& where,
+                               std::int64_t lo, std::int64_t hi) {
+  const auto it = obj.find(field);
+  if (it == obj.end()) parse_fail(where, std::string("missing field '") + field + "'");
+  if (!it->is_number_integer() || it->get<std::int64_t>() < lo || it->get<std::int64_t>() > hi)
+    parse_fail(where, std::string("field '") + field + "' must be an integer in [" +
+                          std::to_string(lo) + ", " + std::to_string(hi) + "], got " + it->dump());
+  return it->get<std::int64_t>();
+}
+
+/// The optional "executor" object: alignment, workspace_reserve and the program's tensors.
+inline executor_layout parse_executor(const json& e, int layers) {
+  const std::string where = "profile.executor";
+  if (!e.is_object()) parse_fail(where, "must be an object");
+  executor_layout l;
+  l.alignment = get_int_in(e, "alignment", where, 1, std::int64_t(1) << 20);
+  if (l.alignment & (l.alignment - 1)) parse_fail(where, "field 'alignment' must be a power of two");
+  l.workspace_reserve = get_bytes(e, "workspace_reserve", where, false);
+  const auto ts = e.find("tensors");
+  if (ts == e.end() || !ts->is_array()) parse_fail(where, "field 'tensors' must be an array");
+  for (std::size_t k = 0; k < ts->size(); ++k) {
+    const std::string w = where + ".tensors[" + std::to_string(k) + "]";
+    const json& t = (*ts)[k];
+    if (!t.is_object()) parse_fail(w, "must be an object");
+    planned_tensor p;
+    p.bytes = get_bytes(t, "bytes", w, true);
+    p.producer = int(get_int_in(t, "producer", w, -1, layers - 1));
+    p.last_use = int(get_int_in(t, "last_use", w, -1, layers));
+    p.first_step = int(get_int_in(t, "first_step", w, 0, std::numeric_limits<int>::max()));
+    p.last_step = int(get_int_in(t, "last_step", w, p.first_step, std::numeric_limits<int>::max()));
+    l.tensors.push_back(p);
+  }
+  return l;
+}
+
 }  // namespace detail
 
 /// Parses a dlas.profile/1 document; errc::parse_error names the offending field and layer.
@@ -169,6 +206,8 @@ inline profile profile_from_json(const nlohmann::json& j) {
     parse_fail("profile", "field 'layers' must be a non-empty array");
   for (std::size_t i = 0; i < layers->size(); ++i)
     p.layers.push_back(detail::parse_layer((*layers)[i], i));
+  if (const auto e = j.find("executor"); e != j.end())
+    p.executor = detail::parse_executor(*e, int(p.layers.size()));
   return p;
 }
 
@@ -241,6 +280,18 @@ inline nlohmann::json to_json(const profile& p) {
     layers.push_back(std::move(o));
   }
   j["layers"] = std::move(layers);
+  if (p.executor) {
+    nlohmann::json ts = nlohmann::json::array();
+    for (const auto& t : p.executor->tensors)
+      ts.push_back({{"bytes", t.bytes},
+                    {"producer", t.producer},
+                    {"last_use", t.last_use},
+                    {"first_step", t.first_step},
+                    {"last_step", t.last_step}});
+    j["executor"] = {{"alignment", p.executor->alignment},
+                     {"workspace_reserve", p.executor->workspace_reserve},
+                     {"tensors", std::move(ts)}};
+  }
   return j;
 }
 

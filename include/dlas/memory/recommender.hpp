@@ -96,7 +96,8 @@ inline plan make_plan(const profile& prof, const stage_peak_table& table,
   std::vector<bytes_t> peaks;
   for (int s = 0; s < p; ++s) {
     const auto sim = simulate_stage(table.terms(), prof.baseline_bytes, prof.step_rule,
-                                    r.bounds[std::size_t(s)], r.bounds[std::size_t(s) + 1], p, s, o);
+                                    r.bounds[std::size_t(s)], r.bounds[std::size_t(s) + 1], p, s, o,
+                                    table.layout());
     r.stages.push_back({sim.first, sim.last, sim.in_flight, sim.peak_bytes,
                         table.seconds(sim.first, sim.last)});
     peaks.push_back(sim.peak_bytes);
@@ -119,7 +120,7 @@ inline plan recommend_stages(const profile& prof, const pipeline_options& o, int
            std::to_string(stages) + " non-empty stages";
   });
   const stage_peak_table table(resolve(prof, o.micro_batch_size, o.parallel, o.fit, allocator_for(o)),
-                               prof.baseline_bytes, prof.step_rule, o);
+                               prof.baseline_bytes, prof.step_rule, o, prof.executor);
   const int n = int(prof.size());
   detail::peak_cost mem{&table, stages};
   partition_result best = min_max_partition(n, stages, mem);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -29,9 +30,12 @@ namespace dlas::memory {
 /// E over all layers, which counts the release of layer a too, plus the offset rel_a back.
 class stage_peak_table {
  public:
+  /// `layout`: an inference profile's executor layout (profile::executor), or none.
   stage_peak_table(std::vector<layer_terms> terms, bytes_t baseline, step_transient_rule rule,
-                   const pipeline_options& options)
-      : t_(std::move(terms)), baseline_(baseline), rule_(rule), o_(options) {
+                   const pipeline_options& options,
+                   std::optional<executor_layout> layout = std::nullopt)
+      : t_(std::move(terms)), baseline_(baseline), rule_(rule), o_(options),
+        layout_(std::move(layout)) {
     const std::size_t n = t_.size();
     eff_.assign(n + 1, 0);
     grad_.assign(n + 1, 0);
@@ -47,6 +51,8 @@ class stage_peak_table {
       step_[i + 1] = step_[i] + t_[i].step_transient;
     }
     views_ = detail::inference_views(t_);
+    workspace_ = detail::workspaces(views_);
+    if (layout_) interior_.assign(n * n, -1);
     for (std::size_t i = 0; i < n; ++i) {
       f[i] = eff_[i] + t_[i].forward_peak;  // layer i's own release comes after its forward
       // Inside a stage (i + 1 < b) layer i's output may be gone before its backward.
@@ -65,6 +71,7 @@ class stage_peak_table {
   std::size_t size() const noexcept { return t_.size(); }
   const std::vector<layer_terms>& terms() const noexcept { return t_; }
   const pipeline_options& options() const noexcept { return o_; }
+  const executor_layout* layout() const noexcept { return layout_ ? &*layout_ : nullptr; }
 
   /// The parts of a stage's peak that do not depend on its position in the pipeline.
   struct stage_parts {
@@ -78,13 +85,13 @@ class stage_peak_table {
   };
 
   /// The position-independent parts of the stage holding layers [a, b) (0 <= a < b <= size()).
-  stage_parts parts(int a, int b) const noexcept {
+  stage_parts parts(int a, int b) const {
     const std::size_t ua = std::size_t(a), ub = std::size_t(b);
     stage_parts r;
     if (o_.kind == schedule::inference) {
       r.start = baseline_ + weights_[ub] - weights_[ua];
       r.held = t_[ua].input + t_[ub - 1].output;
-      r.fwd = inference_running(ua, ub);
+      r.fwd = layout_ ? planned_interior(ua, ub) : inference_running(ua, ub);
       return r;
     }
     const bytes_t in = t_[ua].input;
@@ -122,7 +129,7 @@ class stage_peak_table {
   }
 
   /// Peak bytes of stage `stage` of `stages` holding layers [a, b) (0 <= a < b <= size()).
-  bytes_t peak(int a, int b, int stages, int stage) const noexcept {
+  bytes_t peak(int a, int b, int stages, int stage) const {
     return peak(parts(a, b), in_flight(o_.kind, stages, stage, o_.micro_batches, o_.queue_depth));
   }
 
@@ -161,6 +168,13 @@ class stage_peak_table {
     return eff_[k] - t_[k].released + t_[k].backward_peak;
   }
 
+  /// The stage's planned arena and workspace buffer, computed once per stage.
+  bytes_t planned_interior(std::size_t a, std::size_t b) const {
+    bytes_t& v = interior_[a * t_.size() + (b - 1)];
+    if (v < 0) v = stage_interior_bytes(*layout_, int(a), int(b), workspace_);
+    return v;
+  }
+
   /// The running layer's scratch and interior activations (inference_stage_bytes' last term).
   bytes_t inference_running(std::size_t a, std::size_t b) const noexcept {
     if (b - a == 1) return views_[a].workspace;
@@ -175,6 +189,9 @@ class stage_peak_table {
   step_transient_rule rule_;
   pipeline_options o_;
   std::vector<detail::inference_view> views_;
+  std::optional<executor_layout> layout_;
+  std::vector<bytes_t> workspace_;
+  mutable std::vector<bytes_t> interior_;  // per (a, b - 1), -1 until asked
   std::vector<bytes_t> eff_, grad_, fixed_, weights_, step_;  // prefix sums
   sparse_max fwd_, bwd_, bwd_new_, step_max_, infer_;
 };
