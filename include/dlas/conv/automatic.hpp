@@ -7,6 +7,7 @@
 
 #include <memory_resource>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -21,6 +22,7 @@
 #include "dlas/conv/winograd.hpp"
 #if __has_include("dlas/conv/depthwise.hpp")
 #include "dlas/conv/depthwise.hpp"
+#include "dlas/conv/depthwise_int8.hpp"
 #define DLAS_AUTOMATIC_HAS_DEPTHWISE 1
 #else
 #define DLAS_AUTOMATIC_HAS_DEPTHWISE 0
@@ -187,19 +189,103 @@ class pointwise_or {
 
 }  // namespace detail
 
-/// int8 dense, NCHW and NHWC: pointwise for 1x1 kernels, im2col_gemm otherwise (the int8
-/// fast kernels; both bit-exact with algo::reference).
-template <layout_policy Layout>
-class algorithm_impl<Layout, precision::int8, sparsity::dense, algo::automatic>
-    : public detail::pointwise_or<algorithm_impl<Layout, precision::int8, sparsity::dense, algo::pointwise>,
-                                  algorithm_impl<Layout, precision::int8, sparsity::dense, algo::im2col_gemm>,
-                                  auto_choice::im2col_gemm> {
-  using base = detail::pointwise_or<algorithm_impl<Layout, precision::int8, sparsity::dense, algo::pointwise>,
-                                    algorithm_impl<Layout, precision::int8, sparsity::dense, algo::im2col_gemm>,
-                                    auto_choice::im2col_gemm>;
+/// The int8 dense rule table: rules 1 and 2 of choose_fp32, then im2col_gemm (int8 has no
+/// direct, spatial_pack or winograd kernel).
+constexpr auto_choice choose_int8(const conv2d_shape& sh) noexcept {
+  if (DLAS_AUTOMATIC_HAS_DEPTHWISE && sh.is_depthwise()) return auto_choice::depthwise;
+  if (sh.r == 1 && sh.s == 1) return auto_choice::pointwise;
+  return auto_choice::im2col_gemm;
+}
+
+namespace detail {
+
+/// Kernel Impl, chosen where the rule table answers V.
+template <auto_choice V, class Impl>
+struct choice_entry {
+  static constexpr auto_choice value = V;
+  using type = Impl;
+};
+
+/// algo::automatic over the kernels of Entries (choice_entry), the one whose value
+/// Choose(shape) returns (the last entry when none matches).
+template <auto Choose, class... Entries>
+class chosen_kernel {
+  using variant_type = std::variant<typename Entries::type...>;
+  using entries = std::tuple<Entries...>;
+
+  /// f(index constant) of the entry chosen for `sh`.
+  template <std::size_t I = 0, class F>
+  static constexpr auto with_choice(auto_choice c, F&& f) {
+    if constexpr (I + 1 == sizeof...(Entries)) {
+      return f(std::integral_constant<std::size_t, I>{});
+    } else {
+      if (c == std::tuple_element_t<I, entries>::value) return f(std::integral_constant<std::size_t, I>{});
+      return with_choice<I + 1>(c, std::forward<F>(f));
+    }
+  }
+  template <std::size_t I>
+  using impl = typename std::tuple_element_t<I, entries>::type;
 
  public:
-  using base::base;
+  static constexpr bool is_kernel = true;
+  using weights_type = typename std::tuple_element_t<0, entries>::type::weights_type;
+
+  static status can_implement(const conv2d_shape& sh) {
+    return with_choice(Choose(sh), [&](auto i) { return impl<i>::can_implement(sh); });
+  }
+  static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t nnz) noexcept {
+    return with_choice(Choose(sh), [&](auto i) { return impl<i>::weight_bytes(sh, nnz); });
+  }
+  static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
+    return with_choice(Choose(sh), [&](auto i) { return impl<i>::workspace_bytes(sh); });
+  }
+
+  chosen_kernel(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
+      : impl_(with_choice(Choose(sh), [&](auto i) {
+          return variant_type(std::in_place_index<i>, sh, std::move(w), opt);
+        })),
+        choice_(Choose(sh)) {}
+
+  /// The algorithm this object runs.
+  auto_choice choice() const noexcept { return choice_; }
+
+  index_t weight_bytes() const noexcept {
+    return std::visit([](const auto& i) { return i.weight_bytes(); }, impl_);
+  }
+
+  template <class In, class Out, class Layout>
+  void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
+           std::pmr::memory_resource* mr) const {
+    std::visit([&](const auto& i) { i.template run<In, Out>(in, out, residual, mr); }, impl_);
+  }
+
+ private:
+  variant_type impl_;
+  auto_choice choice_;
+};
+
+template <class Layout, class Algorithm>
+using int8_impl = algorithm_impl<Layout, precision::int8, sparsity::dense, Algorithm>;
+
+/// int8 dense algo::automatic: depthwise for depthwise shapes, pointwise for 1x1 kernels,
+/// im2col_gemm otherwise (choose_int8; all three bit-exact with algo::reference).
+template <class Layout>
+using int8_automatic = chosen_kernel<
+    &choose_int8,
+#if DLAS_AUTOMATIC_HAS_DEPTHWISE
+    choice_entry<auto_choice::depthwise, int8_impl<Layout, algo::depthwise>>,
+#endif
+    choice_entry<auto_choice::pointwise, int8_impl<Layout, algo::pointwise>>,
+    choice_entry<auto_choice::im2col_gemm, int8_impl<Layout, algo::im2col_gemm>>>;
+
+}  // namespace detail
+
+/// int8 dense, NCHW and NHWC: see detail::int8_automatic.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::int8, sparsity::dense, algo::automatic>
+    : public detail::int8_automatic<Layout> {
+ public:
+  using detail::int8_automatic<Layout>::chosen_kernel;
 };
 
 /// CSR, every precision, NCHW and NHWC: pointwise for 1x1 kernels, spatial_pack otherwise.
