@@ -14,10 +14,7 @@
 #include "reference/check_int8.hpp"
 #include "reference/errors.hpp"
 #include "reference/shapes.hpp"
-
-#if DLAS_HAS_OPENMP
-#include <omp.h>
-#endif
+#include "reference/threads.hpp"
 
 using namespace dlas;
 using namespace dlas::testing;
@@ -68,73 +65,8 @@ std::vector<named_shape> dw8_shapes() {
          return s;
        }()},
   };
-  std::mt19937 gen(808);
-  auto pick = [&](int lo, int hi) { return index_t(std::uniform_int_distribution<int>(lo, hi)(gen)); };
-  while (v.size() < 30) {
-    conv2d_shape s = dw_shape(pick(1, 2), pick(1, 40), pick(1, 15), pick(1, 40), pick(1, 5), pick(1, 5),
-                              pick(1, 3), 0, pick(1, 2));
-    s.stride_w = pick(1, 3);
-    s.dilation_w = pick(1, 2);
-    s.pad_top = pick(0, 3), s.pad_left = pick(0, 3), s.pad_bottom = pick(0, 3), s.pad_right = pick(0, 3);
-    if (!s.is_valid()) continue;
-    v.push_back({"random" + std::to_string(v.size()), s});
-  }
+  add_random_depthwise_shapes(v, 34, 808);
   return v;
-}
-
-/// Random codes over the whole range of In, random weights and zero points, every output type
-/// and activation; residuals with float outputs.
-template <class Conv>
-void check_random(const std::vector<named_shape>& shapes) {
-  std::mt19937 gen(4242);
-  for (const auto& [name, sh] : shapes) {
-    REQUIRE(Conv::can_implement(sh).ok());
-    const auto w = random_floats(std::size_t(sh.weight_elements()), gen(), -1, 1, 0.1);
-    const auto b = random_floats(std::size_t(sh.k), gen(), -2, 2);
-    std::vector<float> codes(std::size_t(sh.input_dims().elements()));
-    for (int act = 0; act < 3; ++act) {
-      CAPTURE(name, act, to_string(sh));
-      const std::int32_t zp_u = std::int32_t(gen() % 256), zp_s = zp_u - 128;
-      const quant_params out_u{0.05f, std::int32_t(gen() % 256)}, out_s{0.05f, std::int32_t(gen() % 256) - 128};
-      for (float& v : codes) v = float(gen() % 256);
-      check_int8_exact<Conv, std::uint8_t, std::uint8_t>(sh, codes, w, b, {0.03f, zp_u}, out_u, act, false);
-      check_int8_exact<Conv, std::uint8_t, std::int8_t>(sh, codes, w, b, {0.03f, zp_u}, out_s, act, false);
-      check_int8_exact<Conv, std::uint8_t, float>(sh, codes, w, b, {0.03f, zp_u}, std::nullopt, act, false);
-      check_int8_exact<Conv, std::uint8_t, float>(sh, codes, w, b, {0.03f, zp_u}, std::nullopt, act, true);
-      for (float& v : codes) v -= 128.0f;
-      check_int8_exact<Conv, std::int8_t, std::int8_t>(sh, codes, w, b, {0.03f, zp_s}, out_s, act, false);
-      check_int8_exact<Conv, std::int8_t, std::uint8_t>(sh, codes, w, b, {0.03f, zp_s}, out_u, act, false);
-      check_int8_exact<Conv, std::int8_t, float>(sh, codes, w, b, {0.03f, zp_s}, std::nullopt, act, act != 0);
-    }
-  }
-}
-
-/// All codes at one end of the range against weights that all quantise to +127 or -127, zero
-/// points at both ends: the largest sums of either sign.
-template <class Conv>
-void check_extremes() {
-  for (const auto& [name, sh] : std::vector<named_shape>{{"7x7_c33", dw_shape(1, 33, 9, 10, 7, 7, 1, 3)},
-                                                         {"3x3_s2_c17_n2", dw_shape(2, 17, 7, 7, 3, 3, 2, 1)}}) {
-    for (float sign : {1.0f, -1.0f}) {
-      const std::vector<float> w(std::size_t(sh.weight_elements()), sign);
-      const std::vector<float> b(std::size_t(sh.k), 0.0f);
-      for (float level : {255.0f, 0.0f}) {
-        CAPTURE(name, sign, level);
-        const std::vector<float> u(std::size_t(sh.input_dims().elements()), level);
-        for (std::int32_t zp : {0, 255}) {
-          check_int8_exact<Conv, std::uint8_t, float>(sh, u, w, b, {1e-4f, zp}, std::nullopt, 0, false);
-          check_int8_exact<Conv, std::uint8_t, std::uint8_t>(sh, u, w, b, {1e-4f, zp}, quant_params{0.01f, 3}, 0, false);
-          check_int8_exact<Conv, std::uint8_t, std::int8_t>(sh, u, w, b, {1e-4f, zp}, quant_params{1.0f, 0}, 2, false);
-        }
-        std::vector<float> s(u);
-        for (float& v : s) v -= 128.0f;  // -128 and 127
-        for (std::int32_t zp : {-128, 127}) {
-          check_int8_exact<Conv, std::int8_t, float>(sh, s, w, b, {1e-4f, zp}, std::nullopt, 0, false);
-          check_int8_exact<Conv, std::int8_t, std::int8_t>(sh, s, w, b, {1e-4f, zp}, quant_params{0.02f, -5}, 1, false);
-        }
-      }
-    }
-  }
 }
 
 /// The uint8 output of `sh` with `threads` threads (all threads without OpenMP).
@@ -152,15 +84,7 @@ std::vector<std::uint8_t> run_with_threads(const conv2d_shape& sh, int threads) 
   for (float& v : codes) v = float(gen() % 256);
   const auto in = from_values<std::uint8_t, L>(sh.input_dims(), codes);
   tensor<std::uint8_t, L> out(sh.output_dims());
-#if DLAS_HAS_OPENMP
-  const int old = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  conv(in.cview(), out.view());
-  omp_set_num_threads(old);
-#else
-  (void)threads;
-  conv(in.cview(), out.view());
-#endif
+  with_threads(threads, [&] { conv(in.cview(), out.view()); });
   return {out.span().begin(), out.span().end()};
 }
 
@@ -168,12 +92,16 @@ std::vector<std::uint8_t> run_with_threads(const conv2d_shape& sh, int threads) 
 
 TEMPLATE_TEST_CASE("depthwise int8 is bit-exact with the reference", "[conv_fast][depthwise][int8]",
                    layout::nchw, layout::nhwc) {
-  check_random<dw8<TestType>>(dw8_shapes());
+  const auto shapes = dw8_shapes();
+  for (const auto& ns : shapes) CHECK(dw8<TestType>::can_implement(ns.shape).ok());
+  check_int8_random<dw8<TestType>>(shapes);
 }
 
 TEMPLATE_TEST_CASE("depthwise int8 is exact at the extremes of codes and weights",
                    "[conv_fast][depthwise][int8]", layout::nchw, layout::nhwc) {
-  check_extremes<dw8<TestType>>();
+  check_int8_extremes<dw8<TestType>>({{"7x7_c33", dw_shape(1, 33, 9, 10, 7, 7, 1, 3)},
+                                      {"3x3_s2_c17_n2", dw_shape(2, 17, 7, 7, 3, 3, 2, 1)},
+                                      {"1x1_c20", dw_shape(1, 20, 4, 5, 1, 1, 1, 0)}});
 }
 
 TEMPLATE_TEST_CASE("int8 automatic picks depthwise for depthwise shapes and stays bit-exact",
@@ -188,7 +116,7 @@ TEMPLATE_TEST_CASE("int8 automatic picks depthwise for depthwise shapes and stay
     CHECK(k.choice() == (sh.is_depthwise() ? dlas::conv::auto_choice::depthwise : dlas::conv::auto_choice::pointwise));
   }
   CHECK(conv::footprint_of(dw) == dw8<TestType>::footprint_of(dw));
-  check_random<conv>({{"3x3_s2_c24", dw}, {"5x5_c40", dw_shape(2, 40, 8, 9, 5, 5, 1, 2)}});
+  check_int8_random<conv>({{"3x3_s2_c24", dw}, {"5x5_c40", dw_shape(2, 40, 8, 9, 5, 5, 1, 2)}});
 }
 
 TEMPLATE_TEST_CASE("depthwise int8 is bitwise identical for any thread count",

@@ -34,8 +34,8 @@ namespace detail {
 inline constexpr int dw8_lanes = 16;
 
 // The sums are built two taps at a time from x' = x - zero_point as int16 (|x'| <= 255) and
-// int16 weights (|w| <= 128): every product |x' * w| <= 32640 is exact, and so is each int32
-// lane. AVX2: vpunpck{l,h}wd interleaves the x' of taps t and t + 1 and vpmaddwd multiplies
+// int16 weights (|w| <= 128): every product |x' * w| <= 32,640 and every pair sum fit in
+// int32 exactly. AVX2: vpunpck{l,h}wd interleaves the x' of taps t and t + 1 and vpmaddwd multiplies
 // them with interleaved weight pairs (one int32 per lane: x'_t * w_t + x'_t+1 * w_t+1); the
 // interleave works within 128-bit halves, so `lo` holds lanes 0-3 and 8-11 and `hi` lanes 4-7
 // and 12-15 until store(). NEON: widening multiply-accumulates (smlal) per tap. Elsewhere:
@@ -203,11 +203,12 @@ inline constexpr index_t dw8_stack_values = 8192;
 /// Each output is sum over the taps inside the input of (x - zero_point) * w, plus the bias,
 /// through conv::epilogue's from_total (vector form i8_finish16). x - zero_point is formed
 /// exactly in int16 (it lies in [-255, 255] for uint8 and int8 codes alike), so no
-/// zero-point correction is needed and padding taps are simply left out (NHWC: they read a
+/// zero-point correction is needed and padding taps contribute exactly 0 (NHWC: they read a
 /// row of zero-point codes; NCHW: zeros in the row buffer). The int32 sums cannot overflow:
-/// weights::int8_max_taps bounds c/groups * r * s (here r * s) so that every tap's product
-/// (at most 255 * 128) plus the bias (at most 2^30) stays below 2^31; a 7x7 kernel reaches
-/// 49 * 32640 < 2^21. Sums and the bias add wrap like the int8 GEMM kernels', which is
+/// each product is at most 255 * 127 in magnitude (the symmetric quantiser gives weights in
+/// [-127, 127]), so a 7x7 kernel sums to at most 49 * 32,385 < 2^21, and conv_weights
+/// refuses more than int8_max_taps taps, the count at which the sum plus the bias (at most
+/// 2^30) could reach 2^31. Sums and the bias add wrap like the int8 GEMM kernels', which is
 /// exact because the true total fits.
 ///
 /// Weights are repacked at construction. NHWC: pairs of taps x blocks of 16 channels, 32

@@ -4,6 +4,7 @@
 /// by the int8 GEMM and depthwise kernels.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <type_traits>
 
@@ -24,6 +25,14 @@ template <class Out, class Epilogue>
                                                const kernel::i8_requant8* rq, const Out* res,
                                                const Epilogue& finish, Out* o) noexcept {
   if constexpr (std::is_same_v<Out, float>) {
+#if !defined(__FMA__) && !defined(__aarch64__)
+    // No fused multiply-add instruction: xsimd::fma would round the product and the sum
+    // apart, so residuals take from_total's std::fma lane by lane.
+    if (res) {
+      for (int j = 0; j < 16; ++j) o[j] = finish.activate(std::fma(float(t[j]), scale[j], res[j]));
+      return;
+    }
+#endif
     using batch = xsimd::batch<std::int32_t, kernel::default_arch>;
     using fbatch = xsimd::batch<float, kernel::default_arch>;
     constexpr int lanes = int(batch::size);
