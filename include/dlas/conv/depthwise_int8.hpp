@@ -33,21 +33,21 @@ namespace detail {
 /// Lanes of one block of sums: channels (NHWC) or output pixels of a row (NCHW).
 inline constexpr int dw8_lanes = 16;
 
-// The sums are built two taps at a time from x' = x - zero_point as int16 (|x'| <= 255) and
-// int16 weights (|w| <= 128): every product |x' * w| <= 32,640 and every pair sum fit in
-// int32 exactly. AVX2: vpunpck{l,h}wd interleaves the x' of taps t and t + 1 and vpmaddwd multiplies
-// them with interleaved weight pairs (one int32 per lane: x'_t * w_t + x'_t+1 * w_t+1); the
-// interleave works within 128-bit halves, so `lo` holds lanes 0-3 and 8-11 and `hi` lanes 4-7
-// and 12-15 until store(). NEON: widening multiply-accumulates (smlal) per tap. Elsewhere:
-// plain loops.
+// The sums are built two taps at a time from int16 values x' (the codes themselves in NHWC,
+// x - zero_point in NCHW: |x'| <= 255 either way) and int16 weights (|w| <= 128): every
+// product |x' * w| <= 32,640 and every pair sum fit in int32 exactly. AVX2: vpunpck{l,h}wd
+// interleaves the x' of taps t and t + 1 and vpmaddwd multiplies them with interleaved weight
+// pairs (one int32 per lane: x'_t * w_t + x'_t+1 * w_t+1); the interleave works within 128-bit
+// halves, so `lo` holds lanes 0-3 and 8-11 and `hi` lanes 4-7 and 12-15 until store(). NEON:
+// widening multiply-accumulates (smlal) per tap. Elsewhere: plain loops.
 #if defined(__AVX2__)
 using dw8_x16 = __m256i;  // 16 x' as int16
 
+/// 16 codes widened to int16.
 template <class In>
-[[gnu::always_inline]] inline dw8_x16 dw8_codes(const In* p, std::int32_t zp) noexcept {
+[[gnu::always_inline]] inline dw8_x16 dw8_widen(const In* p) noexcept {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m256i w = std::is_same_v<In, std::uint8_t> ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
-  return _mm256_sub_epi16(w, _mm256_set1_epi16(std::int16_t(zp)));
+  return std::is_same_v<In, std::uint8_t> ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
 }
 [[gnu::always_inline]] inline dw8_x16 dw8_load(const std::int16_t* p) noexcept {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
@@ -56,17 +56,17 @@ template <class In>
 /// Weights of taps t and t + 1 for 16 lanes, in vpmaddwd's interleaved order.
 struct dw8_wpair {
   __m256i lo, hi;
-  /// From 32 packed bytes (dw8_slot order).
-  explicit dw8_wpair(const std::int8_t* w) noexcept
-      : lo(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)))),
-        hi(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16)))) {}
+  /// From 32 packed values (dw8_slot order).
+  explicit dw8_wpair(const std::int16_t* w) noexcept
+      : lo(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))),
+        hi(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))) {}
   /// The same two weights in every lane.
   dw8_wpair(std::int8_t w0, std::int8_t w1) noexcept
       : lo(_mm256_set1_epi32(std::int32_t(std::uint32_t(std::uint16_t(w1)) << 16 | std::uint16_t(w0)))),
         hi(lo) {}
 };
 
-/// Byte of packed weight (tap t % 2 of the pair, lane j) within a pair's 32 bytes.
+/// Index of packed weight (tap t % 2 of the pair, lane j) within a pair's 32 values.
 constexpr int dw8_slot(int which, int j) noexcept {
   const int half = j / 8, i = j % 8;
   return (i < 4 ? 0 : 16) + 2 * (half * 4 + i % 4) + which;
@@ -98,15 +98,13 @@ struct dw8_sums {
 using dw8_x16 = int16x8x2_t;
 
 template <class In>
-[[gnu::always_inline]] inline dw8_x16 dw8_codes(const In* p, std::int32_t zp) noexcept {
-  const int16x8_t z = vdupq_n_s16(std::int16_t(zp));
+[[gnu::always_inline]] inline dw8_x16 dw8_widen(const In* p) noexcept {
   if constexpr (std::is_same_v<In, std::uint8_t>) {
     const uint8x16_t v = vld1q_u8(p);
-    return {vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(v))), z),
-            vsubq_s16(vreinterpretq_s16_u16(vmovl_high_u8(v)), z)};
+    return {vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(v))), vreinterpretq_s16_u16(vmovl_high_u8(v))};
   } else {
     const int8x16_t v = vld1q_s8(p);
-    return {vsubq_s16(vmovl_s8(vget_low_s8(v)), z), vsubq_s16(vmovl_high_s8(v), z)};
+    return {vmovl_s8(vget_low_s8(v)), vmovl_high_s8(v)};
   }
 }
 [[gnu::always_inline]] inline dw8_x16 dw8_load(const std::int16_t* p) noexcept {
@@ -116,11 +114,8 @@ template <class In>
 /// Weights of taps t (a) and t + 1 (b) for 16 lanes.
 struct dw8_wpair {
   dw8_x16 a, b;
-  explicit dw8_wpair(const std::int8_t* w) noexcept {
-    const int8x16_t wa = vld1q_s8(w), wb = vld1q_s8(w + 16);
-    a = {vmovl_s8(vget_low_s8(wa)), vmovl_high_s8(wa)};
-    b = {vmovl_s8(vget_low_s8(wb)), vmovl_high_s8(wb)};
-  }
+  explicit dw8_wpair(const std::int16_t* w) noexcept
+      : a{vld1q_s16(w), vld1q_s16(w + 8)}, b{vld1q_s16(w + 16), vld1q_s16(w + 24)} {}
   dw8_wpair(std::int8_t w0, std::int8_t w1) noexcept
       : a{vdupq_n_s16(w0), vdupq_n_s16(w0)}, b{vdupq_n_s16(w1), vdupq_n_s16(w1)} {}
 };
@@ -150,9 +145,9 @@ struct dw8_x16 {
 };
 
 template <class In>
-inline dw8_x16 dw8_codes(const In* p, std::int32_t zp) noexcept {
+inline dw8_x16 dw8_widen(const In* p) noexcept {
   dw8_x16 x;
-  for (int j = 0; j < 16; ++j) x.v[j] = std::int16_t(std::int32_t(p[j]) - zp);
+  for (int j = 0; j < 16; ++j) x.v[j] = p[j];
   return x;
 }
 inline dw8_x16 dw8_load(const std::int16_t* p) noexcept {
@@ -163,7 +158,7 @@ inline dw8_x16 dw8_load(const std::int16_t* p) noexcept {
 
 struct dw8_wpair {
   dw8_x16 a, b;
-  explicit dw8_wpair(const std::int8_t* w) noexcept {
+  explicit dw8_wpair(const std::int16_t* w) noexcept {
     for (int j = 0; j < 16; ++j) a.v[j] = w[j], b.v[j] = w[16 + j];
   }
   dw8_wpair(std::int8_t w0, std::int8_t w1) noexcept {
@@ -186,7 +181,7 @@ struct dw8_sums {
 };
 #endif
 
-/// Byte of packed weight (tap t % 2 of the pair, lane j): tap t's 16 lanes, then tap t + 1's.
+/// Index of packed weight (tap t % 2 of the pair, lane j): tap t's 16 lanes, then tap t + 1's.
 constexpr int dw8_slot(int which, int j) noexcept { return which * 16 + j; }
 #endif
 
@@ -201,10 +196,11 @@ inline constexpr index_t dw8_stack_values = 8192;
 /// dilation, NCHW and NHWC, bit-exact with algo::reference.
 ///
 /// Each output is sum over the taps inside the input of (x - zero_point) * w, plus the bias,
-/// through conv::epilogue's from_total (vector form i8_finish16). x - zero_point is formed
-/// exactly in int16 (it lies in [-255, 255] for uint8 and int8 codes alike), so no
-/// zero-point correction is needed and padding taps contribute exactly 0 (NHWC: they read a
-/// row of zero-point codes; NCHW: zeros in the row buffer). The int32 sums cannot overflow:
+/// through conv::epilogue's from_total (vector form i8_finish16). NHWC sums x * w over every
+/// tap, padding taps reading a row of zero-point codes, and adds bias - zero_point * sum w
+/// (folded at construction); NCHW subtracts the zero point once per input value in its int16
+/// row copy, which holds 0 in the padding. Either way padding taps contribute exactly 0, as
+/// in the reference. The int32 sums cannot overflow:
 /// each product is at most 255 * 127 in magnitude (the symmetric quantiser gives weights in
 /// [-127, 127]), so a 7x7 kernel sums to at most 49 * 32,385 < 2^21, and conv_weights
 /// refuses more than int8_max_taps taps, the count at which the sum plus the bias (at most
@@ -212,8 +208,8 @@ inline constexpr index_t dw8_stack_values = 8192;
 /// exact because the true total fits.
 ///
 /// Weights are repacked at construction. NHWC: pairs of taps x blocks of 16 channels, 32
-/// bytes each in dw8_slot order (channels padded to Cp, a multiple of 16, and an odd last
-/// tap paired with zero weights), so one block of a tap pair is one load. NCHW: the C x R x S
+/// int16 each in dw8_slot order (channels padded to Cp, a multiple of 16, and an odd last
+/// tap paired with zero weights), so one block of a tap pair is two loads and no widening. NCHW: the C x R x S
 /// matrix as given. NHWC computes whole blocks of 16 channels in SIMD and the channels past
 /// the last full block (c % 16) in scalar code; NCHW computes 32 outputs of a row at a time
 /// from an int16 copy of its input rows split into `stride_w` phases (as the fp32 kernel),
@@ -223,6 +219,8 @@ template <layout_policy Layout>
 class depthwise_int8_conv {
   static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
   static constexpr index_t segment = 2 * dw8_lanes;  // NCHW outputs per step
+  /// Packed weights: NHWC as int16 in vpmaddwd's order (no widening per tap), NCHW as given.
+  using weight_type = std::conditional_t<nhwc, std::int16_t, std::int8_t>;
 
  public:
   static constexpr bool is_kernel = true;
@@ -234,23 +232,27 @@ class depthwise_int8_conv {
   static constexpr index_t padded_channels(const conv2d_shape& sh) noexcept {
     return (sh.c + dw8_lanes - 1) / dw8_lanes * dw8_lanes;
   }
-  static constexpr index_t packed_weight_bytes(const conv2d_shape& sh) noexcept {
+  static constexpr index_t packed_weight_elements(const conv2d_shape& sh) noexcept {
     return nhwc ? (sh.r * sh.s + 1) / 2 * 2 * padded_channels(sh) : sh.c * sh.r * sh.s;
   }
   /// Packed weights, then per padded channel: the bias, the accumulator scale, the
-  /// requantisation multiplier, (NHWC) the vector requantisation blocks and the zero-point row.
+  /// requantisation multiplier and (NHWC) the folded bias, the vector requantisation blocks
+  /// and the zero-point row.
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t = 0) noexcept {
     const index_t cp = padded_channels(sh);
-    return buffer_bytes<std::int8_t>(packed_weight_bytes(sh)) + buffer_bytes<std::int32_t>(cp) +
+    return buffer_bytes<weight_type>(packed_weight_elements(sh)) + buffer_bytes<std::int32_t>(cp) +
            buffer_bytes<float>(cp) + buffer_bytes<optimize::fixed_point_multiplier>(cp) +
-           (nhwc ? buffer_bytes<kernel::i8_requant8>(cp / 8) + buffer_bytes<std::uint8_t>(cp) : 0);
+           (nhwc ? buffer_bytes<std::int32_t>(cp) + buffer_bytes<kernel::i8_requant8>(cp / 8) +
+                       buffer_bytes<std::uint8_t>(cp)
+                 : 0);
   }
   static constexpr index_t workspace_bytes(const conv2d_shape&) noexcept { return 0; }
 
   depthwise_int8_conv(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
-      : shape_(sh), opt_(opt), packed_(packed_weight_bytes(sh)), bias_(padded_channels(sh)),
+      : shape_(sh), opt_(opt), packed_(packed_weight_elements(sh)), bias_(padded_channels(sh)),
         scales_(padded_channels(sh)), multipliers_(padded_channels(sh)),
-        requant_(nhwc ? padded_channels(sh) / 8 : 0), zp_row_(nhwc ? padded_channels(sh) : 0) {
+        folded_(nhwc ? padded_channels(sh) : 0), requant_(nhwc ? padded_channels(sh) / 8 : 0),
+        zp_row_(nhwc ? padded_channels(sh) : 0) {
     can_implement(sh).throw_if_error();
     const std::int8_t* src = w.matrix().data();  // C x (R * S)
     const index_t taps = sh.r * sh.s, cp = padded_channels(sh);
@@ -262,8 +264,16 @@ class depthwise_int8_conv {
       if (opt.output_quant) multipliers_[c] = w.multipliers()[std::size_t(c)];
     }
     if constexpr (nhwc) {
-      for (index_t c = 0; c < sh.c; ++c)
-        for (index_t t = 0; t < taps; ++t) packed_[packed_index(t, c)] = src[c * taps + t];
+      const std::int64_t zp = opt.input_quant.zero_point;
+      for (index_t c = 0; c < sh.c; ++c) {
+        std::int64_t sum = 0;
+        for (index_t t = 0; t < taps; ++t) {
+          packed_[packed_index(t, c)] = src[c * taps + t];
+          sum += src[c * taps + t];
+        }
+        // Wrapped to int32: the final total fits, so wrapping intermediate sums is exact.
+        folded_[c] = std::int32_t(std::uint32_t(bias_[c] - zp * sum));
+      }
       for (index_t c = 0; c < cp; ++c)
         requant_[c / 8].set(int(c % 8), multipliers_[c].multiplier, multipliers_[c].shift);
       // The code whose x - zero_point is 0, as a byte of either input type.
@@ -275,7 +285,7 @@ class depthwise_int8_conv {
 
   index_t weight_bytes() const noexcept {
     return packed_.bytes() + bias_.bytes() + scales_.bytes() + multipliers_.bytes() +
-           requant_.bytes() + zp_row_.bytes();
+           folded_.bytes() + requant_.bytes() + zp_row_.bytes();
   }
 
   template <class In, class Out>
@@ -303,7 +313,7 @@ class depthwise_int8_conv {
   }
 
  private:
-  /// NHWC: byte of tap t, channel c in the packed weights.
+  /// NHWC: index of tap t, channel c in the packed weights.
   index_t packed_index(index_t t, index_t c) const noexcept {
     const index_t blocks = padded_channels(shape_) / dw8_lanes;
     return ((t / 2) * blocks + c / dw8_lanes) * 32 + dw8_slot(int(t % 2), int(c % dw8_lanes));
@@ -347,14 +357,15 @@ class depthwise_int8_conv {
 
   /// NHWC: one output row (n, p) of every channel. Per output pixel, the input pointer of
   /// every tap (the zero-point row for taps in the padding), then each block of 16 channels
-  /// runs through them a tap pair at a time; the last c % 16 channels are scalar.
+  /// runs through them a tap pair at a time; the last c % 16 channels are scalar. Sums are of
+  /// x * w over every tap, plus folded_ = bias - zp * sum w: padding taps read x = zp, so
+  /// this equals sum over the inside taps of (x - zp) * w, with no subtraction per tap.
   template <class In, class Out, class Epilogue>
   void nhwc_row(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
                 const Epilogue& finish, index_t n, index_t p) const noexcept {
     const conv2d_shape& sh = shape_;
     const index_t C = sh.c, W = sh.w, Q = sh.output_w(), taps = sh.r * sh.s, pairs = (taps + 1) / 2;
     const index_t blocks = padded_channels(sh) / dw8_lanes, c_vec = C / dw8_lanes * dw8_lanes;
-    const std::int32_t zp = opt_.input_quant.zero_point;
     const In* zrow = reinterpret_cast<const In*>(zp_row_.data());
     const In* in_n = in.data() + n * sh.h * W * C;
     const index_t y0 = p * sh.stride_h - sh.pad_top;
@@ -371,18 +382,17 @@ class depthwise_int8_conv {
       const Out* res = residual ? residual + o : nullptr;
       for (index_t c0 = 0; c0 < c_vec; c0 += dw8_lanes) {
         dw8_sums acc;
-        const std::int8_t* w = packed_.data() + c0 / dw8_lanes * 32;
+        const std::int16_t* w = packed_.data() + c0 / dw8_lanes * 32;
         for (index_t i = 0; i < pairs; ++i, w += blocks * 32)
-          acc.add(dw8_codes(src[2 * i] + c0, zp), dw8_codes(src[2 * i + 1] + c0, zp), dw8_wpair(w));
+          acc.add(dw8_widen(src[2 * i] + c0), dw8_widen(src[2 * i + 1] + c0), dw8_wpair(w));
         alignas(32) std::int32_t t[dw8_lanes];
-        acc.store(t, bias_.data() + c0);
+        acc.store(t, folded_.data() + c0);
         i8_finish16(t, scales_.data() + c0, requant_.data() + c0 / 8, res ? res + c0 : nullptr, finish,
                     out.data() + o + c0);
       }
       for (index_t c = c_vec; c < C; ++c) {
-        std::uint32_t acc = std::uint32_t(bias_[c]);
-        for (index_t t = 0; t < taps; ++t)
-          acc += std::uint32_t((std::int32_t(src[t][c]) - zp) * weight(c, t));
+        std::uint32_t acc = std::uint32_t(folded_[c]);
+        for (index_t t = 0; t < taps; ++t) acc += std::uint32_t(std::int32_t(src[t][c]) * weight(c, t));
         out.data()[o + c] = finish.from_total(std::int32_t(acc), c, res ? res + c : nullptr);
       }
     }
@@ -459,10 +469,11 @@ class depthwise_int8_conv {
 
   conv2d_shape shape_;
   conv2d_options opt_;
-  aligned_buffer<std::int8_t> packed_;
+  aligned_buffer<weight_type> packed_;
   aligned_buffer<std::int32_t> bias_;
   aligned_buffer<float> scales_;
   aligned_buffer<optimize::fixed_point_multiplier> multipliers_;
+  aligned_buffer<std::int32_t> folded_;  // NHWC: bias - zero_point * sum of the channel's weights
   aligned_buffer<kernel::i8_requant8> requant_;
   aligned_buffer<std::uint8_t> zp_row_;
 };
