@@ -197,24 +197,30 @@ template <layout_policy Layout, precision_policy Precision>
   requires(std::is_same_v<Precision, precision::fp32> || std::is_same_v<Precision, precision::fp16>)
 class algorithm_impl<Layout, Precision, sparsity::dense, algo::automatic>
     : public detail::dense_float_automatic<Layout, Precision> {
+  using base = detail::dense_float_automatic<Layout, Precision>;
+
  public:
-  using detail::dense_float_automatic<Layout, Precision>::chosen_kernel;
+  using base::base;
 };
 
 /// int8 dense, NCHW and NHWC; see detail::int8_automatic.
 template <layout_policy Layout>
 class algorithm_impl<Layout, precision::int8, sparsity::dense, algo::automatic>
     : public detail::int8_automatic<Layout> {
+  using base = detail::int8_automatic<Layout>;
+
  public:
-  using detail::int8_automatic<Layout>::chosen_kernel;
+  using base::base;
 };
 
 /// CSR, every precision, NCHW and NHWC; see detail::csr_automatic.
 template <layout_policy Layout, precision_policy Precision>
 class algorithm_impl<Layout, Precision, sparsity::csr, algo::automatic>
     : public detail::csr_automatic<Layout, Precision> {
+  using base = detail::csr_automatic<Layout, Precision>;
+
  public:
-  using detail::csr_automatic<Layout, Precision>::chosen_kernel;
+  using base::base;
 };
 
 }  // namespace dlas::conv
