@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file depthwise.hpp
 /// \brief algo::depthwise in fp32 and fp16: one filter per channel, SIMD over channels (NHWC) or along
-/// output rows (NCHW), bias, residual and activation applied in registers.
+/// output rows (NCHW), bias, residual and activation applied in registers. int8 is in
+/// depthwise_int8.hpp (the same shapes: depthwise_can_implement).
 #pragma once
 
 #include <algorithm>
