@@ -200,21 +200,22 @@ inline constexpr index_t dw8_stack_values = 8192;
 /// tap, padding taps reading a row of zero-point codes, and adds bias - zero_point * sum w
 /// (folded at construction); NCHW subtracts the zero point once per input value in its int16
 /// row copy, which holds 0 in the padding. Either way padding taps contribute exactly 0, as
-/// in the reference. The int32 sums cannot overflow:
-/// each product is at most 255 * 127 in magnitude (the symmetric quantiser gives weights in
-/// [-127, 127]), so a 7x7 kernel sums to at most 49 * 32,385 < 2^21, and conv_weights
-/// refuses more than int8_max_taps taps, the count at which the sum plus the bias (at most
-/// 2^30) could reach 2^31. Sums and the bias add wrap like the int8 GEMM kernels', which is
-/// exact because the true total fits.
+/// in the reference. The int32 sums cannot overflow: each product is at most 255 * 127 in
+/// magnitude (|x| <= 255; the symmetric quantiser gives weights in [-127, 127]), so a 7x7
+/// kernel sums to at most 49 * 32,385 < 2^21, and conv_weights refuses more than
+/// int8_max_taps taps, the count at which the sum plus the bias (at most 2^30) could reach
+/// 2^31. Sums and the bias add wrap like the int8 GEMM kernels', which is exact because the
+/// true total fits.
 ///
 /// Weights are repacked at construction. NHWC: pairs of taps x blocks of 16 channels, 32
 /// int16 each in dw8_slot order (channels padded to Cp, a multiple of 16, and an odd last
-/// tap paired with zero weights), so one block of a tap pair is two loads and no widening. NCHW: the C x R x S
-/// matrix as given. NHWC computes whole blocks of 16 channels in SIMD and the channels past
-/// the last full block (c % 16) in scalar code; NCHW computes 32 outputs of a row at a time
-/// from an int16 copy of its input rows split into `stride_w` phases (as the fp32 kernel),
-/// so that strided and padded taps are contiguous loads. Each output row is computed by one
-/// thread in a fixed order: results are identical for any thread count.
+/// tap paired with zero weights), so one block of a tap pair is two loads and no widening.
+/// NCHW: the C x R x S matrix as given. NHWC computes whole blocks of 16 channels in SIMD
+/// and the channels past the last full block (c % 16) in scalar code; NCHW computes 32
+/// outputs of a row at a time from an int16 copy of its input rows split into `stride_w`
+/// phases (as the fp32 kernel), so that strided and padded taps are contiguous loads. Each
+/// output row is computed by one thread in a fixed order: results are identical for any
+/// thread count.
 template <layout_policy Layout>
 class depthwise_int8_conv {
   static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
@@ -322,8 +323,8 @@ class depthwise_int8_conv {
     return nhwc ? packed_[packed_index(t, c)] : packed_[c * shape_.r * shape_.s + t];
   }
 
-  /// Total (sum + bias, wrapped) of one output, by the definition: the path of the channels
-  /// past the last block and of shapes too large for the vector paths' buffers.
+  /// Total (sum + bias, wrapped) of one output, by the definition: the path of shapes too
+  /// large for the vector paths' stack buffers.
   template <class In>
   std::int32_t scalar_total(tensor_view<const In, Layout> in, index_t n, index_t c, index_t p,
                             index_t q) const noexcept {
