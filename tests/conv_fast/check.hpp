@@ -15,10 +15,7 @@
 #include "reference/data.hpp"
 #include "reference/shapes.hpp"
 #include "reference/winograd_route.hpp"
-
-#if DLAS_HAS_OPENMP
-#include <omp.h>
-#endif
+#include "reference/threads.hpp"
 
 namespace dlas::testing {
 
@@ -98,15 +95,7 @@ std::vector<float> run_with_threads(const conv2d_shape& sh, int threads) {
   Conv conv(sh, w, b, opt);
   auto in = from_values<float, L>(sh.input_dims(), x);
   tensor<float, L> out(sh.output_dims());
-#if DLAS_HAS_OPENMP
-  const int old = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  conv(in.cview(), out.view());
-  omp_set_num_threads(old);
-#else
-  (void)threads;
-  conv(in.cview(), out.view());
-#endif
+  with_threads(threads, [&] { conv(in.cview(), out.view()); });
   return std::vector<float>(out.span().begin(), out.span().end());
 }
 

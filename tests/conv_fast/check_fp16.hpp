@@ -45,15 +45,7 @@ void check_fp16_thread_independence(const std::vector<named_shape>& shapes) {
     const Conv conv(sh, w, random_floats(std::size_t(sh.k), 6), {.act = activation::relu});
     const auto in = from_values<half, L>(sh.input_dims(), x);
     tensor<half, L> out(sh.output_dims());
-#if DLAS_HAS_OPENMP
-    const int old = omp_get_max_threads();
-    omp_set_num_threads(threads);
-    conv(in.cview(), out.view());
-    omp_set_num_threads(old);
-#else
-    (void)threads;
-    conv(in.cview(), out.view());
-#endif
+    with_threads(threads, [&] { conv(in.cview(), out.view()); });
     return std::vector<half>(out.span().begin(), out.span().end());
   };
   for (const auto& [name, sh] : shapes) {

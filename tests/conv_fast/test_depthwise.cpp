@@ -37,18 +37,7 @@ std::vector<named_shape> depthwise_shapes() {
                  s.stride_w = 40;
                  return s;
                }()});
-  std::mt19937 gen(2024);
-  auto pick = [&](int lo, int hi) { return index_t(std::uniform_int_distribution<int>(lo, hi)(gen)); };
-  while (v.size() < 42) {
-    const index_t c = pick(1, 40);
-    conv2d_shape s = make_shape(pick(1, 2), c, pick(1, 20), pick(1, 45), c, pick(1, 5), pick(1, 5),
-                                pick(1, 3), 0, pick(1, 3), c);
-    s.stride_w = pick(1, 3);
-    s.dilation_w = pick(1, 2);
-    s.pad_top = pick(0, 3), s.pad_left = pick(0, 3), s.pad_bottom = pick(0, 3), s.pad_right = pick(0, 3);
-    if (!s.is_valid()) continue;
-    v.push_back({"dw_random" + std::to_string(v.size()), s});
-  }
+  add_random_depthwise_shapes(v, 42, 2024);
   return v;
 }
 

@@ -17,10 +17,7 @@
 #include "reference/check_footprint.hpp"
 #include "reference/data.hpp"
 #include "reference/shapes.hpp"
-
-#if DLAS_HAS_OPENMP
-#include <omp.h>
-#endif
+#include "reference/threads.hpp"
 
 namespace dlas::testing {
 
@@ -180,15 +177,7 @@ std::vector<float> run_with_threads(const conv2d_shape& sh, pattern p, int threa
   auto in = from_values<float, L>(sh.input_dims(), x);
   auto rt = from_values<float, L>(sh.output_dims(), res);
   tensor<float, L> out(sh.output_dims());
-#if DLAS_HAS_OPENMP
-  const int old = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  conv(in.cview(), out.view(), rt.cview());
-  omp_set_num_threads(old);
-#else
-  (void)threads;
-  conv(in.cview(), out.view(), rt.cview());
-#endif
+  with_threads(threads, [&] { conv(in.cview(), out.view(), rt.cview()); });
   return std::vector<float>(out.span().begin(), out.span().end());
 }
 

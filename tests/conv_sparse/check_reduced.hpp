@@ -127,15 +127,7 @@ std::vector<input_element<Conv>> run_reduced_with_threads(const conv2d_shape& sh
   const Conv conv(sh, sparse_weights(sh, p, 5), random_floats(std::size_t(sh.k), 6), opt);
   const auto in = from_values<T, L>(sh.input_dims(), x);
   tensor<T, L> out(sh.output_dims());
-#if DLAS_HAS_OPENMP
-  const int old = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  conv(in.cview(), out.view());
-  omp_set_num_threads(old);
-#else
-  (void)threads;
-  conv(in.cview(), out.view());
-#endif
+  with_threads(threads, [&] { conv(in.cview(), out.view()); });
   return std::vector<T>(out.span().begin(), out.span().end());
 }
 

@@ -8,12 +8,14 @@
 
 #include <cstring>
 #include <optional>
+#include <random>
 #include <type_traits>
 #include <vector>
 
 #include "dlas/conv2d.hpp"
 #include "reference/conv_int8.hpp"
 #include "reference/data.hpp"
+#include "reference/shapes.hpp"
 
 namespace dlas::testing {
 
@@ -55,6 +57,62 @@ void check_int8_exact(const conv2d_shape& sh, const std::vector<float>& codes, c
     std::size_t mismatches = 0;
     for (std::size_t i = 0; i < g.v.size(); ++i) mismatches += g.v[i] != oracle.v[i];
     REQUIRE(mismatches == 0);
+  }
+}
+
+/// Random codes over the whole range of In, random weights and zero points, every input and
+/// output type and activation, residuals with float outputs, on each shape Conv implements.
+template <class Conv>
+void check_int8_random(const std::vector<named_shape>& shapes) {
+  std::mt19937 gen(4242);
+  for (const auto& [name, sh] : shapes) {
+    if (!Conv::can_implement(sh).ok()) continue;
+    const auto w = random_floats(std::size_t(sh.weight_elements()), gen(), -1, 1, 0.1);
+    const auto b = random_floats(std::size_t(sh.k), gen(), -2, 2);
+    std::vector<float> codes(std::size_t(sh.input_dims().elements()));
+    for (int act = 0; act < 3; ++act) {
+      CAPTURE(name, act, to_string(sh));
+      const std::int32_t zp_u = std::int32_t(gen() % 256), zp_s = zp_u - 128;
+      const quant_params out_u{0.05f, std::int32_t(gen() % 256)}, out_s{0.05f, std::int32_t(gen() % 256) - 128};
+      for (float& v : codes) v = float(gen() % 256);
+      check_int8_exact<Conv, std::uint8_t, std::uint8_t>(sh, codes, w, b, {0.03f, zp_u}, out_u, act, false);
+      check_int8_exact<Conv, std::uint8_t, std::int8_t>(sh, codes, w, b, {0.03f, zp_u}, out_s, act, false);
+      check_int8_exact<Conv, std::uint8_t, float>(sh, codes, w, b, {0.03f, zp_u}, std::nullopt, act, false);
+      check_int8_exact<Conv, std::uint8_t, float>(sh, codes, w, b, {0.03f, zp_u}, std::nullopt, act, true);
+      for (float& v : codes) v -= 128.0f;
+      check_int8_exact<Conv, std::int8_t, std::int8_t>(sh, codes, w, b, {0.03f, zp_s}, out_s, act, false);
+      check_int8_exact<Conv, std::int8_t, std::uint8_t>(sh, codes, w, b, {0.03f, zp_s}, out_u, act, false);
+      check_int8_exact<Conv, std::int8_t, float>(sh, codes, w, b, {0.03f, zp_s}, std::nullopt, act, act != 0);
+    }
+  }
+}
+
+/// All codes at one end of the range against weights that all quantise to +127 or -127, zero
+/// points 0 and 255 (uint8) and -128 and 127 (int8): the largest sums of either sign, on each
+/// shape Conv implements.
+template <class Conv>
+void check_int8_extremes(const std::vector<named_shape>& shapes) {
+  for (const auto& [name, sh] : shapes) {
+    if (!Conv::can_implement(sh).ok()) continue;
+    for (float sign : {1.0f, -1.0f}) {
+      const std::vector<float> w(std::size_t(sh.weight_elements()), sign);
+      const std::vector<float> b(std::size_t(sh.k), 0.0f);
+      for (float level : {255.0f, 0.0f}) {
+        CAPTURE(name, sign, level);
+        const std::vector<float> u(std::size_t(sh.input_dims().elements()), level);
+        for (std::int32_t zp : {0, 255}) {
+          check_int8_exact<Conv, std::uint8_t, float>(sh, u, w, b, {1e-4f, zp}, std::nullopt, 0, false);
+          check_int8_exact<Conv, std::uint8_t, std::uint8_t>(sh, u, w, b, {1e-4f, zp}, quant_params{0.01f, 3}, 0, false);
+          check_int8_exact<Conv, std::uint8_t, std::int8_t>(sh, u, w, b, {1e-4f, zp}, quant_params{1.0f, 0}, 2, false);
+        }
+        std::vector<float> s(u);
+        for (float& v : s) v -= 128.0f;  // -128 and 127
+        for (std::int32_t zp : {-128, 127}) {
+          check_int8_exact<Conv, std::int8_t, float>(sh, s, w, b, {1e-4f, zp}, std::nullopt, 0, false);
+          check_int8_exact<Conv, std::int8_t, std::int8_t>(sh, s, w, b, {1e-4f, zp}, quant_params{0.02f, -5}, 1, false);
+        }
+      }
+    }
   }
 }
 

@@ -3,6 +3,8 @@
 /// \brief The curated shapes every convolution test runs: each exercises one awkward case.
 #pragma once
 
+#include <cstdint>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +56,23 @@ inline std::vector<named_shape> curated_shapes() {
       {"1x1_s2", make_shape(2, 9, 8, 8, 11, 1, 1, 2, 0)},
   };
   return v;
+}
+
+/// Random valid depthwise shapes appended to `v` until it holds `size`: channels 1..40,
+/// kernels 1..5, strides 1..3, dilation 1..3 (1..2 across), asymmetric padding 0..3, batch 1..2.
+inline void add_random_depthwise_shapes(std::vector<named_shape>& v, std::size_t size, std::uint32_t seed) {
+  std::mt19937 gen(seed);
+  auto pick = [&](int lo, int hi) { return index_t(std::uniform_int_distribution<int>(lo, hi)(gen)); };
+  while (v.size() < size) {
+    const index_t c = pick(1, 40);
+    conv2d_shape s = make_shape(pick(1, 2), c, pick(1, 20), pick(1, 45), c, pick(1, 5), pick(1, 5),
+                                pick(1, 3), 0, pick(1, 3), c);
+    s.stride_w = pick(1, 3);
+    s.dilation_w = pick(1, 2);
+    s.pad_top = pick(0, 3), s.pad_left = pick(0, 3), s.pad_bottom = pick(0, 3), s.pad_right = pick(0, 3);
+    if (!s.is_valid()) continue;
+    v.push_back({"dw_random" + std::to_string(v.size()), s});
+  }
 }
 
 }  // namespace dlas::testing

@@ -326,8 +326,8 @@ struct sweep {
               no.conv = c;
               no.io_layout = c.layout;
               network net(m, no, tools::tool_kernels());
-              // A layer left to the scalar reference kernel (int8 depthwise today) says nothing
-              // about the fast kernels and would dominate the run's time: skip and list it.
+              // A layer left to the scalar reference kernel says nothing about the fast
+              // kernels and would dominate the run's time: skip and list it.
               std::string scalar;
               for (int i = 0; i < net.size(); ++i)
                 if (net.is_conv(i) && net.config(i).algorithm == algorithm_kind::reference)

@@ -9,6 +9,7 @@
 #include "dlas/conv/im2col_gemm.hpp"
 #include "dlas/conv/spatial_pack.hpp"
 #include "dlas/conv/depthwise.hpp"
+#include "dlas/conv/depthwise_int8.hpp"
 #include "dlas/conv/automatic.hpp"
 #include "dlas/conv/winograd.hpp"
 #include "dlas/conv/csr_pointwise.hpp"

@@ -7,6 +7,7 @@
 
 #include <memory_resource>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -21,6 +22,7 @@
 #include "dlas/conv/winograd.hpp"
 #if __has_include("dlas/conv/depthwise.hpp")
 #include "dlas/conv/depthwise.hpp"
+#include "dlas/conv/depthwise_int8.hpp"
 #define DLAS_AUTOMATIC_HAS_DEPTHWISE 1
 #else
 #define DLAS_AUTOMATIC_HAS_DEPTHWISE 0
@@ -70,106 +72,75 @@ constexpr auto_choice choose_fp32(const conv2d_shape& sh) noexcept {
   return nhwc ? auto_choice::direct : auto_choice::spatial_pack;
 }
 
-/// fp32 and fp16 dense, NCHW and NHWC: owns the chosen algorithm's kernel. fp16 follows the
-/// fp32 rule table (the same kernels at half storage).
-template <layout_policy Layout, precision_policy Precision>
-  requires(std::is_same_v<Precision, precision::fp32> || std::is_same_v<Precision, precision::fp16>)
-class algorithm_impl<Layout, Precision, sparsity::dense, algo::automatic> {
-  template <class A>
-  using impl = algorithm_impl<Layout, Precision, sparsity::dense, A>;
-#if DLAS_AUTOMATIC_HAS_DEPTHWISE
-  using depthwise_impl = impl<algo::depthwise>;
-  using variant_type = std::variant<impl<algo::pointwise>, impl<algo::direct>, impl<algo::im2col_gemm>,
-                                    impl<algo::spatial_pack>, impl<algo::winograd>, depthwise_impl>;
-#else
-  using depthwise_impl = impl<algo::direct>;  // never chosen: rule 1 needs the header
-  using variant_type = std::variant<impl<algo::pointwise>, impl<algo::direct>, impl<algo::im2col_gemm>,
-                                    impl<algo::spatial_pack>, impl<algo::winograd>>;
-#endif
+/// The int8 dense rule table: rules 1 and 2 of choose_fp32, then im2col_gemm (int8 has no
+/// direct, spatial_pack or winograd kernel).
+constexpr auto_choice choose_int8(const conv2d_shape& sh) noexcept {
+  if (DLAS_AUTOMATIC_HAS_DEPTHWISE && sh.is_depthwise()) return auto_choice::depthwise;
+  if (sh.r == 1 && sh.s == 1) return auto_choice::pointwise;
+  return auto_choice::im2col_gemm;
+}
 
-  /// f(impl type tag) for the algorithm chosen for `sh`.
-  template <class F>
-  static constexpr auto with_choice(const conv2d_shape& sh, F&& f) {
-    switch (conv::choose_fp32<Layout>(sh)) {
-      case auto_choice::pointwise: return f(std::type_identity<impl<algo::pointwise>>{});
-      case auto_choice::im2col_gemm: return f(std::type_identity<impl<algo::im2col_gemm>>{});
-      case auto_choice::spatial_pack: return f(std::type_identity<impl<algo::spatial_pack>>{});
-      case auto_choice::depthwise: return f(std::type_identity<depthwise_impl>{});
-      case auto_choice::winograd: return f(std::type_identity<impl<algo::winograd>>{});
-      case auto_choice::direct: break;
-    }
-    return f(std::type_identity<impl<algo::direct>>{});
-  }
-
- public:
-  static constexpr bool is_kernel = true;
-  using weights_type = conv_weights<Precision, sparsity::dense>;
-
-  static status can_implement(const conv2d_shape& sh) {
-    return with_choice(sh, [&](auto t) { return decltype(t)::type::can_implement(sh); });
-  }
-  static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t nnz) noexcept {
-    return with_choice(sh, [&](auto t) { return decltype(t)::type::weight_bytes(sh, nnz); });
-  }
-  static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
-    return with_choice(sh, [&](auto t) { return decltype(t)::type::workspace_bytes(sh); });
-  }
-
-  algorithm_impl(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
-      : impl_(with_choice(sh, [&](auto t) {
-          return variant_type(std::in_place_type<typename decltype(t)::type>, sh, std::move(w), opt);
-        })),
-        choice_(conv::choose_fp32<Layout>(sh)) {}
-
-  /// The algorithm this object runs.
-  auto_choice choice() const noexcept { return choice_; }
-
-  index_t weight_bytes() const noexcept {
-    return std::visit([](const auto& i) { return i.weight_bytes(); }, impl_);
-  }
-
-  template <class In, class Out>
-  void run(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
-           std::pmr::memory_resource* mr) const {
-    std::visit([&](const auto& i) { i.template run<In, Out>(in, out, residual, mr); }, impl_);
-  }
-
- private:
-  variant_type impl_;
-  auto_choice choice_;
-};
+/// The CSR rule table, every precision: pointwise for 1x1 kernels, spatial_pack otherwise.
+/// In the measured sweep of docs/sparsity.md (ResNet-50 and MobileNet, densities 5% to
+/// 100%) the fastest CSR kernel of a KxK layer was spatial_pack for 18 of 36 layer and
+/// density points in NCHW (direct 17, im2col_gemm 1) and 23 of 36 in NHWC (direct 12): the
+/// zero-padded copy makes the per-tile gather free of bounds checks. 1x1 layers went to
+/// pointwise (in place on the NCHW planes).
+constexpr auto_choice choose_csr(const conv2d_shape& sh) noexcept {
+  return sh.r == 1 && sh.s == 1 ? auto_choice::pointwise : auto_choice::spatial_pack;
+}
 
 namespace detail {
 
-/// algo::automatic over two kernels: Pointwise for 1x1 kernels, Other (auto_choice
-/// `OtherChoice`) for every other shape.
-template <class Pointwise, class Other, auto_choice OtherChoice>
-class pointwise_or {
-  using variant_type = std::variant<Pointwise, Other>;
+/// Kernel Impl, chosen where the rule table answers V.
+template <auto_choice V, class Impl>
+struct choice_entry {
+  static constexpr auto_choice value = V;
+  using type = Impl;
+};
 
-  static constexpr bool is_1x1(const conv2d_shape& sh) noexcept { return sh.r == 1 && sh.s == 1; }
+/// algo::automatic over the kernels of Entries (choice_entry): owns the one whose value
+/// Choose(shape) returns (the last entry when none matches).
+template <auto Choose, class... Entries>
+class chosen_kernel {
+  using entries = std::tuple<Entries...>;
+  template <std::size_t I>
+  using impl = typename std::tuple_element_t<I, entries>::type;
+  using variant_type = std::variant<typename Entries::type...>;
+
+  /// f(index constant) of the entry chosen for `sh`.
+  template <std::size_t I = 0, class F>
+  static constexpr auto with_choice(auto_choice c, F&& f) {
+    if constexpr (I + 1 == sizeof...(Entries)) {
+      return f(std::integral_constant<std::size_t, I>{});
+    } else {
+      if (c == std::tuple_element_t<I, entries>::value) return f(std::integral_constant<std::size_t, I>{});
+      return with_choice<I + 1>(c, std::forward<F>(f));
+    }
+  }
 
  public:
   static constexpr bool is_kernel = true;
-  using weights_type = typename Pointwise::weights_type;
-  static_assert(std::is_same_v<weights_type, typename Other::weights_type>);
+  using weights_type = typename impl<0>::weights_type;
 
   static status can_implement(const conv2d_shape& sh) {
-    return is_1x1(sh) ? Pointwise::can_implement(sh) : Other::can_implement(sh);
+    return with_choice(Choose(sh), [&](auto i) { return impl<i>::can_implement(sh); });
   }
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t nnz) noexcept {
-    return is_1x1(sh) ? Pointwise::weight_bytes(sh, nnz) : Other::weight_bytes(sh, nnz);
+    return with_choice(Choose(sh), [&](auto i) { return impl<i>::weight_bytes(sh, nnz); });
   }
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
-    return is_1x1(sh) ? Pointwise::workspace_bytes(sh) : Other::workspace_bytes(sh);
+    return with_choice(Choose(sh), [&](auto i) { return impl<i>::workspace_bytes(sh); });
   }
 
-  pointwise_or(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
-      : impl_(is_1x1(sh) ? variant_type(std::in_place_type<Pointwise>, sh, std::move(w), opt)
-                         : variant_type(std::in_place_type<Other>, sh, std::move(w), opt)) {}
+  chosen_kernel(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
+      : impl_(with_choice(Choose(sh), [&](auto i) {
+          return variant_type(std::in_place_index<i>, sh, std::move(w), opt);
+        })),
+        choice_(Choose(sh)) {}
 
   /// The algorithm this object runs.
-  auto_choice choice() const noexcept { return impl_.index() == 0 ? auto_choice::pointwise : OtherChoice; }
+  auto_choice choice() const noexcept { return choice_; }
 
   index_t weight_bytes() const noexcept {
     return std::visit([](const auto& i) { return i.weight_bytes(); }, impl_);
@@ -183,39 +154,70 @@ class pointwise_or {
 
  private:
   variant_type impl_;
+  auto_choice choice_;
 };
+
+template <class Layout, class Precision, class Sparsity, class Algorithm, auto_choice V>
+using entry = choice_entry<V, algorithm_impl<Layout, Precision, Sparsity, Algorithm>>;
+
+/// fp32 and fp16 dense: choose_fp32's table (fp16 follows it: the same kernels at half
+/// storage); direct last, as the rule table's default.
+template <class Layout, class Precision>
+using dense_float_automatic = chosen_kernel<
+    &choose_fp32<Layout>,
+    entry<Layout, Precision, sparsity::dense, algo::pointwise, auto_choice::pointwise>,
+    entry<Layout, Precision, sparsity::dense, algo::im2col_gemm, auto_choice::im2col_gemm>,
+    entry<Layout, Precision, sparsity::dense, algo::spatial_pack, auto_choice::spatial_pack>,
+    entry<Layout, Precision, sparsity::dense, algo::winograd, auto_choice::winograd>,
+#if DLAS_AUTOMATIC_HAS_DEPTHWISE
+    entry<Layout, Precision, sparsity::dense, algo::depthwise, auto_choice::depthwise>,
+#endif
+    entry<Layout, Precision, sparsity::dense, algo::direct, auto_choice::direct>>;
+
+/// int8 dense: choose_int8's table (all three kernels bit-exact with algo::reference).
+template <class Layout>
+using int8_automatic = chosen_kernel<
+    &choose_int8,
+#if DLAS_AUTOMATIC_HAS_DEPTHWISE
+    entry<Layout, precision::int8, sparsity::dense, algo::depthwise, auto_choice::depthwise>,
+#endif
+    entry<Layout, precision::int8, sparsity::dense, algo::pointwise, auto_choice::pointwise>,
+    entry<Layout, precision::int8, sparsity::dense, algo::im2col_gemm, auto_choice::im2col_gemm>>;
+
+/// CSR, every precision: choose_csr's table.
+template <class Layout, class Precision>
+using csr_automatic =
+    chosen_kernel<&choose_csr, entry<Layout, Precision, sparsity::csr, algo::pointwise, auto_choice::pointwise>,
+                  entry<Layout, Precision, sparsity::csr, algo::spatial_pack, auto_choice::spatial_pack>>;
 
 }  // namespace detail
 
-/// int8 dense, NCHW and NHWC: pointwise for 1x1 kernels, im2col_gemm otherwise (the int8
-/// fast kernels; both bit-exact with algo::reference).
-template <layout_policy Layout>
-class algorithm_impl<Layout, precision::int8, sparsity::dense, algo::automatic>
-    : public detail::pointwise_or<algorithm_impl<Layout, precision::int8, sparsity::dense, algo::pointwise>,
-                                  algorithm_impl<Layout, precision::int8, sparsity::dense, algo::im2col_gemm>,
-                                  auto_choice::im2col_gemm> {
-  using base = detail::pointwise_or<algorithm_impl<Layout, precision::int8, sparsity::dense, algo::pointwise>,
-                                    algorithm_impl<Layout, precision::int8, sparsity::dense, algo::im2col_gemm>,
-                                    auto_choice::im2col_gemm>;
+/// fp32 and fp16 dense, NCHW and NHWC; see detail::dense_float_automatic.
+template <layout_policy Layout, precision_policy Precision>
+  requires(std::is_same_v<Precision, precision::fp32> || std::is_same_v<Precision, precision::fp16>)
+class algorithm_impl<Layout, Precision, sparsity::dense, algo::automatic>
+    : public detail::dense_float_automatic<Layout, Precision> {
+  using base = detail::dense_float_automatic<Layout, Precision>;
 
  public:
   using base::base;
 };
 
-/// CSR, every precision, NCHW and NHWC: pointwise for 1x1 kernels, spatial_pack otherwise.
-/// In the measured sweep of docs/sparsity.md (ResNet-50 and MobileNet, densities 5% to
-/// 100%) the fastest CSR kernel of a KxK layer was spatial_pack for 18 of 36 layer and
-/// density points in NCHW (direct 17, im2col_gemm 1) and 23 of 36 in NHWC (direct 12): the
-/// zero-padded copy makes the per-tile gather free of bounds checks. 1x1 layers went to
-/// pointwise (in place on the NCHW planes).
+/// int8 dense, NCHW and NHWC; see detail::int8_automatic.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::int8, sparsity::dense, algo::automatic>
+    : public detail::int8_automatic<Layout> {
+  using base = detail::int8_automatic<Layout>;
+
+ public:
+  using base::base;
+};
+
+/// CSR, every precision, NCHW and NHWC; see detail::csr_automatic.
 template <layout_policy Layout, precision_policy Precision>
 class algorithm_impl<Layout, Precision, sparsity::csr, algo::automatic>
-    : public detail::pointwise_or<algorithm_impl<Layout, Precision, sparsity::csr, algo::pointwise>,
-                                  algorithm_impl<Layout, Precision, sparsity::csr, algo::spatial_pack>,
-                                  auto_choice::spatial_pack> {
-  using base = detail::pointwise_or<algorithm_impl<Layout, Precision, sparsity::csr, algo::pointwise>,
-                                    algorithm_impl<Layout, Precision, sparsity::csr, algo::spatial_pack>,
-                                    auto_choice::spatial_pack>;
+    : public detail::csr_automatic<Layout, Precision> {
+  using base = detail::csr_automatic<Layout, Precision>;
 
  public:
   using base::base;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file depthwise.hpp
 /// \brief algo::depthwise in fp32 and fp16: one filter per channel, SIMD over channels (NHWC) or along
-/// output rows (NCHW), bias, residual and activation applied in registers.
+/// output rows (NCHW), bias, residual and activation applied in registers. int8 is in
+/// depthwise_int8.hpp (the same shapes: depthwise_can_implement).
 #pragma once
 
 #include <algorithm>
@@ -378,6 +379,19 @@ void dw_nchw_row_scalar(const dw_args<T>& a, const T* in, T* out, const T* resid
   }
 }
 
+/// The shapes algo::depthwise takes in every precision: one filter per channel.
+inline status depthwise_can_implement(const conv2d_shape& sh) {
+  if (sh.groups != sh.c)
+    return {errc::unsupported, "algo::depthwise needs groups == c (one filter per channel); got "
+                               "groups " + std::to_string(sh.groups) + ", c " + std::to_string(sh.c) +
+                               " (use algo::im2col_gemm or algo::reference for grouped convolutions)"};
+  if (sh.k != sh.c)
+    return {errc::unsupported,
+            "algo::depthwise needs k == c; a channel multiplier k/c = " +
+                std::to_string(sh.k / sh.c) + " is not supported (use algo::reference)"};
+  return {};
+}
+
 /// Depthwise convolution (groups == c == k), any kernel size, stride, padding and dilation,
 /// NCHW and NHWC, with weights and activations stored as T: float (fp32) or half (fp16:
 /// widened in registers, fp32 arithmetic, each output rounded once to half after the
@@ -396,17 +410,7 @@ class depthwise_conv {
   static constexpr bool is_kernel = true;
   using weights_type = conv_weights<precision_type, sparsity::dense>;
 
-  static status can_implement(const conv2d_shape& sh) {
-    if (sh.groups != sh.c)
-      return {errc::unsupported, "algo::depthwise needs groups == c (one filter per channel); got "
-                                 "groups " + std::to_string(sh.groups) + ", c " + std::to_string(sh.c) +
-                                 " (use algo::im2col_gemm or algo::reference for grouped convolutions)"};
-    if (sh.k != sh.c)
-      return {errc::unsupported,
-              "algo::depthwise needs k == c; a channel multiplier k/c = " +
-                  std::to_string(sh.k / sh.c) + " is not supported (use algo::reference)"};
-    return {};
-  }
+  static status can_implement(const conv2d_shape& sh) { return depthwise_can_implement(sh); }
 
   /// Packed weights plus the bias: the same formula the constructor allocates with.
   static constexpr index_t packed_weight_elements(const conv2d_shape& sh) noexcept {

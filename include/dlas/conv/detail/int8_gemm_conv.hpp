@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "dlas/conv/conv_decl.hpp"
+#include "dlas/conv/detail/i8_finish.hpp"
 #include "dlas/conv/epilogue.hpp"
 #include "dlas/conv/weights.hpp"
 #include "dlas/core/buffer.hpp"
@@ -274,33 +275,15 @@ class int8_gemm_conv {
   void finish_rows(std::int32_t* acc, int m, index_t o0, index_t k0, index_t block, Out* y,
                    const Out* residual, const std::int32_t* folded, const Epilogue& finish) const {
     using batch = xsimd::batch<std::int32_t, kernel::default_arch>;
-    using fbatch = xsimd::batch<float, kernel::default_arch>;
     constexpr int lanes = int(batch::size);
+    static_assert(nr == 16, "one i8_finish16 per panel row");
     const index_t K = shape_.k;
     for (int i = 0; i < m; ++i) {
       std::int32_t* t = acc + i * nr;
       for (int j = 0; j < nr; j += lanes)  // wrapping int32 adds of the folded bias
         (batch::load_aligned(t + j) + batch::load_unaligned(folded + k0 + j)).store_aligned(t + j);
-      Out* o = y + o0 + i * K;
-      if constexpr (std::is_same_v<Out, float>) {
-        const float* res = residual ? residual + o0 + i * K : nullptr;
-        const activation act = finish.act();
-        for (int j = 0; j < nr; j += lanes) {
-          const fbatch p = xsimd::batch_cast<float>(batch::load_aligned(t + j));
-          const fbatch scale = fbatch::load_unaligned(scales_.data() + k0 + j);
-          fbatch v = res ? xsimd::fma(p, scale, fbatch::load_unaligned(res + j)) : p * scale;
-          if (act != activation::none) v = xsimd::max(v, fbatch(0.0f));
-          if (act == activation::relu6) v = xsimd::min(v, fbatch(6.0f));
-          v.store_unaligned(o + j);
-        }
-      } else {
-        const optimize::output_clamp c = finish.clamp();
-        alignas(32) std::int32_t q[nr];
-        for (int j = 0; j < nr; j += 8)
-          kernel::i8_requantize8(t + j, requant_[block + j / 8], finish.zero_point(), c.lo, c.hi, q + j);
-        static_assert(nr == 16, "one i8_narrow16 per panel row");
-        kernel::i8_narrow16(q, o);
-      }
+      i8_finish16(t, scales_.data() + k0, requant_.data() + block,
+                  residual ? residual + o0 + i * K : nullptr, finish, y + o0 + i * K);
     }
   }
 
