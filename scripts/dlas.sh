@@ -31,7 +31,9 @@ packages=(cmake ninja-build g++ libxsimd-dev libeigen3-dev nlohmann-json3-dev ca
   libopenmpi-dev openmpi-bin)  # Open MPI: dlas-pipeline and its tests
 case "$mode" in
   run) packages+=(gnuplot-nox) ;;  # the sweep's plots
-  bench) packages+=(libdnnl-dev) ;;  # oneDNN: the optional peer the benchmarks compare with
+  # oneDNN: the optional peer the benchmarks compare with. Its CMake package looks for OpenCL
+  # (Debian builds it with the OpenCL GPU runtime), which is only a recommendation of the package.
+  bench) packages+=(libdnnl-dev ocl-icd-opencl-dev) ;;
   test)
     packages+=(python3-torch)  # the PyTorch profiler's CPU test (tests/memory)
     # clang for the sanitizer passes: a third less compile time than GCC under ASan+UBSan.

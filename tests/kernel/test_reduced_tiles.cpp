@@ -22,8 +22,8 @@ using namespace dlas::testing;
 
 namespace {
 
-/// One int8 tile call on path `isa`: A rows in [a_lo, a_hi], B in [b_lo, b_hi], every m and
-/// depth given.
+/// One int8 tile call on path `isa`: A rows of x' in [a_lo, a_hi] (given to the tile as the
+/// path's bytes, x' + i8_a_offset), B in [b_lo, b_hi], every m and depth given.
 template <class Tile>
 void check_i8_tile(kernel::i8_isa isa, int m, index_t kdim, int a_lo, int a_hi, int b_lo, int b_hi,
                    std::uint32_t seed) {
@@ -31,11 +31,16 @@ void check_i8_tile(kernel::i8_isa isa, int m, index_t kdim, int a_lo, int a_hi, 
   std::mt19937 gen(seed);
   const index_t kd = kernel::i8_padded_depth(kdim), kq = kd / kernel::i8_depth_step;
   std::vector<std::vector<std::int8_t>> rows(std::size_t(m), std::vector<std::int8_t>(std::size_t(kd), 0));
+  const std::int32_t offset = kernel::i8_a_offset(isa);
+  std::vector<std::vector<std::int8_t>> bytes = rows;
   const std::int8_t* a[Tile::mr] = {};
   for (int i = 0; i < m; ++i) {
-    for (index_t k = 0; k < kdim; ++k)
-      rows[std::size_t(i)][std::size_t(k)] = std::int8_t(a_lo + int(gen() % unsigned(a_hi - a_lo + 1)));
-    a[i] = rows[std::size_t(i)].data();
+    for (index_t k = 0; k < kdim; ++k) {
+      const int x = a_lo + int(gen() % unsigned(a_hi - a_lo + 1));
+      rows[std::size_t(i)][std::size_t(k)] = std::int8_t(x);
+      bytes[std::size_t(i)][std::size_t(k)] = std::int8_t(std::uint8_t(x + offset));
+    }
+    a[i] = bytes[std::size_t(i)].data();
   }
   std::vector<std::int8_t> bm(std::size_t(kdim * Tile::nr));
   for (auto& v : bm) v = std::int8_t(b_lo + int(gen() % unsigned(b_hi - b_lo + 1)));
@@ -48,7 +53,7 @@ void check_i8_tile(kernel::i8_isa isa, int m, index_t kdim, int a_lo, int a_hi, 
     for (int j = 0; j < Tile::nr; ++j) {
       std::int64_t want = 0;
       for (index_t k = 0; k < kdim; ++k)
-        want += std::int64_t(rows[std::size_t(i)][std::size_t(k)]) * bm[std::size_t(k * Tile::nr + j)];
+        want += std::int64_t(rows[std::size_t(i)][std::size_t(k)] + offset) * bm[std::size_t(k * Tile::nr + j)];
       REQUIRE(c[std::size_t(i * Tile::nr + j)] == want);
     }
 }
@@ -59,16 +64,17 @@ TEMPLATE_LIST_TEST_CASE("int8 gemm tiles are exact on every path the CPU has", "
                         kernel::i8_gemm_tiles) {
   using T = TestType;
   using kernel::i8_isa;
-  CHECK(T::name().rfind("s8s32_gemm_", 0) == 0);
+  CHECK(T::name().rfind(kernel::i8_a_offset(kernel::i8_isa_in_use()) ? "u8s32_gemm_" : "s8s32_gemm_", 0) == 0);
   CHECK(T::available());
   int paths = 0;
-  for (i8_isa isa : {i8_isa::scalar, i8_isa::avx2, i8_isa::neon, i8_isa::neon_dot}) {
+  for (i8_isa isa : {i8_isa::scalar, i8_isa::avx2, i8_isa::avx512_vnni, i8_isa::neon, i8_isa::neon_dot}) {
     if (!kernel::i8_isa_available(isa)) continue;
     ++paths;
     for (int m = 1; m <= T::mr; ++m)
       for (index_t kdim : {0, 1, 3, 4, 5, 64, 301}) check_i8_tile<T>(isa, m, kdim, -128, 127, -127, 127, 7);
-    // Saturating operands of a plain u8 x s8 pair (|x'| = 128 against +-127) and the largest
-    // int16 pair sums of the NEON sequence, long depths.
+    // Saturating operands of a plain u8 x s8 pair (|x'| = 128 against +-127), the largest
+    // int16 pair sums of the NEON sequence and the largest unsigned bytes of vpdpbusd (x' =
+    // 127), long depths.
     for (index_t kdim : {8, 2048, 4608}) {
       check_i8_tile<T>(isa, T::mr, kdim, -128, -128, 127, 127, 1);
       check_i8_tile<T>(isa, T::mr, kdim, -128, -128, -127, -127, 2);
@@ -87,7 +93,9 @@ TEST_CASE("the int8 tiles run the path the CPU supports", "[kernel][int8]") {
   const i8_isa used = kernel::i8_isa_in_use();
   INFO("int8 path in use: " << kernel::i8_isa_name(used));
   REQUIRE(kernel::i8_isa_available(used));
-#if defined(__AVX2__)
+#if DLAS_HAS_AVX512_VNNI
+  CHECK(used == i8_isa::avx512_vnni);
+#elif defined(__AVX2__)
   CHECK(used == i8_isa::avx2);
 #elif defined(__aarch64__)
   // SDOT exactly when the CPU reports it (qemu -cpu max), the Armv8.0 sequence otherwise

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file i8_gemm_tile.hpp
 /// \brief i8_gemm_tile: an MR x NR register-blocked int8 GEMM microkernel with exact int32
-/// accumulation: AVX2 vpmaddubsw + vpmaddwd on x86; on arm64 SDOT (Armv8.2-A dot product)
-/// when the CPU has it and widening NEON multiplies otherwise; a portable scalar loop elsewhere.
+/// accumulation: AVX-512 VNNI vpdpbusd or AVX2 vpmaddubsw + vpmaddwd on x86; on arm64 SDOT
+/// (Armv8.2-A dot product) when the CPU has it and widening NEON multiplies otherwise; a
+/// portable scalar loop elsewhere.
 #pragma once
 
 #include <cstdint>
@@ -24,16 +25,18 @@ namespace dlas::kernel {
 
 /// The instruction sequence an int8 GEMM tile runs on (docs/arm64.md).
 enum class i8_isa {
-  scalar,    ///< the exact portable loop
-  avx2,      ///< vpmaddubsw + vpmaddwd on |x'| and sign-applied weights
+  scalar,       ///< the exact portable loop
+  avx2,         ///< vpmaddubsw + vpmaddwd on |x'| and sign-applied weights
+  avx512_vnni,  ///< vpdpbusd: four unsigned x signed byte products summed into each int32 lane
   neon,      ///< smull/smull2 to int16, addp, sadalp into int32 (Armv8.0)
   neon_dot,  ///< sdot: four int8 products summed into each int32 lane (Armv8.2-A dotprod)
 };
 
-/// "scalar", "avx2", "neon" or "neon_dot".
+/// "scalar", "avx2", "avx512_vnni", "neon" or "neon_dot".
 constexpr std::string_view i8_isa_name(i8_isa isa) noexcept {
   switch (isa) {
     case i8_isa::avx2: return "avx2";
+    case i8_isa::avx512_vnni: return "avx512_vnni";
     case i8_isa::neon: return "neon";
     case i8_isa::neon_dot: return "neon_dot";
     default: return "scalar";
@@ -47,6 +50,9 @@ inline bool i8_isa_available(i8_isa isa) noexcept {
 #if defined(__AVX2__)
     case i8_isa::avx2: return kernel::arch_available<xsimd::avx2>();
 #endif
+#if DLAS_HAS_AVX512_VNNI
+    case i8_isa::avx512_vnni: return kernel::arch_available<xsimd::avx512bw>();  // built for VNNI
+#endif
 #if defined(__aarch64__)
     case i8_isa::neon: return true;
     case i8_isa::neon_dot: return cpu_has_dotprod();
@@ -55,11 +61,14 @@ inline bool i8_isa_available(i8_isa isa) noexcept {
   }
 }
 
-/// The int8 path the tiles take in this build on this CPU, decided once: AVX2 where compiled
-/// for it; on arm64 SDOT when the compiler targets it (-march=armv8.2-a+dotprod) or the CPU
-/// reports it at run time, the Armv8.0 NEON sequence otherwise.
+/// The int8 path the tiles take in this build on this CPU, decided once: on x86 the widest the
+/// compiler targets (AVX-512 VNNI, then AVX2); on arm64 SDOT when the compiler targets it
+/// (-march=armv8.2-a+dotprod) or the CPU reports it at run time, the Armv8.0 NEON sequence
+/// otherwise.
 inline i8_isa i8_isa_in_use() noexcept {
-#if defined(__AVX2__)
+#if DLAS_HAS_AVX512_VNNI
+  return i8_isa::avx512_vnni;
+#elif defined(__AVX2__)
   return i8_isa::avx2;
 #elif defined(__aarch64__)
   static const i8_isa chosen = cpu_has_dotprod() ? i8_isa::neon_dot : i8_isa::neon;
@@ -69,8 +78,13 @@ inline i8_isa i8_isa_in_use() noexcept {
 #endif
 }
 
-/// Bytes of the int8 depth that one step of the tile consumes: vpmaddubsw + vpmaddwd reduce
-/// 4 consecutive products into one int32 lane.
+/// The byte A holds for a signed operand x' on path `isa`: x' itself, or on avx512_vnni, whose
+/// vpdpbusd multiplies unsigned by signed bytes, x' + 128 read as unsigned (x' ^ 0x80). The
+/// tile sums the bytes as they are read; callers fold -offset * sum(B) into their bias.
+constexpr std::int32_t i8_a_offset(i8_isa isa) noexcept { return isa == i8_isa::avx512_vnni ? 128 : 0; }
+
+/// Bytes of the int8 depth that one step of the tile consumes: vpdpbusd, vpmaddubsw +
+/// vpmaddwd and SDOT reduce 4 consecutive products into one int32 lane.
 inline constexpr index_t i8_depth_step = 4;
 
 /// Depth rounded up to whole steps; the extra columns of A and B are zero.
@@ -78,15 +92,31 @@ constexpr index_t i8_padded_depth(index_t kdim) noexcept {
   return (kdim + i8_depth_step - 1) / i8_depth_step * i8_depth_step;
 }
 
+#if DLAS_HAS_AVX512_VNNI
+namespace detail {
+/// The VNNI path's register: zmm or ymm (a specialisation, since std::conditional_t would drop
+/// the vector types' alignment attributes).
+template <bool Wide>
+struct vnni_register {
+  using type = __m256i;
+};
+template <>
+struct vnni_register<true> {
+  using type = __m512i;
+};
+}  // namespace detail
+#endif
+
 /// C (MR x NR int32, row-major, row stride NR) = A (m x kdim) * B (kdim x NR), all int8.
 ///
-/// A is given as MR row pointers to `kq * 4` signed values (rows at or beyond m are never
-/// read). B is a packed panel of kq steps, each NR columns x 4 consecutive depth values
-/// (b[(q * NR + j) * 4 + u] = B(4q + u, j)).
+/// A is given as MR row pointers to `kq * 4` bytes (rows at or beyond m are never read), each
+/// the signed operand x' plus i8_a_offset(isa): signed bytes on every path but avx512_vnni,
+/// unsigned ones there. B is a packed panel of kq steps, each NR columns x 4 consecutive depth
+/// values (b[(q * NR + j) * 4 + u] = B(4q + u, j)), signed.
 ///
 /// Saturation. vpmaddubsw multiplies an unsigned by a signed byte and adds adjacent pairs
-/// into int16 with saturation: 255 * 127 * 2 would not fit. The tile therefore takes the
-/// activations shifted to signed (x' = x - 128 for uint8 codes, in [-128, 127]) and the
+/// into int16 with saturation: 255 * 127 * 2 would not fit. The AVX2 path therefore takes
+/// the activations shifted to signed (x' = x - 128 for uint8 codes, in [-128, 127]) and the
 /// weights in [-127, 127] (the symmetric quantiser never produces -128; the convolution
 /// checks it) and computes x' * w as |x'| * (w * sign(x')): vpabsb gives |x'| in [0, 128]
 /// (unsigned, so -128 is representable), vpsignb gives w * sign(x') in [-127, 127], and a
@@ -94,13 +124,21 @@ constexpr index_t i8_padded_depth(index_t kdim) noexcept {
 /// the int32 sums equal the scalar loop's for any data; docs/policy_precision.md compares
 /// the alternatives.
 ///
-/// On arm64 no such trick is needed: SDOT multiplies signed by signed bytes into int32 lanes
-/// (exact), and the Armv8.0 sequence widens each product to int16 (|x' * w| <= 128 * 127),
-/// adds adjacent pairs (at most 32512, the same bound as above) and accumulates pairs into
-/// int32. Both take the panel's c4 order as it is: one 16-byte load is 4 columns x 4 depths.
+/// AVX-512 VNNI needs no such trick: vpdpbusd adds four unsigned x signed byte products to an
+/// int32 lane without an int16 step, exact for any bytes, so A is taken as x' + 128 (for
+/// uint8 codes, the codes themselves) and the caller subtracts 128 * sum(B) per column, a
+/// constant it folds into its bias. One instruction does what the AVX2 path does in four,
+/// over twice the width.
+///
+/// On arm64 no such trick is needed either: SDOT multiplies signed by signed bytes into int32
+/// lanes (exact), and the Armv8.0 sequence widens each product to int16 (|x' * w| <= 128 *
+/// 127), adds adjacent pairs (at most 32512, the same bound as above) and accumulates pairs
+/// into int32. Both take the panel's c4 order as it is: one 16-byte load is 4 columns x 4
+/// depths.
 ///
 /// \tparam MR  rows (output pixels) of the register tile
-/// \tparam NV  groups of 8 int32 columns per row (NR = 8 * NV: one ymm, two NEON registers)
+/// \tparam NV  groups of 8 int32 columns per row (NR = 8 * NV: one ymm, two NEON registers;
+///             two groups share a zmm on the VNNI path)
 template <int MR, int NV, class Arch = default_arch>
 struct i8_gemm_tile {
   static constexpr int mr = MR;
@@ -109,21 +147,25 @@ struct i8_gemm_tile {
 #if defined(__aarch64__)
   // Accumulators, B registers, the broadcast and three temporaries of the Armv8.0 sequence.
   static_assert(MR * NV * 2 + NV * 2 + 4 <= 32, "dlas::kernel::i8_gemm_tile: tile exceeds the 32 NEON registers");
+#elif DLAS_HAS_AVX512_VNNI
+  // The VNNI path's accumulators, B registers and the broadcast (AVX2 forms may use all 32).
+  static_assert(MR * ((NV + 1) / 2) + (NV + 1) / 2 + 1 <= 32, "dlas::kernel::i8_gemm_tile: tile exceeds the 32 zmm registers");
 #else
   static_assert(MR * NV + NV + 4 <= 16, "dlas::kernel::i8_gemm_tile: tile exceeds the 16 ymm registers");
 #endif
 
-  /// Instance name with the path in use, e.g. "s8s32_gemm_4x16c4_avx2" (docs/naming.md; A is
-  /// the signed x'), "..._neon_dot", "..._neon" or "..._scalar".
+  /// Instance name with the path in use, e.g. "s8s32_gemm_4x16c4_avx2" (docs/naming.md: A is
+  /// the signed x', or "u8s32" for the unsigned x' + 128 of the VNNI path), "..._neon_dot",
+  /// "..._neon" or "..._scalar".
   static std::string name() { return name(i8_isa_in_use()); }
   static std::string name(i8_isa isa) {
-    return "s8s32_gemm_" + std::to_string(MR) + "x" + std::to_string(nr) + "c4_" + std::string(i8_isa_name(isa));
+    return std::string(i8_a_offset(isa) ? "u8s32" : "s8s32") + "_gemm_" + std::to_string(MR) + "x" + std::to_string(nr) + "c4_" + std::string(i8_isa_name(isa));
   }
 
   static bool available() noexcept { return i8_isa_available(i8_isa_in_use()); }
 
   /// Computes one tile on the path in use; see the class comment. m in [1, MR], kq >= 0
-  /// steps of 4.
+  /// steps of 4, A's bytes offset by i8_a_offset(i8_isa_in_use()).
   static void run(index_t kq, const std::int8_t* const* a, const std::int8_t* b, std::int32_t* c,
                   int m) noexcept {
     run(i8_isa_in_use(), kq, a, b, c, m);
@@ -135,6 +177,9 @@ struct i8_gemm_tile {
                   std::int32_t* c, int m) noexcept {
     const std::int8_t* ap[MR];
     for (int i = 0; i < MR; ++i) ap[i] = a[i < m ? i : 0];
+#if DLAS_HAS_AVX512_VNNI
+    if (isa == i8_isa::avx512_vnni) return run_avx512_vnni(kq, ap, b, c);
+#endif
 #if defined(__AVX2__)
     if (isa == i8_isa::avx2) return run_avx2(kq, ap, b, c);
 #elif defined(__aarch64__)
@@ -145,6 +190,7 @@ struct i8_gemm_tile {
   }
 
  private:
+  // Signed A: the scalar loop is also the reference of every signed path.
   static void run_scalar(index_t kq, const std::int8_t* const* ap, const std::int8_t* b, std::int32_t* c) noexcept {
     for (int i = 0; i < MR; ++i)
       for (int j = 0; j < nr; ++j) {
@@ -155,6 +201,68 @@ struct i8_gemm_tile {
         c[i * nr + j] = s;
       }
   }
+
+#if DLAS_HAS_AVX512_VNNI
+  /// Accumulator registers of one row: zmm (16 columns) when NR is a multiple of 16, ymm
+  /// (the 256-bit EVEX form, 8 columns) otherwise.
+  static constexpr bool wide = NV % 2 == 0;
+  static constexpr int nacc = wide ? NV / 2 : NV;
+  using vacc = typename detail::vnni_register<wide>::type;
+
+  [[gnu::always_inline]] static vacc vzero() noexcept {
+    if constexpr (wide) return _mm512_setzero_si512();
+    else return _mm256_setzero_si256();
+  }
+  [[gnu::always_inline]] static vacc vload(const std::int8_t* p) noexcept {
+    if constexpr (wide) return _mm512_loadu_si512(p);
+    else return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
+  [[gnu::always_inline]] static vacc vbroadcast(std::int32_t word) noexcept {
+    if constexpr (wide) return _mm512_set1_epi32(word);
+    else return _mm256_set1_epi32(word);
+  }
+  [[gnu::always_inline]] static vacc vdot(vacc acc, vacc u8, vacc s8) noexcept {
+    if constexpr (wide) return _mm512_dpbusd_epi32(acc, u8, s8);
+    else return _mm256_dpbusd_epi32(acc, u8, s8);
+  }
+  [[gnu::always_inline]] static void vstore(std::int32_t* p, vacc v) noexcept {
+    if constexpr (wide) _mm512_storeu_si512(p, v);
+    else _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+  }
+
+  // A's bytes unsigned (x' + 128), B signed: exact int32 sums of the bytes as read.
+  static void run_avx512_vnni(index_t kq, const std::int8_t* const* ap, const std::int8_t* b,
+                              std::int32_t* c) noexcept {
+    constexpr int step = nr / nacc;  // int32 columns per register
+    vacc acc[MR][nacc];
+    DLAS_UNROLL
+    for (int i = 0; i < MR; ++i) {
+      DLAS_UNROLL
+      for (int j = 0; j < nacc; ++j) acc[i][j] = vzero();
+    }
+#if defined(__clang__)
+#pragma clang loop unroll(disable)
+#endif
+    for (index_t q = 0; q < kq; ++q) {
+      vacc bv[nacc];
+      DLAS_UNROLL
+      for (int j = 0; j < nacc; ++j) bv[j] = vload(b + (q * nr + j * step) * 4);
+      DLAS_UNROLL
+      for (int i = 0; i < MR; ++i) {
+        std::int32_t word;
+        __builtin_memcpy(&word, ap[i] + q * 4, 4);
+        const vacc av = vbroadcast(word);
+        DLAS_UNROLL
+        for (int j = 0; j < nacc; ++j) acc[i][j] = vdot(acc[i][j], av, bv[j]);
+      }
+    }
+    DLAS_UNROLL
+    for (int i = 0; i < MR; ++i) {
+      DLAS_UNROLL
+      for (int j = 0; j < nacc; ++j) vstore(c + i * nr + j * step, acc[i][j]);
+    }
+  }
+#endif
 
 #if defined(__AVX2__)
   static void run_avx2(index_t kq, const std::int8_t* const* ap, const std::int8_t* b, std::int32_t* c) noexcept {

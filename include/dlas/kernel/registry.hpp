@@ -46,14 +46,25 @@ using f32_gemm_tiles = std::tuple<f32_gemm_tile<>,                      // f32_g
                                   gemm_tile<float, 8, 1, default_arch>,  // f32_gemm_8x8_avx2
                                   gemm_tile<float, 1, 2, default_arch>>; // f32_gemm_1x16_avx2
 
-/// The int8 GEMM tile the int8 convolutions use: 4 rows x 16 columns (on AVX2: 8 int32
-/// accumulators, 2 B registers, the broadcast, its magnitude, the sign-applied B and the
+/// The int8 GEMM tile the int8 convolutions use. With AVX-512 VNNI, 8 rows x 32 columns (16
+/// zmm accumulators, 2 B registers and the broadcast: the fp32 tile's share of the register
+/// file, four times its products per instruction). Otherwise 4 rows x 16 columns (on AVX2: 8
+/// int32 accumulators, 2 B registers, the broadcast, its magnitude, the sign-applied B and the
 /// vpmaddwd ones, 14 of the 16 ymm registers; on NEON 16 accumulators, 4 B registers, the
 /// broadcast and three temporaries of the Armv8.0 path).
+#if DLAS_HAS_AVX512_VNNI
+using i8_gemm_tile_default = i8_gemm_tile<8, 4>;
+#else
 using i8_gemm_tile_default = i8_gemm_tile<4, 2>;
+#endif
 
-/// Every int8 GEMM tile instance (s8s32_gemm_4x16c4_avx2, ..._neon_dot, ..._neon, ..._scalar).
+/// Every int8 GEMM tile instance (s8s32_gemm_4x16c4_avx2, u8s32_gemm_8x32c4_avx512_vnni,
+/// ..._neon_dot, ..._neon, ..._scalar).
+#if DLAS_HAS_AVX512_VNNI
+using i8_gemm_tiles = std::tuple<i8_gemm_tile<8, 4>, i8_gemm_tile<4, 2>, i8_gemm_tile<2, 2>, i8_gemm_tile<6, 1>>;
+#else
 using i8_gemm_tiles = std::tuple<i8_gemm_tile<4, 2>, i8_gemm_tile<2, 2>, i8_gemm_tile<6, 1>>;
+#endif
 
 /// Every fp16-storage GEMM tile instance: the convolutions' tile and a single row.
 using f16_gemm_tiles = std::tuple<f16_gemm_tile<>,                      // f16f32_gemm_6x16_avx2

@@ -34,16 +34,18 @@ inline constexpr std::int32_t i8_input_offset = std::is_same_v<In, std::uint8_t>
 
 /// The int8 dense convolution of algo::pointwise or algo::im2col_gemm, NCHW or NHWC.
 ///
-/// Every output pixel's taps are gathered (im2col) into a row of x' = x - offset (see
-/// i8_input_offset) in chunks of pixels, then multiplied with the weights packed as
-/// i8_gemm_tile panels; pointwise is the same with one tap (its rows are copies of the
-/// input pixels in NHWC, with the xor that makes them signed). Rows are in (r, s, c) order
-/// in NHWC (contiguous channel runs) and in the weights' own (c, r, s) order in NCHW.
+/// Every output pixel's taps are gathered (im2col) into a row of the tile's bytes a = x' + t
+/// (x' = x - offset, see i8_input_offset; t = kernel::i8_a_offset of the tile's path) in
+/// chunks of pixels, then multiplied with the weights packed as i8_gemm_tile panels;
+/// pointwise is the same with one tap (its rows are copies of the input pixels in NHWC, with
+/// the xor that makes them what the tile reads, none for uint8 codes on the VNNI path). Rows
+/// are in (r, s, c) order in NHWC (contiguous channel runs) and in the weights' own (c, r, s)
+/// order in NCHW.
 ///
-/// Exactness: sum (x - zp) * w = sum x' * w + (offset - zp) * sum w. The second term and the
-/// bias are folded, per output channel and input type, into one int32 at construction (the
-/// zero-point compensation); padding taps hold x' = zp - offset, so they contribute exactly
-/// 0 like the reference's. The tile's sums are exact (see i8_gemm_tile), the compensation is
+/// Exactness: sum (x - zp) * w = sum a * w + (offset - t - zp) * sum w. The second term and
+/// the bias are folded, per output channel and input type, into one int32 at construction
+/// (the zero-point compensation); padding taps hold a = zp - offset + t, so they contribute
+/// exactly 0 like the reference's. The tile's sums are exact (see i8_gemm_tile), the compensation is
 /// added with wrapping int32 arithmetic (the true total fits in int32: int8_max_taps), and
 /// the total goes through conv::epilogue::from_total, the reference's own epilogue. Results
 /// are therefore bit-identical to algo::reference for every input, thread count and target.
@@ -129,14 +131,14 @@ class int8_gemm_conv {
           requant_[(g * panels_per_group(sh) * nr + col) / 8].set(int(col % 8), fm.multiplier, fm.shift);
         }
     }
-    const std::int64_t zp = opt.input_quant.zero_point;
+    const std::int64_t zp = opt.input_quant.zero_point, t = tile_offset();
     for (index_t k = 0; k < sh.k; ++k) {
       std::int64_t sum = 0;
       for (index_t i = 0; i < kdim; ++i) sum += src[k * kdim + i];
       const std::int64_t b = w.bias()[std::size_t(k)];
       // Wrapped to int32: the final total fits, so wrapping intermediate sums is exact.
-      bias_u8_[k] = std::int32_t(std::uint32_t(b + (i8_input_offset<std::uint8_t> - zp) * sum));
-      bias_s8_[k] = std::int32_t(std::uint32_t(b + (i8_input_offset<std::int8_t> - zp) * sum));
+      bias_u8_[k] = std::int32_t(std::uint32_t(b + (i8_input_offset<std::uint8_t> - t - zp) * sum));
+      bias_s8_[k] = std::int32_t(std::uint32_t(b + (i8_input_offset<std::int8_t> - t - zp) * sum));
     }
     const index_t per_group = panels_per_group(sh) * nr * padded_depth(sh);
     for (index_t g = 0; g < sh.groups; ++g)
@@ -164,7 +166,7 @@ class int8_gemm_conv {
     const index_t pq = sh.output_h() * sh.output_w(), kd = padded_depth(sh);
     const index_t chunk = std::min(pq, chunk_pixels(sh));
     aligned_buffer<std::int8_t> rows(chunk * kd, uninitialized, mr_);
-    const std::int8_t pad = std::int8_t(opt_.input_quant.zero_point - i8_input_offset<In>);
+    const std::int8_t pad = std::int8_t(opt_.input_quant.zero_point - i8_input_offset<In> + tile_offset());
     for (index_t img = 0; img < sh.n; ++img)
       for (index_t g = 0; g < sh.groups; ++g)
         for (index_t c0 = 0; c0 < pq; c0 += chunk) {
@@ -177,6 +179,9 @@ class int8_gemm_conv {
   }
 
  private:
+  /// The offset of the tile's A bytes on the path in use (kernel::i8_a_offset).
+  static std::int32_t tile_offset() noexcept { return kernel::i8_a_offset(kernel::i8_isa_in_use()); }
+
   /// Weight column (c * R + r) * S + s of packed row kk: (r, s, c) order in NHWC.
   index_t column(index_t kk) const noexcept {
     if constexpr (!nhwc) return kk;
@@ -184,16 +189,17 @@ class int8_gemm_conv {
     return (c * shape_.r + rs / shape_.s) * shape_.s + rs % shape_.s;
   }
 
-  /// Row of output pixel p of image img, group g: x' of every tap, `pad` outside the input,
-  /// zero past the depth.
+  /// Row of output pixel p of image img, group g: the tile's byte of every tap (x' plus the
+  /// tile's offset), `pad` outside the input, zero past the depth.
   template <class In>
   void gather_row(tensor_view<const In, Layout> in, index_t img, index_t g, index_t p,
                   std::int8_t pad, std::int8_t* row) const noexcept {
     const conv2d_shape& sh = shape_;
     const index_t Q = sh.output_w(), cg = sh.c_per_group(), kdim = depth(sh);
     const index_t y0 = p / Q * sh.stride_h - sh.pad_top, x0 = p % Q * sh.stride_w - sh.pad_left;
-    constexpr std::uint8_t flip = std::uint8_t(i8_input_offset<In>);  // x - 128 == x ^ 0x80
-    auto code = [](In v) { return std::int8_t(std::uint8_t(v) ^ flip); };
+    // x - 128 == x ^ 0x80, and so is x' + 128: the byte is the code with at most one xor.
+    const std::uint8_t flip = std::uint8_t(i8_input_offset<In> ^ tile_offset());
+    auto code = [flip](In v) { return std::int8_t(std::uint8_t(v) ^ flip); };
     if constexpr (nhwc) {
       for (index_t r = 0; r < sh.r; ++r)
         for (index_t s = 0; s < sh.s; ++s) {
@@ -276,14 +282,16 @@ class int8_gemm_conv {
                    const Out* residual, const std::int32_t* folded, const Epilogue& finish) const {
     using batch = xsimd::batch<std::int32_t, kernel::default_arch>;
     constexpr int lanes = int(batch::size);
-    static_assert(nr == 16, "one i8_finish16 per panel row");
+    static_assert(nr % 16 == 0, "whole i8_finish16 per panel row");
     const index_t K = shape_.k;
     for (int i = 0; i < m; ++i) {
       std::int32_t* t = acc + i * nr;
       for (int j = 0; j < nr; j += lanes)  // wrapping int32 adds of the folded bias
         (batch::load_aligned(t + j) + batch::load_unaligned(folded + k0 + j)).store_aligned(t + j);
-      i8_finish16(t, scales_.data() + k0, requant_.data() + block,
-                  residual ? residual + o0 + i * K : nullptr, finish, y + o0 + i * K);
+      const index_t o = o0 + i * K;
+      for (int j = 0; j < nr; j += 16)
+        i8_finish16(t + j, scales_.data() + k0 + j, requant_.data() + block + j / 8,
+                    residual ? residual + o + j : nullptr, finish, y + o + j);
     }
   }
 
