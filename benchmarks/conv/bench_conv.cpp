@@ -56,6 +56,7 @@
 
 #include "common/conv_runner.hpp"
 #include "common/harness.hpp"
+#include "common/peak_rate.hpp"
 
 namespace {
 
@@ -472,9 +473,15 @@ class summary_reporter final : public benchmark::BenchmarkReporter {
 };
 
 using benchmarks::median;
+using benchmarks::measure_peak_rates;
+using benchmarks::peak_rates;
 
 void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_set>& sets,
                    const summary_reporter& rep, bool with_onednn) {
+  // fp16 computes in fp32 (half storage widened in registers): its yardstick is fp32's.
+  const peak_rates peak = measure_peak_rates();
+  const bool int8 = cfg.precision == "int8";
+  const double core_peak = (int8 ? peak.int8_gops : peak.fp32_gflops) * cfg.threads;
   const bool real_time = cfg.timer == "real" || (cfg.timer == "auto" && cfg.threads > 1);
   std::fprintf(out,
                "\nSummary: dlas %s/%s/%s/%s vs %s, %d thread(s), median GFLOP/s (%s time) over "
@@ -535,16 +542,20 @@ void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_se
         if (it != rep.samples.end() && median(it->second) > 0) log_dlas += std::log(median(it->second)), ++n_dlas;
       }
     }
-    std::fprintf(out, "%-34s %5s %10.2f %10.2f %7.2f\n", "geomean", "",
-                 n_dlas ? std::exp(log_dlas / n_dlas) : 0.0, n_dnn ? std::exp(log_dnn / n_dnn) : 0.0,
-                 n_ratio ? std::exp(log_sum / n_ratio) : 0.0);
+    const double geo_dlas = n_dlas ? std::exp(log_dlas / n_dlas) : 0.0;
+    std::fprintf(out, "%-34s %5s %10.2f %10.2f %7.2f", "geomean", "", geo_dlas,
+                 n_dnn ? std::exp(log_dnn / n_dnn) : 0.0, n_ratio ? std::exp(log_sum / n_ratio) : 0.0);
+    if (core_peak > 0) std::fprintf(out, "   dlas at %.0f%% of peak", 100 * geo_dlas / core_peak);
+    std::fprintf(out, "\n");
     if (all_dlas && all_dnn && t_dlas > 0 && t_dnn > 0)
       std::fprintf(out, "%-34s %5s %10.2f %10.2f %7.2f\n", "network (count-weighted)", "",
                    flop / t_dlas, flop / t_dnn, t_dnn / t_dlas);
   }
   std::fprintf(out,
-               "\nratio = dlas / oneDNN GFLOP/s (> 1: dlas faster); fp32 FMA peak ~92 GFLOP/s per "
-               "core here; int8 rates are GOP/s (vpmaddubsw + vpmaddwd peak ~184 GOP/s).\n");
+               "\nratio = dlas / oneDNN GFLOP/s (> 1: dlas faster); peak of one core, measured on "
+               "registers now: fp32 FMA %.1f GFLOP/s, int8 %.1f GOP/s (%s); int8 rates are GOP/s; "
+               "Winograd's rates count direct-convolution operations (they can pass the peak).\n",
+               peak.fp32_gflops, peak.int8_gops, peak.int8_sequence.c_str());
   if (cfg.sparsity == "csr")
     std::fprintf(out,
                  "csr: weights pruned to density %.3g with optimize::prune_unstructured; dlas and "
