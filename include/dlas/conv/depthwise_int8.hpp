@@ -75,8 +75,13 @@ constexpr int dw8_slot(int which, int j) noexcept {
 struct dw8_sums {
   __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
   [[gnu::always_inline]] void add(dw8_x16 a, dw8_x16 b, const dw8_wpair& w) noexcept {
+#if DLAS_HAS_AVX512_VNNI  // vpdpwssd: vpmaddwd and the add in one instruction, the same sums
+    lo = _mm256_dpwssd_epi32(lo, _mm256_unpacklo_epi16(a, b), w.lo);
+    hi = _mm256_dpwssd_epi32(hi, _mm256_unpackhi_epi16(a, b), w.hi);
+#else
     lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w.lo));
     hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w.hi));
+#endif
   }
   /// The 16 sums in lane order, plus `bias` (wrapping int32 adds).
   [[gnu::always_inline]] void store(std::int32_t* out, __m256i bias0, __m256i bias1) const noexcept {
