@@ -46,6 +46,7 @@ inline std::vector<named_shape> pointwise_shapes() {
   v.push_back({"1x1_pad", make_shape(2, 17, 4, 3, 33, 1, 1, 1, 1)});
   v.push_back({"1x1_groups", make_shape(1, 12, 6, 7, 18, 1, 1, 2, 0, 1, 3)});
   v.push_back({"1x1_deep", make_shape(1, 300, 3, 5, 20, 1, 1, 1, 0)});  // K split in blocks
+  v.push_back({"1x1_images", make_shape(3, 24, 5, 7, 40, 1, 1, 1, 0)});  // batch > 1, no padding
   return v;
 }
 

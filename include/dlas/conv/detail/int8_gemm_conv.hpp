@@ -38,9 +38,9 @@ inline constexpr std::int32_t i8_input_offset = std::is_same_v<In, std::uint8_t>
 /// (x' = x - offset, see i8_input_offset; t = kernel::i8_a_offset of the tile's path) in
 /// chunks of pixels, then multiplied with the weights packed as i8_gemm_tile panels;
 /// pointwise is the same with one tap (its rows are copies of the input pixels in NHWC, with
-/// the xor that makes them what the tile reads, none for uint8 codes on the VNNI path). Rows
-/// are in (r, s, c) order in NHWC (contiguous channel runs) and in the weights' own (c, r, s)
-/// order in NCHW.
+/// the xor that makes them what the tile reads; where no xor is needed, as for uint8 codes on
+/// the VNNI path, the tile reads the input pixels in place). Rows are in (r, s, c) order in
+/// NHWC (contiguous channel runs) and in the weights' own (c, r, s) order in NCHW.
 ///
 /// Exactness: sum (x - zp) * w = sum a * w + (offset - t - zp) * sum w. The second term and
 /// the bias are folded, per output channel and input type, into one int32 at construction
@@ -164,6 +164,12 @@ class int8_gemm_conv {
     const std::int32_t* folded = std::is_same_v<In, std::uint8_t> ? bias_u8_.data() : bias_s8_.data();
     const epilogue<precision::int8, Out> finish(folded, scales_.data(), multipliers_.data(), opt_);
     const index_t pq = sh.output_h() * sh.output_w(), kd = padded_depth(sh);
+    if (reads_input_as_rows<In>()) {  // the input pixels are the rows
+      for (index_t img = 0; img < sh.n; ++img)
+        gemm(reinterpret_cast<const std::int8_t*>(in.data()) + img * pq * kd, pq, img, 0, 0, out.data(),
+             residual, folded, finish);
+      return;
+    }
     const index_t chunk = std::min(pq, chunk_pixels(sh));
     aligned_buffer<std::int8_t> rows(chunk * kd, uninitialized, mr_);
     const std::int8_t pad = std::int8_t(opt_.input_quant.zero_point - i8_input_offset<In> + tile_offset());
@@ -181,6 +187,18 @@ class int8_gemm_conv {
  private:
   /// The offset of the tile's A bytes on the path in use (kernel::i8_a_offset).
   static std::int32_t tile_offset() noexcept { return kernel::i8_a_offset(kernel::i8_isa_in_use()); }
+
+  /// Whether the gathered rows would be the input pixels byte for byte, so that the tile
+  /// reads them in place: pointwise in NHWC, one group, stride 1, no padding, a depth of whole
+  /// tile steps, and codes that are already the tile's bytes (uint8 codes on the VNNI path,
+  /// int8 codes on the signed paths).
+  template <class In>
+  bool reads_input_as_rows() const noexcept {
+    const conv2d_shape& sh = shape_;
+    return is_pointwise && nhwc && sh.groups == 1 && sh.stride_h == 1 && sh.stride_w == 1 &&
+           sh.pad_top == 0 && sh.pad_left == 0 && sh.pad_bottom == 0 && sh.pad_right == 0 &&
+           depth(sh) % kernel::i8_depth_step == 0 && (i8_input_offset<In> ^ tile_offset()) == 0;
+  }
 
   /// Weight column (c * R + r) * S + s of packed row kk: (r, s, c) order in NHWC.
   index_t column(index_t kk) const noexcept {
