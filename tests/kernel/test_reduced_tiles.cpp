@@ -126,10 +126,23 @@ TEST_CASE("the vector requantisation equals fixed_point_multiplier::apply bit fo
     const std::int32_t zp = std::int32_t(gen() % 256) - 128;
     const optimize::output_clamp c = rep % 2 ? optimize::output_clamp{0, 255} : optimize::output_clamp{-128, 127};
     kernel::i8_requantize8(total, q, zp, c.lo, c.hi, out);
+    // The 16-channel form with two blocks: this one and the same channels in reverse.
+    kernel::i8_requant8 q16[2] = {q, {}};
+    std::int32_t total16[16];
     for (int j = 0; j < 8; ++j) {
-      CAPTURE(rep, j, total[j], fm[j].multiplier, fm[j].shift, zp);
-      const std::int32_t want = c(std::int32_t(std::uint32_t(fm[j].apply(total[j])) + std::uint32_t(zp)));
-      REQUIRE(out[j] == want);
+      q16[1].set(j, fm[7 - j].multiplier, fm[7 - j].shift);
+      total16[j] = total[j], total16[8 + j] = total[7 - j];
+    }
+    std::uint8_t out_u8[16];
+    std::int8_t out_s8[16];
+    if (c.lo == 0) kernel::i8_requantize16(total16, q16, zp, c.lo, c.hi, out_u8);
+    else kernel::i8_requantize16(total16, q16, zp, c.lo, c.hi, out_s8);
+    for (int j = 0; j < 16; ++j) {
+      const int k = j < 8 ? j : 15 - j;
+      CAPTURE(rep, j, total16[j], fm[k].multiplier, fm[k].shift, zp);
+      const std::int32_t want = c(std::int32_t(std::uint32_t(fm[k].apply(total16[j])) + std::uint32_t(zp)));
+      if (j < 8) REQUIRE(out[j] == want);
+      REQUIRE((c.lo == 0 ? std::int32_t(out_u8[j]) : std::int32_t(out_s8[j])) == want);
     }
   }
   // Narrowing of clamped codes keeps every value of both 8-bit types.

@@ -2,11 +2,14 @@
 /// \file i8_requantize.hpp
 /// \brief The vector int8 requantisation: int32 totals to clamped output codes, bit for bit
 /// optimize::fixed_point_multiplier::apply (AVX2, NEON, a portable loop elsewhere), and the narrowing
-/// of clamped codes to bytes. Shared by the dense and the CSR int8 kernels.
+/// of clamped codes to bytes; on AVX-512 both for 16 channels in one register. Shared by the
+/// dense and the CSR int8 kernels.
 #pragma once
 
 #include <cstdint>
 #include <type_traits>
+
+#include "dlas/config.hpp"
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -100,6 +103,43 @@ template <class Out>
   vst1q_s8(reinterpret_cast<std::int8_t*>(out), vcombine_s8(vmovn_s16(w0), vmovn_s16(w1)));
 #else
   for (int j = 0; j < 16; ++j) out[j] = Out(q[j]);
+#endif
+}
+
+/// i8_requantize8 and i8_narrow16 for 16 channels (q[0] holds channels 0-7, q[1] 8-15): the
+/// same operations, bit for bit; with AVX-512 in one register, vpmovdb narrowing.
+template <class Out>
+[[gnu::always_inline]] inline void i8_requantize16(const std::int32_t* total, const i8_requant8* q,
+                                                   std::int32_t zero_point, std::int32_t lo,
+                                                   std::int32_t hi, Out* out) noexcept {
+  static_assert(sizeof(Out) == 1, "dlas::kernel::i8_requantize16: 8-bit outputs");
+#if defined(__AVX512F__)
+  // Each i8_requant8 array holds 4 even-channel slots, then 4 odd: the two halves of a
+  // 64-bit lane register are q[0]'s and q[1]'s.
+  auto pair = [&](const std::uint64_t (&a)[8], const std::uint64_t (&b)[8], int slot) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + slot))),
+                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + slot)), 1);
+  };
+  const __m512i t = _mm512_loadu_si512(total);
+  const __m512i m = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[0].mult))),
+                                       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[1].mult)), 1);
+  const __m512i even = _mm512_mul_epi32(t, m);
+  const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(t, 32), _mm512_srli_epi64(m, 32));
+  const __m512i e = _mm512_sub_epi64(
+      _mm512_srlv_epi64(_mm512_add_epi64(even, pair(q[0].add, q[1].add, 0)), pair(q[0].shift, q[1].shift, 0)),
+      pair(q[0].sub, q[1].sub, 0));
+  const __m512i o = _mm512_sub_epi64(
+      _mm512_srlv_epi64(_mm512_add_epi64(odd, pair(q[0].add, q[1].add, 4)), pair(q[0].shift, q[1].shift, 4)),
+      pair(q[0].sub, q[1].sub, 4));
+  __m512i r = _mm512_mask_blend_epi32(0xAAAA, e, _mm512_slli_epi64(o, 32));
+  r = _mm512_add_epi32(r, _mm512_set1_epi32(zero_point));
+  r = _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(r));  // in range: truncation is exact
+#else
+  alignas(32) std::int32_t codes[16];
+  i8_requantize8(total, q[0], zero_point, lo, hi, codes);
+  i8_requantize8(total + 8, q[1], zero_point, lo, hi, codes + 8);
+  i8_narrow16(codes, out);
 #endif
 }
 

@@ -47,10 +47,7 @@ template <class Out, class Epilogue>
     }
   } else {
     const auto c = finish.clamp();
-    alignas(32) std::int32_t q[16];
-    kernel::i8_requantize8(t, rq[0], finish.zero_point(), c.lo, c.hi, q);
-    kernel::i8_requantize8(t + 8, rq[1], finish.zero_point(), c.lo, c.hi, q + 8);
-    kernel::i8_narrow16(q, o);
+    kernel::i8_requantize16(t, rq, finish.zero_point(), c.lo, c.hi, o);
   }
 }
 
