@@ -219,10 +219,26 @@ class int8_gemm_conv {
     const std::uint8_t flip = std::uint8_t(i8_input_offset<In> ^ tile_offset());
     auto code = [flip](In v) { return std::int8_t(std::uint8_t(v) ^ flip); };
     if constexpr (nhwc) {
-      for (index_t r = 0; r < sh.r; ++r)
+      // With one group and no dilation, the taps of a kernel row that lie inside the input are
+      // one contiguous run of pixels, copied (and coded) at once.
+      // (The bytes written may alias anything: loop bounds are locals, not read from shape_.)
+      const bool row_runs = sh.groups == 1 && sh.dilation_w == 1 && x0 >= 0 && x0 + sh.s <= sh.w;
+      const index_t run = sh.s * cg;
+      for (index_t r = 0; r < sh.r; ++r) {
+        const index_t y = y0 + r * sh.dilation_h;
+        if (row_runs) {
+          std::int8_t* d = row + r * run;
+          if (y < 0 || y >= sh.h) {
+            std::fill(d, d + run, pad);
+          } else {
+            const In* src = in.data() + in.offset(img, 0, y, x0);
+            for (index_t i = 0; i < run; ++i) d[i] = code(src[i]);
+          }
+          continue;
+        }
         for (index_t s = 0; s < sh.s; ++s) {
           std::int8_t* d = row + (r * sh.s + s) * cg;
-          const index_t y = y0 + r * sh.dilation_h, x = x0 + s * sh.dilation_w;
+          const index_t x = x0 + s * sh.dilation_w;
           if (y < 0 || y >= sh.h || x < 0 || x >= sh.w) {
             std::fill(d, d + cg, pad);
             continue;
@@ -230,6 +246,7 @@ class int8_gemm_conv {
           const In* src = in.data() + in.offset(img, g * cg, y, x);
           for (index_t c = 0; c < cg; ++c) d[c] = code(src[c]);
         }
+      }
     } else {
       for (index_t c = 0; c < cg; ++c)
         for (index_t r = 0; r < sh.r; ++r) {
