@@ -288,16 +288,15 @@ class int8_gemm_conv {
           const std::int8_t* a[mr];
           for (int i = 0; i < mr; ++i) a[i] = rows + (p0 + std::min(i, m - 1)) * kd;
           tile::run(kq, a, b, acc, m);
+          int vec = 0;  // leading columns finished by the vector epilogue
           if constexpr (nhwc) {
-            if (n == nr) {  // a full panel of channels: the vector epilogue
-              finish_rows(acc, m, (img * pq + c0 + p0) * sh.k + g * kg + j * nr, g * kg + j * nr,
-                          (g * panels + j) * (nr / 8), y, residual, folded, finish);
-              continue;
-            }
+            vec = n / 16 * 16;
+            finish_rows(acc, m, vec, (img * pq + c0 + p0) * sh.k + g * kg + j * nr, g * kg + j * nr,
+                        (g * panels + j) * (nr / 8), y, residual, folded, finish);
           }
           for (int i = 0; i < m; ++i) {
             const index_t p = c0 + p0 + i;
-            for (int jj = 0; jj < n; ++jj) {
+            for (int jj = vec; jj < n; ++jj) {
               const index_t k = g * kg + j * nr + jj;
               const index_t o = nhwc ? (img * pq + p) * sh.k + k : (img * sh.k + k) * pq + p;
               y[o] = finish.from_total(
@@ -310,21 +309,22 @@ class int8_gemm_conv {
     });
   }
 
-  /// NHWC, a full panel: rows i < m of `acc` (NR channels from k0) into the outputs at
-  /// y + o0 + i * K, the vector forms of epilogue::from_total (same operations, same order).
+  /// NHWC: columns [0, n) (n a multiple of 16, NR channels from k0) of rows i < m of `acc`
+  /// into the outputs at y + o0 + i * K, the vector forms of epilogue::from_total (same
+  /// operations, same order).
   template <class Out, class Epilogue>
-  void finish_rows(std::int32_t* acc, int m, index_t o0, index_t k0, index_t block, Out* y,
+  void finish_rows(std::int32_t* acc, int m, int n, index_t o0, index_t k0, index_t block, Out* y,
                    const Out* residual, const std::int32_t* folded, const Epilogue& finish) const {
     using batch = xsimd::batch<std::int32_t, kernel::default_arch>;
     constexpr int lanes = int(batch::size);
-    static_assert(nr % 16 == 0, "whole i8_finish16 per panel row");
+    static_assert(16 % lanes == 0 && nr % 16 == 0, "whole i8_finish16 per panel row");
     const index_t K = shape_.k;
     for (int i = 0; i < m; ++i) {
       std::int32_t* t = acc + i * nr;
-      for (int j = 0; j < nr; j += lanes)  // wrapping int32 adds of the folded bias
+      for (int j = 0; j < n; j += lanes)  // wrapping int32 adds of the folded bias
         (batch::load_aligned(t + j) + batch::load_unaligned(folded + k0 + j)).store_aligned(t + j);
       const index_t o = o0 + i * K;
-      for (int j = 0; j < nr; j += 16)
+      for (int j = 0; j < n; j += 16)
         i8_finish16(t + j, scales_.data() + k0 + j, requant_.data() + block + j / 8,
                     residual ? residual + o + j : nullptr, finish, y + o + j);
     }
