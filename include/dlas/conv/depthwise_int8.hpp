@@ -98,6 +98,49 @@ struct dw8_sums {
     store(out, _mm256_set1_epi32(bias), _mm256_set1_epi32(bias));
   }
 };
+#if DLAS_HAS_AVX512_VNNI
+/// Channels of one vpdpbusd block: four zmm registers of 16 int32 sums.
+inline constexpr index_t dw8_quad_channels = 64;
+
+/// NHWC, uint8 codes: the sums of 64 channels (from c0) of one output pixel over `quads`
+/// groups of four taps, src[4q + u] the input pixel of tap 4q + u (padding and the taps past
+/// the last read the zero-point row; their weights are zero), `w` the quads' packed weights,
+/// 256 bytes each (dw8_quad_slot). The four taps' codes of a channel are interleaved into one
+/// 32-bit lane (vpunpck{l,h}bw, then {l,h}wd, within 128-bit lanes), so that one vpdpbusd adds
+/// four products (uint8 x int8, exact in int32) for 16 channels; register j, 128-bit lane L,
+/// int32 i then holds channel 16L + 4j + i, and a 4x4 transpose of 128-bit lanes restores
+/// channel order. Writes 64 sums plus `bias` (wrapping int32 adds).
+[[gnu::always_inline]] inline void dw8_quad_sums(const std::uint8_t* const* src, index_t quads, index_t c0,
+                                                 const std::int8_t* w, const std::int32_t* bias,
+                                                 std::int32_t* out) noexcept {
+  __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                    _mm512_setzero_si512()};
+  for (index_t q = 0; q < quads; ++q, w += 4 * dw8_quad_channels) {
+    const std::uint8_t* const* t = src + 4 * q;
+    const __m512i a = _mm512_loadu_si512(t[0] + c0), b = _mm512_loadu_si512(t[1] + c0);
+    const __m512i c = _mm512_loadu_si512(t[2] + c0), d = _mm512_loadu_si512(t[3] + c0);
+    const __m512i ab_lo = _mm512_unpacklo_epi8(a, b), ab_hi = _mm512_unpackhi_epi8(a, b);
+    const __m512i cd_lo = _mm512_unpacklo_epi8(c, d), cd_hi = _mm512_unpackhi_epi8(c, d);
+    acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_unpacklo_epi16(ab_lo, cd_lo), _mm512_loadu_si512(w));
+    acc[1] = _mm512_dpbusd_epi32(acc[1], _mm512_unpackhi_epi16(ab_lo, cd_lo), _mm512_loadu_si512(w + 64));
+    acc[2] = _mm512_dpbusd_epi32(acc[2], _mm512_unpacklo_epi16(ab_hi, cd_hi), _mm512_loadu_si512(w + 128));
+    acc[3] = _mm512_dpbusd_epi32(acc[3], _mm512_unpackhi_epi16(ab_hi, cd_hi), _mm512_loadu_si512(w + 192));
+  }
+  const __m512i t0 = _mm512_shuffle_i32x4(acc[0], acc[1], 0x44), t1 = _mm512_shuffle_i32x4(acc[2], acc[3], 0x44);
+  const __m512i t2 = _mm512_shuffle_i32x4(acc[0], acc[1], 0xEE), t3 = _mm512_shuffle_i32x4(acc[2], acc[3], 0xEE);
+  const __m512i ordered[4] = {_mm512_shuffle_i32x4(t0, t1, 0x88), _mm512_shuffle_i32x4(t0, t1, 0xDD),
+                              _mm512_shuffle_i32x4(t2, t3, 0x88), _mm512_shuffle_i32x4(t2, t3, 0xDD)};
+  for (int k = 0; k < 4; ++k)
+    _mm512_storeu_si512(out + 16 * k, _mm512_add_epi32(ordered[k], _mm512_loadu_si512(bias + 16 * k)));
+}
+
+/// Index of the weight of channel (within its 64-channel block) ch, tap u (0-3) of a quad,
+/// within the quad's 256 bytes: the order of dw8_quad_sums' registers.
+constexpr index_t dw8_quad_slot(index_t ch, index_t u) noexcept {
+  const index_t lane = ch / 16, j = ch % 16 / 4, i = ch % 4;
+  return j * 64 + lane * 16 + i * 4 + u;
+}
+#endif
 #else
 #if defined(__aarch64__)
 using dw8_x16 = int16x8x2_t;
@@ -241,12 +284,22 @@ class depthwise_int8_conv {
   static constexpr index_t packed_weight_elements(const conv2d_shape& sh) noexcept {
     return nhwc ? (sh.r * sh.s + 1) / 2 * 2 * padded_channels(sh) : sh.c * sh.r * sh.s;
   }
+  /// NHWC with AVX-512 VNNI: the weights of whole 64-channel blocks once more, as groups of
+  /// four taps (dw8_quad_sums; uint8 codes take that path).
+  static constexpr index_t quad_weight_elements([[maybe_unused]] const conv2d_shape& sh) noexcept {
+#if DLAS_HAS_AVX512_VNNI
+    if (nhwc && sh.r * sh.s <= dw8_max_taps)
+      return sh.c / dw8_quad_channels * ((sh.r * sh.s + 3) / 4) * 4 * dw8_quad_channels;
+#endif
+    return 0;
+  }
   /// Packed weights, then per padded channel: the bias, the accumulator scale, the
   /// requantisation multiplier and (NHWC) the folded bias, the vector requantisation blocks
   /// and the zero-point row.
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t = 0) noexcept {
     const index_t cp = padded_channels(sh);
-    return buffer_bytes<weight_type>(packed_weight_elements(sh)) + buffer_bytes<std::int32_t>(cp) +
+    return buffer_bytes<weight_type>(packed_weight_elements(sh)) +
+           buffer_bytes<std::int8_t>(quad_weight_elements(sh)) + buffer_bytes<std::int32_t>(cp) +
            buffer_bytes<float>(cp) + buffer_bytes<optimize::fixed_point_multiplier>(cp) +
            (nhwc ? buffer_bytes<std::int32_t>(cp) + buffer_bytes<kernel::i8_requant8>(cp / 8) +
                        buffer_bytes<std::uint8_t>(cp)
@@ -255,7 +308,8 @@ class depthwise_int8_conv {
   static constexpr index_t workspace_bytes(const conv2d_shape&) noexcept { return 0; }
 
   depthwise_int8_conv(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
-      : shape_(sh), opt_(opt), packed_(packed_weight_elements(sh)), bias_(padded_channels(sh)),
+      : shape_(sh), opt_(opt), packed_(packed_weight_elements(sh)), quads_(quad_weight_elements(sh)),
+        bias_(padded_channels(sh)),
         scales_(padded_channels(sh)), multipliers_(padded_channels(sh)),
         folded_(nhwc ? padded_channels(sh) : 0), requant_(nhwc ? padded_channels(sh) / 8 : 0),
         zp_row_(nhwc ? padded_channels(sh) : 0) {
@@ -282,6 +336,13 @@ class depthwise_int8_conv {
       }
       for (index_t c = 0; c < cp; ++c)
         requant_[c / 8].set(int(c % 8), multipliers_[c].multiplier, multipliers_[c].shift);
+#if DLAS_HAS_AVX512_VNNI
+      const index_t quads = (taps + 3) / 4;
+      for (index_t c = 0; c < quads_.size() / (quads * 4); ++c)
+        for (index_t t = 0; t < quads * 4; ++t)
+          quads_[((c / dw8_quad_channels) * quads + t / 4) * 4 * dw8_quad_channels +
+                 dw8_quad_slot(c % dw8_quad_channels, t % 4)] = t < taps ? src[c * taps + t] : std::int8_t(0);
+#endif
       // The code whose x - zero_point is 0, as a byte of either input type.
       std::fill(zp_row_.begin(), zp_row_.end(), std::uint8_t(opt.input_quant.zero_point));
     } else {
@@ -290,7 +351,7 @@ class depthwise_int8_conv {
   }
 
   index_t weight_bytes() const noexcept {
-    return packed_.bytes() + bias_.bytes() + scales_.bytes() + multipliers_.bytes() +
+    return packed_.bytes() + quads_.bytes() + bias_.bytes() + scales_.bytes() + multipliers_.bytes() +
            folded_.bytes() + requant_.bytes() + zp_row_.bytes();
   }
 
@@ -375,8 +436,13 @@ class depthwise_int8_conv {
     const In* zrow = reinterpret_cast<const In*>(zp_row_.data());
     const In* in_n = in.data() + n * sh.h * W * C;
     const index_t y0 = p * sh.stride_h - sh.pad_top;
-    const In* src[dw8_max_taps + 1];
-    src[taps] = zrow;  // an odd last tap's partner (zero weights)
+    const In* src[dw8_max_taps + 4];
+    std::fill(src + taps, src + (taps + 3) / 4 * 4 + 1, zrow);  // partners with zero weights
+    index_t c_quad = 0;  // channels below it: whole 64-channel blocks of vpdpbusd
+#if DLAS_HAS_AVX512_VNNI
+    if constexpr (std::is_same_v<In, std::uint8_t>) c_quad = C / dw8_quad_channels * dw8_quad_channels;
+    [[maybe_unused]] const index_t quads = (taps + 3) / 4;
+#endif
     for (index_t q = 0; q < Q; ++q) {
       const index_t x0 = q * sh.stride_w - sh.pad_left;
       for (index_t r = 0; r < sh.r; ++r)
@@ -386,7 +452,19 @@ class depthwise_int8_conv {
         }
       const index_t o = out.offset(n, 0, p, q);
       const Out* res = residual ? residual + o : nullptr;
-      for (index_t c0 = 0; c0 < c_vec; c0 += dw8_lanes) {
+#if DLAS_HAS_AVX512_VNNI
+      if constexpr (std::is_same_v<In, std::uint8_t>) {
+        for (index_t c0 = 0; c0 < c_quad; c0 += dw8_quad_channels) {
+          alignas(64) std::int32_t t[dw8_quad_channels];
+          dw8_quad_sums(src, quads, c0, quads_.data() + c0 / dw8_quad_channels * quads * 4 * dw8_quad_channels,
+                        folded_.data() + c0, t);
+          for (index_t k = 0; k < dw8_quad_channels; k += 16)
+            i8_finish16(t + k, scales_.data() + c0 + k, requant_.data() + (c0 + k) / 8,
+                        res ? res + c0 + k : nullptr, finish, out.data() + o + c0 + k);
+        }
+      }
+#endif
+      for (index_t c0 = c_quad; c0 < c_vec; c0 += dw8_lanes) {
         dw8_sums acc;
         const std::int16_t* w = packed_.data() + c0 / dw8_lanes * 32;
         for (index_t i = 0; i < pairs; ++i, w += blocks * 32)
@@ -476,6 +554,7 @@ class depthwise_int8_conv {
   conv2d_shape shape_;
   conv2d_options opt_;
   aligned_buffer<weight_type> packed_;
+  aligned_buffer<std::int8_t> quads_;  // NHWC, AVX-512 VNNI: see quad_weight_elements
   aligned_buffer<std::int32_t> bias_;
   aligned_buffer<float> scales_;
   aligned_buffer<optimize::fixed_point_multiplier> multipliers_;
