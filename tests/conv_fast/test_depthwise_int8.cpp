@@ -49,12 +49,13 @@ std::vector<named_shape> dw8_shapes() {
       {"dilation2_c33", dw_shape(1, 33, 13, 41, 3, 3, 1, 2, 2)},
       {"5x5_d2_s2_c20", dw_shape(2, 20, 13, 17, 5, 5, 2, 4, 2)},
       {"9x9_many_taps_c17", dw_shape(1, 17, 12, 12, 9, 9, 1, 4)},
-      // Whole 64-channel blocks (four taps per vpdpbusd with AVX-512 VNNI) and their tails.
+      // Whole 64- and 32-channel blocks (four taps per vpdpbusd with AVX-512 VNNI) and tails.
       {"5x5_s2_c130", dw_shape(1, 130, 9, 11, 5, 5, 2, 2)},
       {"7x7_c64_n2", dw_shape(2, 64, 9, 9, 7, 7, 1, 3)},
       {"1x1_c64", dw_shape(1, 64, 4, 5, 1, 1, 1, 0)},
       {"dilation2_c192", dw_shape(1, 192, 9, 10, 3, 3, 1, 2, 2)},
       {"9x9_c64_scalar", dw_shape(1, 64, 10, 10, 9, 9, 1, 4)},
+      {"3x3_c48", dw_shape(1, 48, 7, 9, 3, 3, 1, 1)},  // a 32-channel block and 16 more
       {"rect_3x1", [] {
          conv2d_shape s = make_shape(1, 16, 9, 40, 16, 3, 1, 1, 0, 1, 16);
          s.pad_top = 2, s.pad_bottom = 0, s.stride_w = 2;

@@ -99,46 +99,92 @@ struct dw8_sums {
   }
 };
 #if DLAS_HAS_AVX512_VNNI
-/// Channels of one vpdpbusd block: four zmm registers of 16 int32 sums.
+/// Channels of the vpdpbusd blocks: 64 (four zmm registers of 16 int32 sums), and one block
+/// of 32 (four ymm) for a remainder of at least 32 channels.
 inline constexpr index_t dw8_quad_channels = 64;
 
-/// NHWC, uint8 codes: the sums of 64 channels (from c0) of one output pixel over `quads`
+/// Channels [0, dw8_quad_end(c)) go through dw8_quad_sums, in blocks of 64 and at most one of 32.
+constexpr index_t dw8_quad_end(index_t c) noexcept { return c / 32 * 32; }
+
+/// The register of a Width-channel block (64: zmm, 32: ymm) and the operations on it.
+template <int Width>
+struct dw8_quad_ops;
+template <>
+struct dw8_quad_ops<64> {
+  using reg = __m512i;
+  static reg zero() noexcept { return _mm512_setzero_si512(); }
+  static reg load(const void* p) noexcept { return _mm512_loadu_si512(p); }
+  static void store(void* p, reg v) noexcept { _mm512_storeu_si512(p, v); }
+  static reg unpacklo8(reg a, reg b) noexcept { return _mm512_unpacklo_epi8(a, b); }
+  static reg unpackhi8(reg a, reg b) noexcept { return _mm512_unpackhi_epi8(a, b); }
+  static reg unpacklo16(reg a, reg b) noexcept { return _mm512_unpacklo_epi16(a, b); }
+  static reg unpackhi16(reg a, reg b) noexcept { return _mm512_unpackhi_epi16(a, b); }
+  static reg dot(reg acc, reg u8, reg s8) noexcept { return _mm512_dpbusd_epi32(acc, u8, s8); }
+  static reg add(reg a, reg b) noexcept { return _mm512_add_epi32(a, b); }
+  /// acc[j] 128-bit lane L -> out[L] = (acc[0].L, acc[1].L, acc[2].L, acc[3].L).
+  static void transpose(const reg (&acc)[4], reg (&out)[4]) noexcept {
+    const reg t0 = _mm512_shuffle_i32x4(acc[0], acc[1], 0x44), t1 = _mm512_shuffle_i32x4(acc[2], acc[3], 0x44);
+    const reg t2 = _mm512_shuffle_i32x4(acc[0], acc[1], 0xEE), t3 = _mm512_shuffle_i32x4(acc[2], acc[3], 0xEE);
+    out[0] = _mm512_shuffle_i32x4(t0, t1, 0x88), out[1] = _mm512_shuffle_i32x4(t0, t1, 0xDD);
+    out[2] = _mm512_shuffle_i32x4(t2, t3, 0x88), out[3] = _mm512_shuffle_i32x4(t2, t3, 0xDD);
+  }
+};
+template <>
+struct dw8_quad_ops<32> {
+  using reg = __m256i;
+  static reg zero() noexcept { return _mm256_setzero_si256(); }
+  static reg load(const void* p) noexcept { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+  static void store(void* p, reg v) noexcept { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
+  static reg unpacklo8(reg a, reg b) noexcept { return _mm256_unpacklo_epi8(a, b); }
+  static reg unpackhi8(reg a, reg b) noexcept { return _mm256_unpackhi_epi8(a, b); }
+  static reg unpacklo16(reg a, reg b) noexcept { return _mm256_unpacklo_epi16(a, b); }
+  static reg unpackhi16(reg a, reg b) noexcept { return _mm256_unpackhi_epi16(a, b); }
+  static reg dot(reg acc, reg u8, reg s8) noexcept { return _mm256_dpbusd_epi32(acc, u8, s8); }
+  static reg add(reg a, reg b) noexcept { return _mm256_add_epi32(a, b); }
+  /// Two 128-bit lanes: out = channels 0-7, 8-15, 16-23, 24-31.
+  static void transpose(const reg (&acc)[4], reg (&out)[4]) noexcept {
+    out[0] = _mm256_permute2x128_si256(acc[0], acc[1], 0x20), out[1] = _mm256_permute2x128_si256(acc[2], acc[3], 0x20);
+    out[2] = _mm256_permute2x128_si256(acc[0], acc[1], 0x31), out[3] = _mm256_permute2x128_si256(acc[2], acc[3], 0x31);
+  }
+};
+
+/// NHWC, uint8 codes: the sums of Width channels (from c0) of one output pixel over `quads`
 /// groups of four taps, src[4q + u] the input pixel of tap 4q + u (padding and the taps past
 /// the last read the zero-point row; their weights are zero), `w` the quads' packed weights,
-/// 256 bytes each (dw8_quad_slot). The four taps' codes of a channel are interleaved into one
-/// 32-bit lane (vpunpck{l,h}bw, then {l,h}wd, within 128-bit lanes), so that one vpdpbusd adds
-/// four products (uint8 x int8, exact in int32) for 16 channels; register j, 128-bit lane L,
-/// int32 i then holds channel 16L + 4j + i, and a 4x4 transpose of 128-bit lanes restores
-/// channel order. Writes 64 sums plus `bias` (wrapping int32 adds).
+/// 4 * Width bytes each (dw8_quad_slot). The four taps' codes of a channel are interleaved
+/// into one 32-bit lane (vpunpck{l,h}bw, then {l,h}wd, within 128-bit lanes), so that one
+/// vpdpbusd adds four products (uint8 x int8, exact in int32) for a register of channels;
+/// register j, 128-bit lane L, int32 i then holds channel 16L + 4j + i, and a transpose of
+/// 128-bit lanes restores channel order. Writes Width sums plus `bias` (wrapping int32 adds).
+template <int Width>
 [[gnu::always_inline]] inline void dw8_quad_sums(const std::uint8_t* const* src, index_t quads, index_t c0,
                                                  const std::int8_t* w, const std::int32_t* bias,
                                                  std::int32_t* out) noexcept {
-  __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
-                    _mm512_setzero_si512()};
-  for (index_t q = 0; q < quads; ++q, w += 4 * dw8_quad_channels) {
+  using ops = dw8_quad_ops<Width>;
+  using reg = typename ops::reg;
+  reg acc[4] = {ops::zero(), ops::zero(), ops::zero(), ops::zero()};
+  for (index_t q = 0; q < quads; ++q, w += 4 * Width) {
     const std::uint8_t* const* t = src + 4 * q;
-    const __m512i a = _mm512_loadu_si512(t[0] + c0), b = _mm512_loadu_si512(t[1] + c0);
-    const __m512i c = _mm512_loadu_si512(t[2] + c0), d = _mm512_loadu_si512(t[3] + c0);
-    const __m512i ab_lo = _mm512_unpacklo_epi8(a, b), ab_hi = _mm512_unpackhi_epi8(a, b);
-    const __m512i cd_lo = _mm512_unpacklo_epi8(c, d), cd_hi = _mm512_unpackhi_epi8(c, d);
-    acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_unpacklo_epi16(ab_lo, cd_lo), _mm512_loadu_si512(w));
-    acc[1] = _mm512_dpbusd_epi32(acc[1], _mm512_unpackhi_epi16(ab_lo, cd_lo), _mm512_loadu_si512(w + 64));
-    acc[2] = _mm512_dpbusd_epi32(acc[2], _mm512_unpacklo_epi16(ab_hi, cd_hi), _mm512_loadu_si512(w + 128));
-    acc[3] = _mm512_dpbusd_epi32(acc[3], _mm512_unpackhi_epi16(ab_hi, cd_hi), _mm512_loadu_si512(w + 192));
+    const reg a = ops::load(t[0] + c0), b = ops::load(t[1] + c0), c = ops::load(t[2] + c0), d = ops::load(t[3] + c0);
+    const reg ab_lo = ops::unpacklo8(a, b), ab_hi = ops::unpackhi8(a, b);
+    const reg cd_lo = ops::unpacklo8(c, d), cd_hi = ops::unpackhi8(c, d);
+    acc[0] = ops::dot(acc[0], ops::unpacklo16(ab_lo, cd_lo), ops::load(w));
+    acc[1] = ops::dot(acc[1], ops::unpackhi16(ab_lo, cd_lo), ops::load(w + Width));
+    acc[2] = ops::dot(acc[2], ops::unpacklo16(ab_hi, cd_hi), ops::load(w + 2 * Width));
+    acc[3] = ops::dot(acc[3], ops::unpackhi16(ab_hi, cd_hi), ops::load(w + 3 * Width));
   }
-  const __m512i t0 = _mm512_shuffle_i32x4(acc[0], acc[1], 0x44), t1 = _mm512_shuffle_i32x4(acc[2], acc[3], 0x44);
-  const __m512i t2 = _mm512_shuffle_i32x4(acc[0], acc[1], 0xEE), t3 = _mm512_shuffle_i32x4(acc[2], acc[3], 0xEE);
-  const __m512i ordered[4] = {_mm512_shuffle_i32x4(t0, t1, 0x88), _mm512_shuffle_i32x4(t0, t1, 0xDD),
-                              _mm512_shuffle_i32x4(t2, t3, 0x88), _mm512_shuffle_i32x4(t2, t3, 0xDD)};
+  reg ordered[4];
+  ops::transpose(acc, ordered);
+  constexpr int lanes = Width / 4;  // int32 per register
   for (int k = 0; k < 4; ++k)
-    _mm512_storeu_si512(out + 16 * k, _mm512_add_epi32(ordered[k], _mm512_loadu_si512(bias + 16 * k)));
+    ops::store(out + lanes * k, ops::add(ordered[k], ops::load(bias + lanes * k)));
 }
 
-/// Index of the weight of channel (within its 64-channel block) ch, tap u (0-3) of a quad,
-/// within the quad's 256 bytes: the order of dw8_quad_sums' registers.
-constexpr index_t dw8_quad_slot(index_t ch, index_t u) noexcept {
+/// Index of the weight of channel ch (within its block of `width` channels), tap u (0-3) of
+/// a quad, within the quad's 4 * width bytes: the order of dw8_quad_sums' registers.
+constexpr index_t dw8_quad_slot(index_t width, index_t ch, index_t u) noexcept {
   const index_t lane = ch / 16, j = ch % 16 / 4, i = ch % 4;
-  return j * 64 + lane * 16 + i * 4 + u;
+  return j * width + lane * 16 + i * 4 + u;
 }
 #endif
 #else
@@ -289,7 +335,7 @@ class depthwise_int8_conv {
   static constexpr index_t quad_weight_elements([[maybe_unused]] const conv2d_shape& sh) noexcept {
 #if DLAS_HAS_AVX512_VNNI
     if (nhwc && sh.r * sh.s <= dw8_max_taps)
-      return sh.c / dw8_quad_channels * ((sh.r * sh.s + 3) / 4) * 4 * dw8_quad_channels;
+      return dw8_quad_end(sh.c) * ((sh.r * sh.s + 3) / 4) * 4;
 #endif
     return 0;
   }
@@ -338,10 +384,15 @@ class depthwise_int8_conv {
         requant_[c / 8].set(int(c % 8), multipliers_[c].multiplier, multipliers_[c].shift);
 #if DLAS_HAS_AVX512_VNNI
       const index_t quads = (taps + 3) / 4;
-      for (index_t c = 0; c < quads_.size() / (quads * 4); ++c)
+      // Block b of `width` channels from c0 starts at c0 * 4 * quads; quad q within it at
+      // q * 4 * width.
+      for (index_t c = 0; c < quads_.size() / (quads * 4); ++c) {
+        const index_t c0 = c / dw8_quad_channels * dw8_quad_channels;
+        const index_t width = std::min(dw8_quad_channels, dw8_quad_end(sh.c) - c0);
         for (index_t t = 0; t < quads * 4; ++t)
-          quads_[((c / dw8_quad_channels) * quads + t / 4) * 4 * dw8_quad_channels +
-                 dw8_quad_slot(c % dw8_quad_channels, t % 4)] = t < taps ? src[c * taps + t] : std::int8_t(0);
+          quads_[c0 * 4 * quads + t / 4 * 4 * width + dw8_quad_slot(width, c - c0, t % 4)] =
+              t < taps ? src[c * taps + t] : std::int8_t(0);
+      }
 #endif
       // The code whose x - zero_point is 0, as a byte of either input type.
       std::fill(zp_row_.begin(), zp_row_.end(), std::uint8_t(opt.input_quant.zero_point));
@@ -440,7 +491,7 @@ class depthwise_int8_conv {
     std::fill(src + taps, src + (taps + 3) / 4 * 4 + 1, zrow);  // partners with zero weights
     index_t c_quad = 0;  // channels below it: whole 64-channel blocks of vpdpbusd
 #if DLAS_HAS_AVX512_VNNI
-    if constexpr (std::is_same_v<In, std::uint8_t>) c_quad = C / dw8_quad_channels * dw8_quad_channels;
+    if constexpr (std::is_same_v<In, std::uint8_t>) c_quad = dw8_quad_end(C);
     [[maybe_unused]] const index_t quads = (taps + 3) / 4;
 #endif
     for (index_t q = 0; q < Q; ++q) {
@@ -456,9 +507,11 @@ class depthwise_int8_conv {
       if constexpr (std::is_same_v<In, std::uint8_t>) {
         for (index_t c0 = 0; c0 < c_quad; c0 += dw8_quad_channels) {
           alignas(64) std::int32_t t[dw8_quad_channels];
-          dw8_quad_sums(src, quads, c0, quads_.data() + c0 / dw8_quad_channels * quads * 4 * dw8_quad_channels,
-                        folded_.data() + c0, t);
-          for (index_t k = 0; k < dw8_quad_channels; k += 16)
+          const index_t width = std::min(dw8_quad_channels, c_quad - c0);
+          const std::int8_t* w = quads_.data() + c0 * 4 * quads;
+          if (width == 64) dw8_quad_sums<64>(src, quads, c0, w, folded_.data() + c0, t);
+          else dw8_quad_sums<32>(src, quads, c0, w, folded_.data() + c0, t);
+          for (index_t k = 0; k < width; k += 16)
             i8_finish16(t + k, scales_.data() + c0 + k, requant_.data() + (c0 + k) / 8,
                         res ? res + c0 + k : nullptr, finish, out.data() + o + c0 + k);
         }
