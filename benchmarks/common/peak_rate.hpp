@@ -66,7 +66,7 @@ inline double fp32_fma_rate() {
     keep(x.data), keep(y.data);
     for (long i = 0; i < n; ++i)
       DLAS_UNROLL
-      for (int c = 0; c < chains; ++c) acc[c] = xsimd::fma(acc[c], x, y);
+      for (int c = 0; c < chains; ++c) acc[c] = kernel::fmadd(acc[c], x, y);
     for (int c = 0; c < chains; ++c) keep(acc[c].data);
   });
 }

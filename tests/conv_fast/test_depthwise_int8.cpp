@@ -72,7 +72,7 @@ std::vector<named_shape> dw8_shapes() {
          return s;
        }()},
   };
-  add_random_depthwise_shapes(v, 34, 808);
+  add_random_depthwise_shapes(v, 40, 808);  // 24 above, 16 random
   return v;
 }
 

@@ -109,8 +109,8 @@ template <int KT, class T>
     for (index_t t = 0; t < ntaps; ++t) {
       const T* wt = a.w + tap[t] * Cp + c0;
       const T* src = base + off[t] + c0;
-      acc0 = xsimd::fma(dw_load(src), dw_load(wt), acc0);
-      acc1 = xsimd::fma(dw_load(src + dw_lanes),
+      acc0 = kernel::fmadd(dw_load(src), dw_load(wt), acc0);
+      acc1 = kernel::fmadd(dw_load(src + dw_lanes),
                         dw_load(wt + dw_lanes), acc1);
     }
     dw_store(o + c0, dw_finish(acc0, dw_load(a.bias + c0), res ? res + c0 : nullptr, a.act));
@@ -120,7 +120,7 @@ template <int KT, class T>
   for (; c0 < c_vec; c0 += dw_lanes) {
     dw_batch acc(0.0f);
     for (index_t t = 0; t < ntaps; ++t)
-      acc = xsimd::fma(dw_load(base + off[t] + c0),
+      acc = kernel::fmadd(dw_load(base + off[t] + c0),
                        dw_load(a.w + tap[t] * Cp + c0), acc);
     dw_store(o + c0, dw_finish(acc, dw_load(a.bias + c0), res ? res + c0 : nullptr, a.act));
   }
@@ -154,10 +154,10 @@ template <int KT, class T>
       const T* wt = a.w + t * Cp + c0;
       const dw_batch w0 = dw_load(wt), w1 = dw_load(wt + dw_lanes);
       const T* src = base + off[t] + c0;
-      a0 = xsimd::fma(dw_load(src), w0, a0);
-      a1 = xsimd::fma(dw_load(src + dw_lanes), w1, a1);
-      b0 = xsimd::fma(dw_load(src + step), w0, b0);
-      b1 = xsimd::fma(dw_load(src + step + dw_lanes), w1, b1);
+      a0 = kernel::fmadd(dw_load(src), w0, a0);
+      a1 = kernel::fmadd(dw_load(src + dw_lanes), w1, a1);
+      b0 = kernel::fmadd(dw_load(src + step), w0, b0);
+      b1 = kernel::fmadd(dw_load(src + step + dw_lanes), w1, b1);
     }
     const dw_batch bias0 = dw_load(a.bias + c0);
     const dw_batch bias1 = dw_load(a.bias + c0 + dw_lanes);
@@ -259,7 +259,7 @@ void dw_nhwc_row_large(const dw_args<T>& a, const T* in, T* out, const T* residu
           if (x < 0 || x >= W) continue;
           const T* src = in_n + (y * W + x) * C + c0;
           const T* wt = a.w + (r * S + s) * Cp + c0;
-          if (vec) acc = xsimd::fma(dw_load(src), dw_load(wt), acc);
+          if (vec) acc = kernel::fmadd(dw_load(src), dw_load(wt), acc);
           else
             for (index_t c = 0; c < C - c0; ++c)
               acc_s[c] = std::fma(float(src[c]), float(wt[c]), acc_s[c]);
@@ -319,10 +319,10 @@ void dw_nchw_row(const dw_args<T>& a, const T* in, T* out, const T* residual, in
         const dw_batch wv = dw_batch(float(wc[r * S + s]));
         const float* px = direct ? dw_fp32(src) + s * dw
                                  : phase_buf + ((s * dw) % sw) * phase_len + (s * dw) / sw;
-        acc0 = xsimd::fma(dw_load(px), wv, acc0);
-        acc1 = xsimd::fma(dw_load(px + dw_lanes), wv, acc1);
-        acc2 = xsimd::fma(dw_load(px + 2 * dw_lanes), wv, acc2);
-        acc3 = xsimd::fma(dw_load(px + 3 * dw_lanes), wv, acc3);
+        acc0 = kernel::fmadd(dw_load(px), wv, acc0);
+        acc1 = kernel::fmadd(dw_load(px + dw_lanes), wv, acc1);
+        acc2 = kernel::fmadd(dw_load(px + 2 * dw_lanes), wv, acc2);
+        acc3 = kernel::fmadd(dw_load(px + 3 * dw_lanes), wv, acc3);
       }
     }
     const index_t count = std::min(dw_segment, Q - q0);

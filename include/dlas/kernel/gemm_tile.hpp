@@ -112,7 +112,7 @@ struct gemm_tile {
       for (int i = 0; i < MR; ++i) {
         const batch av = kernel::broadcast_as_f32<Arch>(ap[i] + k);
         DLAS_UNROLL
-        for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(av, bv[j], acc[i][j]);
+        for (int j = 0; j < NV; ++j) acc[i][j] = kernel::fmadd(av, bv[j], acc[i][j]);
       }
       b += nr;
     }

@@ -14,7 +14,7 @@
 #include "dlas/config.hpp"
 #include "dlas/core/half.hpp"
 
-#if DLAS_HAS_F16C
+#if DLAS_HAS_F16C || defined(__AVX512F__)
 #include <immintrin.h>
 #elif defined(__aarch64__)
 #include <arm_neon.h>
@@ -73,6 +73,23 @@ inline bool cpu_has_dotprod() noexcept {
 #else
   return false;
 #endif
+}
+
+/// a * b + c rounded once, on any batch. xsimd 8.1 (Debian 12) has no AVX-512 fma: its generic
+/// fallback is x * y + z, which rounds twice unless the compiler contracts it (GCC does, clang
+/// does not), so zmm batches call vfmadd directly; the kernels' exactness claims and their
+/// speed under either compiler rest on it.
+template <class T, class A>
+[[gnu::always_inline]] inline xsimd::batch<T, A> fmadd(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
+                                                       const xsimd::batch<T, A>& c) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(xsimd::batch<T, A>) == 64 && std::is_same_v<T, float>)
+    return _mm512_fmadd_ps(a, b, c);
+  else if constexpr (sizeof(xsimd::batch<T, A>) == 64 && std::is_same_v<T, double>)
+    return _mm512_fmadd_pd(a, b, c);
+  else
+#endif
+    return xsimd::fma(a, b, c);
 }
 
 /// Calls f(std::integral_constant<int, I>{}) for I = 0 .. N-1, fully unrolled.

@@ -94,8 +94,8 @@ struct spmm_tile {
         const batch w1 = value_as_f32(wp[0] + e + 1);
         DLAS_UNROLL
         for (int j = 0; j < NV; ++j) {
-          acc[0][j] = xsimd::fma(w0, batch::load_unaligned(x0 + j * lanes), acc[0][j]);
-          odd[j] = xsimd::fma(w1, batch::load_unaligned(x1 + j * lanes), odd[j]);
+          acc[0][j] = kernel::fmadd(w0, batch::load_unaligned(x0 + j * lanes), acc[0][j]);
+          odd[j] = kernel::fmadd(w1, batch::load_unaligned(x1 + j * lanes), odd[j]);
         }
       }
       if (e < nnz) {
@@ -103,7 +103,7 @@ struct spmm_tile {
         const batch w0 = value_as_f32(wp[0] + e);
         DLAS_UNROLL
         for (int j = 0; j < NV; ++j)
-          acc[0][j] = xsimd::fma(w0, batch::load_unaligned(x0 + j * lanes), acc[0][j]);
+          acc[0][j] = kernel::fmadd(w0, batch::load_unaligned(x0 + j * lanes), acc[0][j]);
         ++e;
       }
       DLAS_UNROLL
@@ -118,7 +118,7 @@ struct spmm_tile {
       for (int r = 0; r < NR; ++r) {
         const batch wv = value_as_f32(wp[r] + e);
         DLAS_UNROLL
-        for (int j = 0; j < NV; ++j) acc[r][j] = xsimd::fma(wv, xv[j], acc[r][j]);
+        for (int j = 0; j < NV; ++j) acc[r][j] = kernel::fmadd(wv, xv[j], acc[r][j]);
       }
     }
   }

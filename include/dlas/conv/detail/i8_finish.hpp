@@ -40,7 +40,7 @@ template <class Out, class Epilogue>
     for (int j = 0; j < 16; j += lanes) {
       const fbatch p = xsimd::batch_cast<float>(batch::load_unaligned(t + j));
       const fbatch s = fbatch::load_unaligned(scale + j);
-      fbatch v = res ? xsimd::fma(p, s, fbatch::load_unaligned(res + j)) : p * s;
+      fbatch v = res ? kernel::fmadd(p, s, fbatch::load_unaligned(res + j)) : p * s;
       if (act != activation::none) v = xsimd::max(v, fbatch(0.0f));
       if (act == activation::relu6) v = xsimd::min(v, fbatch(6.0f));
       v.store_unaligned(o + j);
