@@ -14,6 +14,7 @@
 #include "dlas/core/parallel.hpp"
 #include "dlas/graph/parallel.hpp"
 #include "dlas/graph/tensor_ref.hpp"
+#include "dlas/kernel/i8_requantize.hpp"
 #include "dlas/kernel/simd.hpp"
 #include "dlas/optimize/quantize.hpp"
 
@@ -47,12 +48,18 @@ void convert_run(const TI* src, TO* dst, index_t count, const quant_params& qi, 
   if constexpr (std::is_same_v<TI, float> && std::is_same_v<TO, std::uint8_t>) {
     using batch = kernel::f32_batch<kernel::default_arch>;
     constexpr index_t lanes = index_t(batch::size);
+    static_assert(16 % lanes == 0, "whole registers per 16 codes");
     const batch scale(qo.scale), zero(float(qo.zero_point)), lo(0.0f), hi(255.0f);
-    alignas(64) float codes[lanes];
-    for (; i + lanes <= count; i += lanes) {
-      const batch v = xsimd::nearbyint(batch::load_unaligned(src + i) / scale) + zero;
-      xsimd::min(xsimd::max(xsimd::select(xsimd::isnan(v), zero, v), lo), hi).store_aligned(codes);
-      for (index_t j = 0; j < lanes; ++j) dst[i + j] = std::uint8_t(codes[j]);
+    // Clamped codes are whole numbers in [0, 255]: the int32 conversion and the narrowing of
+    // i8_narrow16 are exact, with no scalar store per value.
+    alignas(64) std::int32_t codes[16];
+    for (; i + 16 <= count; i += 16) {
+      for (index_t h = 0; h < 16; h += lanes) {
+        const batch v = xsimd::nearbyint(batch::load_unaligned(src + i + h) / scale) + zero;
+        xsimd::batch_cast<std::int32_t>(xsimd::min(xsimd::max(xsimd::select(xsimd::isnan(v), zero, v), lo), hi))
+            .store_aligned(codes + h);
+      }
+      kernel::i8_narrow16(codes, dst + i);
     }
   }
   for (; i < count; ++i) dst[i] = from_real<TO>(real_value<TI>(src[i], qi), qo);
