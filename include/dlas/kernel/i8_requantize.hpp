@@ -114,23 +114,21 @@ template <class Out>
                                                    std::int32_t hi, Out* out) noexcept {
   static_assert(sizeof(Out) == 1, "dlas::kernel::i8_requantize16: 8-bit outputs");
 #if defined(__AVX512F__)
-  // Each i8_requant8 array holds 4 even-channel slots, then 4 odd: the two halves of a
-  // 64-bit lane register are q[0]'s and q[1]'s.
-  auto pair = [&](const std::uint64_t (&a)[8], const std::uint64_t (&b)[8], int slot) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + slot))),
-                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + slot)), 1);
+  // Each i8_requant8 array holds 4 even-channel slots, then 4 odd: a register of 64-bit lanes
+  // joins q[0]'s and q[1]'s halves (and the multipliers' two 8-channel rows).
+  auto join = [](const void* lo, const void* hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(lo))),
+                              _mm256_loadu_si256(static_cast<const __m256i*>(hi)), 1);
   };
-  const __m512i t = _mm512_loadu_si512(total);
-  const __m512i m = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[0].mult))),
-                                       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[1].mult)), 1);
+  const __m512i t = _mm512_loadu_si512(total), m = join(q[0].mult, q[1].mult);
   const __m512i even = _mm512_mul_epi32(t, m);
   const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(t, 32), _mm512_srli_epi64(m, 32));
-  const __m512i e = _mm512_sub_epi64(
-      _mm512_srlv_epi64(_mm512_add_epi64(even, pair(q[0].add, q[1].add, 0)), pair(q[0].shift, q[1].shift, 0)),
-      pair(q[0].sub, q[1].sub, 0));
-  const __m512i o = _mm512_sub_epi64(
-      _mm512_srlv_epi64(_mm512_add_epi64(odd, pair(q[0].add, q[1].add, 4)), pair(q[0].shift, q[1].shift, 4)),
-      pair(q[0].sub, q[1].sub, 4));
+  auto round_shift = [&](__m512i p, int slot) {  // the add, shift and sub of i8_requantize8
+    return _mm512_sub_epi64(_mm512_srlv_epi64(_mm512_add_epi64(p, join(q[0].add + slot, q[1].add + slot)),
+                                              join(q[0].shift + slot, q[1].shift + slot)),
+                            join(q[0].sub + slot, q[1].sub + slot));
+  };
+  const __m512i e = round_shift(even, 0), o = round_shift(odd, 4);
   __m512i r = _mm512_mask_blend_epi32(0xAAAA, e, _mm512_slli_epi64(o, 32));
   r = _mm512_add_epi32(r, _mm512_set1_epi32(zero_point));
   r = _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));

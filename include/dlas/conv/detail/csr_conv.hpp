@@ -419,19 +419,16 @@ class csr_conv {
         v.store_unaligned(y + j);
       }
     } else {
-      kernel::i8_requant8 uniform{};  // NCHW: the row's channel in every lane
+      kernel::i8_requant8 uniform[2] = {};  // NCHW: the row's channel in every lane
       if constexpr (!nhwc) {
         const optimize::fixed_point_multiplier fm = weights_.multipliers()[std::size_t(row)];
-        for (int l = 0; l < 8; ++l) uniform.set(l, fm.multiplier, fm.shift);
+        for (int l = 0; l < 16; ++l) uniform[l / 8].set(l % 8, fm.multiplier, fm.shift);
       }
       const optimize::output_clamp c = finish.clamp();
-      alignas(32) std::int32_t total[16], q[16];
+      alignas(32) std::int32_t total[16];
       for (; j + 16 <= len; j += 16) {
         for (int u = 0; u < 16; ++u) total[u] = sums[j + u] + bias[channel(j + u)];
-        for (int h = 0; h < 16; h += 8)
-          kernel::i8_requantize8(total + h, nhwc ? requant[(j + h) / 8] : uniform, finish.zero_point(),
-                                 c.lo, c.hi, q + h);
-        kernel::i8_narrow16(q, y + j);
+        kernel::i8_requantize16(total, nhwc ? requant + j / 8 : uniform, finish.zero_point(), c.lo, c.hi, y + j);
       }
     }
     for (; j < len; ++j)
