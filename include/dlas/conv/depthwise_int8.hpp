@@ -24,6 +24,7 @@
 #include "dlas/core/parallel.hpp"
 #include "dlas/core/tensor_view.hpp"
 #include "dlas/kernel/i8_requantize.hpp"
+#include "dlas/kernel/vnni.hpp"
 #include "dlas/optimize/requantize.hpp"
 
 namespace dlas::conv {
@@ -106,21 +107,12 @@ inline constexpr index_t dw8_quad_channels = 64;
 /// Channels [0, dw8_quad_end(c)) go through dw8_quad_sums, in blocks of 64 and at most one of 32.
 constexpr index_t dw8_quad_end(index_t c) noexcept { return c / 32 * 32; }
 
-/// The register of a Width-channel block (64: zmm, 32: ymm) and the operations on it.
+/// The operations on a Width-channel block's register (64: zmm, 32: ymm), with the transpose
+/// of 128-bit lanes that dw8_quad_sums ends with.
 template <int Width>
 struct dw8_quad_ops;
 template <>
-struct dw8_quad_ops<64> {
-  using reg = __m512i;
-  static reg zero() noexcept { return _mm512_setzero_si512(); }
-  static reg load(const void* p) noexcept { return _mm512_loadu_si512(p); }
-  static void store(void* p, reg v) noexcept { _mm512_storeu_si512(p, v); }
-  static reg unpacklo8(reg a, reg b) noexcept { return _mm512_unpacklo_epi8(a, b); }
-  static reg unpackhi8(reg a, reg b) noexcept { return _mm512_unpackhi_epi8(a, b); }
-  static reg unpacklo16(reg a, reg b) noexcept { return _mm512_unpacklo_epi16(a, b); }
-  static reg unpackhi16(reg a, reg b) noexcept { return _mm512_unpackhi_epi16(a, b); }
-  static reg dot(reg acc, reg u8, reg s8) noexcept { return _mm512_dpbusd_epi32(acc, u8, s8); }
-  static reg add(reg a, reg b) noexcept { return _mm512_add_epi32(a, b); }
+struct dw8_quad_ops<64> : kernel::vnni_ops<true> {
   /// acc[j] 128-bit lane L -> out[L] = (acc[0].L, acc[1].L, acc[2].L, acc[3].L).
   static void transpose(const reg (&acc)[4], reg (&out)[4]) noexcept {
     const reg t0 = _mm512_shuffle_i32x4(acc[0], acc[1], 0x44), t1 = _mm512_shuffle_i32x4(acc[2], acc[3], 0x44);
@@ -130,17 +122,7 @@ struct dw8_quad_ops<64> {
   }
 };
 template <>
-struct dw8_quad_ops<32> {
-  using reg = __m256i;
-  static reg zero() noexcept { return _mm256_setzero_si256(); }
-  static reg load(const void* p) noexcept { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-  static void store(void* p, reg v) noexcept { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
-  static reg unpacklo8(reg a, reg b) noexcept { return _mm256_unpacklo_epi8(a, b); }
-  static reg unpackhi8(reg a, reg b) noexcept { return _mm256_unpackhi_epi8(a, b); }
-  static reg unpacklo16(reg a, reg b) noexcept { return _mm256_unpacklo_epi16(a, b); }
-  static reg unpackhi16(reg a, reg b) noexcept { return _mm256_unpackhi_epi16(a, b); }
-  static reg dot(reg acc, reg u8, reg s8) noexcept { return _mm256_dpbusd_epi32(acc, u8, s8); }
-  static reg add(reg a, reg b) noexcept { return _mm256_add_epi32(a, b); }
+struct dw8_quad_ops<32> : kernel::vnni_ops<false> {
   /// Two 128-bit lanes: out = channels 0-7, 8-15, 16-23, 24-31.
   static void transpose(const reg (&acc)[4], reg (&out)[4]) noexcept {
     out[0] = _mm256_permute2x128_si256(acc[0], acc[1], 0x20), out[1] = _mm256_permute2x128_si256(acc[2], acc[3], 0x20);

@@ -14,6 +14,7 @@
 
 #include "dlas/core/shape.hpp"
 #include "dlas/kernel/simd.hpp"
+#include "dlas/kernel/vnni.hpp"
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -91,21 +92,6 @@ inline constexpr index_t i8_depth_step = 4;
 constexpr index_t i8_padded_depth(index_t kdim) noexcept {
   return (kdim + i8_depth_step - 1) / i8_depth_step * i8_depth_step;
 }
-
-#if DLAS_HAS_AVX512_VNNI
-namespace detail {
-/// The VNNI path's register: zmm or ymm (a specialisation, since std::conditional_t would drop
-/// the vector types' alignment attributes).
-template <bool Wide>
-struct vnni_register {
-  using type = __m256i;
-};
-template <>
-struct vnni_register<true> {
-  using type = __m512i;
-};
-}  // namespace detail
-#endif
 
 /// C (MR x NR int32, row-major, row stride NR) = A (m x kdim) * B (kdim x NR), all int8.
 ///
@@ -207,28 +193,8 @@ struct i8_gemm_tile {
   /// (the 256-bit EVEX form, 8 columns) otherwise.
   static constexpr bool wide = NV % 2 == 0;
   static constexpr int nacc = wide ? NV / 2 : NV;
-  using vacc = typename detail::vnni_register<wide>::type;
-
-  [[gnu::always_inline]] static vacc vzero() noexcept {
-    if constexpr (wide) return _mm512_setzero_si512();
-    else return _mm256_setzero_si256();
-  }
-  [[gnu::always_inline]] static vacc vload(const std::int8_t* p) noexcept {
-    if constexpr (wide) return _mm512_loadu_si512(p);
-    else return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  }
-  [[gnu::always_inline]] static vacc vbroadcast(std::int32_t word) noexcept {
-    if constexpr (wide) return _mm512_set1_epi32(word);
-    else return _mm256_set1_epi32(word);
-  }
-  [[gnu::always_inline]] static vacc vdot(vacc acc, vacc u8, vacc s8) noexcept {
-    if constexpr (wide) return _mm512_dpbusd_epi32(acc, u8, s8);
-    else return _mm256_dpbusd_epi32(acc, u8, s8);
-  }
-  [[gnu::always_inline]] static void vstore(std::int32_t* p, vacc v) noexcept {
-    if constexpr (wide) _mm512_storeu_si512(p, v);
-    else _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
-  }
+  using vnni = vnni_ops<wide>;
+  using vacc = typename vnni::reg;
 
   // A's bytes unsigned (x' + 128), B signed: exact int32 sums of the bytes as read.
   static void run_avx512_vnni(index_t kq, const std::int8_t* const* ap, const std::int8_t* b,
@@ -238,7 +204,7 @@ struct i8_gemm_tile {
     DLAS_UNROLL
     for (int i = 0; i < MR; ++i) {
       DLAS_UNROLL
-      for (int j = 0; j < nacc; ++j) acc[i][j] = vzero();
+      for (int j = 0; j < nacc; ++j) acc[i][j] = vnni::zero();
     }
 #if defined(__clang__)
 #pragma clang loop unroll(disable)
@@ -246,20 +212,20 @@ struct i8_gemm_tile {
     for (index_t q = 0; q < kq; ++q) {
       vacc bv[nacc];
       DLAS_UNROLL
-      for (int j = 0; j < nacc; ++j) bv[j] = vload(b + (q * nr + j * step) * 4);
+      for (int j = 0; j < nacc; ++j) bv[j] = vnni::load(b + (q * nr + j * step) * 4);
       DLAS_UNROLL
       for (int i = 0; i < MR; ++i) {
         std::int32_t word;
         __builtin_memcpy(&word, ap[i] + q * 4, 4);
-        const vacc av = vbroadcast(word);
+        const vacc av = vnni::broadcast(word);
         DLAS_UNROLL
-        for (int j = 0; j < nacc; ++j) acc[i][j] = vdot(acc[i][j], av, bv[j]);
+        for (int j = 0; j < nacc; ++j) acc[i][j] = vnni::dot(acc[i][j], av, bv[j]);
       }
     }
     DLAS_UNROLL
     for (int i = 0; i < MR; ++i) {
       DLAS_UNROLL
-      for (int j = 0; j < nacc; ++j) vstore(c + i * nr + j * step, acc[i][j]);
+      for (int j = 0; j < nacc; ++j) vnni::store(c + i * nr + j * step, acc[i][j]);
     }
   }
 #endif
