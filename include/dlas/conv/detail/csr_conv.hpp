@@ -26,6 +26,7 @@
 #include "dlas/kernel/i8_requantize.hpp"
 #include "dlas/kernel/simd.hpp"
 #include "dlas/kernel/spmm.hpp"
+#include "dlas/kernel/transpose.hpp"
 #include "dlas/optimize/requantize.hpp"
 #include "dlas/policy/algorithm.hpp"
 #include "dlas/policy/layout.hpp"
@@ -444,32 +445,75 @@ class csr_conv {
     }
   }
 
-  /// Gathers the channel-major kdim x MR panel of output pixels [p0, p0 + m) of one group:
-  /// dst[((c * R + r) * S + s) * MR + i] = at(c, y, x) for pixel i's tap (r, s), zero outside
-  /// [0, h) x [0, w) (checked) and past m. `dy`, `dx` are the padding still to apply.
-  template <bool Checked, class At>
+  /// Gathers the channel-major kdim x MR panel of output pixels [p0, p0 + m) of group g from
+  /// `img` (an h x w image in the layout, all C channels): dst[((c * R + r) * S + s) * MR + i]
+  /// = channel c of pixel i's tap (r, s), zero outside [0, h) x [0, w) (checked) and past m.
+  /// `dy`, `dx` are the padding still to apply. NHWC transposes each tap's pixel rows in
+  /// blocks (kernel::rows_to_columns); NCHW reads element by element.
+  template <bool Checked>
   void pack_panel(index_t p0, int m, index_t h, index_t w, index_t dy, index_t dx, float* dst,
-                  At&& at) const {
+                  const float* img, index_t g) const {
     const conv2d_shape& sh = shape_;
-    const index_t Q = sh.output_w(), cg = sh.c_per_group();
+    const index_t Q = sh.output_w(), cg = sh.c_per_group(), C = sh.c, taps = sh.r * sh.s;
     index_t ys[mr], xs[mr];
     for (int i = 0; i < m; ++i) {
       const index_t p = (p0 + i) / Q, q = (p0 + i) % Q;
       ys[i] = p * sh.stride_h - dy;
       xs[i] = q * sh.stride_w - dx;
     }
-    for (index_t c = 0; c < cg; ++c)
-      for (index_t r = 0; r < sh.r; ++r)
-        for (index_t s = 0; s < sh.s; ++s) {
-          float* d = dst + ((c * sh.r + r) * sh.s + s) * mr;
-          const index_t oy = r * sh.dilation_h, ox = s * sh.dilation_w;
+    auto inside = [&](index_t yy, index_t xx) {
+      return !Checked || (yy >= 0 && yy < h && xx >= 0 && xx < w);
+    };
+    for (index_t r = 0; r < sh.r; ++r)
+      for (index_t s = 0; s < sh.s; ++s) {
+        float* d = dst + (r * sh.s + s) * mr;
+        const index_t oy = r * sh.dilation_h, ox = s * sh.dilation_w;
+        if constexpr (nhwc) {
+          const float* pixels[mr];
           for (int i = 0; i < m; ++i) {
             const index_t yy = ys[i] + oy, xx = xs[i] + ox;
-            if constexpr (Checked) d[i] = yy >= 0 && yy < h && xx >= 0 && xx < w ? at(c, yy, xx) : 0.0f;
-            else d[i] = at(c, yy, xx);
+            pixels[i] = inside(yy, xx) ? img + (yy * w + xx) * C + g * cg : nullptr;
           }
-          for (index_t i = m; i < mr; ++i) d[i] = 0.0f;
+          kernel::rows_to_columns(pixels, m, int(mr), cg, d, taps * mr);
+        } else {
+          for (index_t c = 0; c < cg; ++c, d += taps * mr) {
+            const float* plane = img + (g * cg + c) * h * w;
+            for (int i = 0; i < m; ++i) {
+              const index_t yy = ys[i] + oy, xx = xs[i] + ox;
+              d[i] = inside(yy, xx) ? plane[yy * w + xx] : 0.0f;
+            }
+            for (index_t i = m; i < mr; ++i) d[i] = 0.0f;
+          }
         }
+      }
+  }
+
+  /// fp32 NHWC: y[j] = act(y[j] + residual[j]) for j < n (residual may be null), the scratch
+  /// copy's epilogue after the transpose, in the scalar order.
+  static void residual_activation(float* y, const float* residual, index_t n, activation act) noexcept {
+    using batch = xsimd::batch<float, kernel::default_arch>;
+    constexpr index_t lanes = index_t(batch::size);
+    index_t j = 0;
+    for (; j + lanes <= n; j += lanes) {
+      batch v = batch::load_unaligned(y + j);
+      if (residual) v += batch::load_unaligned(residual + j);
+      if (act != activation::none) {
+        v = xsimd::max(v, batch(0.0f));
+        if (act == activation::relu6) v = xsimd::min(v, batch(6.0f));
+      }
+      v.store_unaligned(y + j);
+    }
+    for (; j < n; ++j) y[j] = finish_one(y[j], residual ? residual + j : nullptr, act);
+  }
+
+  /// fp32: act(v + *residual) (no residual: act(v)).
+  static float finish_one(float v, const float* residual, activation act) noexcept {
+    if (residual) v += *residual;
+    if (act != activation::none) {
+      v = std::max(v, 0.0f);
+      if (act == activation::relu6) v = std::min(v, 6.0f);
+    }
+    return v;
   }
 
   /// One image: fp32 source `ximg`, outputs (fp32) or sums (fp16, int8) at `y` in the
@@ -498,20 +542,13 @@ class csr_conv {
     float* padded = ws + (in_place(sh) ? (pq % mr ? panel : 0) : is_im2col ? kd * pq + mr : 0);
     float* panels = padded + (is_spatial ? padded_elements(sh) : 0);  // windowed: the over-read
 
-    // Source element (c local to group g, y, x) of the input, or of the padded copy.
+    // Input element (c local to group g, y, x), for the im2col matrix.
     auto input_at = [&](index_t g) {
       if constexpr (nhwc)
         return [=](index_t c, index_t yy, index_t xx) { return ximg[(yy * W + xx) * C + g * cg + c]; };
       else
         return [=](index_t c, index_t yy, index_t xx) { return ximg[((g * cg + c) * H + yy) * W + xx]; };
     };
-    auto padded_at = [&](index_t g) {
-      if constexpr (nhwc)
-        return [=](index_t c, index_t yy, index_t xx) { return padded[(yy * wp + xx) * C + g * cg + c]; };
-      else
-        return [=](index_t c, index_t yy, index_t xx) { return padded[((g * cg + c) * hp + yy) * wp + xx]; };
-    };
-
     if constexpr (is_spatial) {
       par(hp, [&](index_t yy) {
         const index_t iy = yy - sh.pad_top;
@@ -572,7 +609,7 @@ class csr_conv {
             if (m == mr) {
               src = ximg + g * cg * H * W + p0;
             } else {
-              pack_panel<true>(p0, m, H, W, 0, 0, matrix, input_at(g));
+              pack_panel<true>(p0, m, H, W, 0, 0, matrix, ximg, g);
               src = matrix;
               off = table + kd;
             }
@@ -582,11 +619,11 @@ class csr_conv {
             src = padded + g * cg * hp * wp + p0;
           } else if constexpr (is_spatial) {
             float* pan = panels + slot * panel;
-            pack_panel<false>(p0, m, hp, wp, 0, 0, pan, padded_at(g));
+            pack_panel<false>(p0, m, hp, wp, 0, 0, pan, padded, g);
             src = pan;
           } else {
             float* pan = panels + slot * panel;
-            pack_panel<true>(p0, m, H, W, sh.pad_top, sh.pad_left, pan, input_at(g));
+            pack_panel<true>(p0, m, H, W, sh.pad_top, sh.pad_left, pan, ximg, g);
             src = pan;
           }
           if (!uses_scratch(sh)) {
@@ -609,19 +646,19 @@ class csr_conv {
             rows(cols, kc, kc1, off, src, m, [&](index_t k) { return scr + (k - kc) * mr; },
                  [](index_t) -> const sum_type* { return nullptr; }, activation::none);
             auto put = [&](sum_type v, index_t o) {
-              if constexpr (is_fp32) {
-                if (residual) v += residual[o];
-                if (act != activation::none) {
-                  v = std::max(v, 0.0f);
-                  if (act == activation::relu6) v = std::min(v, 6.0f);
-                }
-              }
-              y[o] = v;
+              if constexpr (is_fp32) y[o] = finish_one(v, residual ? residual + o : nullptr, act);
+              else y[o] = v;
             };
             if constexpr (nhwc) {
-              for (int i = 0; i < m; ++i)
-                if (pixel[i] >= 0)
-                  for (index_t k = kc; k < kc1; ++k) put(scr[(k - kc) * mr + i], pixel[i] * sh.k + k);
+              sum_type* out_rows[mr];
+              for (int i = 0; i < m; ++i) out_rows[i] = pixel[i] >= 0 ? y + pixel[i] * sh.k + kc : nullptr;
+              kernel::columns_to_rows(scr, mr, kc1 - kc, out_rows, m);
+              if constexpr (is_fp32)
+                if (residual || act != activation::none)
+                  for (int i = 0; i < m; ++i)
+                    if (out_rows[i])
+                      residual_activation(out_rows[i], residual ? residual + pixel[i] * sh.k + kc : nullptr,
+                                          kc1 - kc, act);
             } else {
               for (index_t k = kc; k < kc1; ++k)
                 for (int i = 0; i < m; ++i)
