@@ -107,38 +107,72 @@ template <class Out>
 }
 
 /// i8_requantize8 and i8_narrow16 for 16 channels (q[0] holds channels 0-7, q[1] 8-15): the
-/// same operations, bit for bit; with AVX-512 in one register, vpmovdb narrowing.
+/// same operations, bit for bit; with AVX-512 in one register, vpmovdb narrowing. The
+/// constants are loaded once, at construction, and held (in registers on AVX-512) while a
+/// tile's rows of the same 16 channels go through operator().
+class i8_requantizer16 {
+ public:
+  i8_requantizer16(const i8_requant8* q, std::int32_t zero_point, std::int32_t lo, std::int32_t hi) noexcept
+#if defined(__AVX512F__)
+  {
+    // Each i8_requant8 array holds 4 even-channel slots, then 4 odd: a register of 64-bit
+    // lanes joins q[0]'s and q[1]'s halves (and the multipliers' two 8-channel rows).
+    auto join = [](const void* a, const void* b) {
+      return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(a))),
+                                _mm256_loadu_si256(static_cast<const __m256i*>(b)), 1);
+    };
+    mult_ = join(q[0].mult, q[1].mult);
+    for (int h = 0; h < 2; ++h) {  // even, odd
+      add_[h] = join(q[0].add + 4 * h, q[1].add + 4 * h);
+      shift_[h] = join(q[0].shift + 4 * h, q[1].shift + 4 * h);
+      sub_[h] = join(q[0].sub + 4 * h, q[1].sub + 4 * h);
+    }
+    zero_point_ = _mm512_set1_epi32(zero_point);
+    lo_ = _mm512_set1_epi32(lo);
+    hi_ = _mm512_set1_epi32(hi);
+  }
+#else
+      : q_(q), zero_point_(zero_point), lo_(lo), hi_(hi) {
+  }
+#endif
+
+  /// out[0..16) from total[0..16).
+  template <class Out>
+  [[gnu::always_inline]] void operator()(const std::int32_t* total, Out* out) const noexcept {
+    static_assert(sizeof(Out) == 1, "dlas::kernel::i8_requantizer16: 8-bit outputs");
+#if defined(__AVX512F__)
+    const __m512i t = _mm512_loadu_si512(total);
+    const __m512i even = _mm512_mul_epi32(t, mult_);
+    const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(t, 32), _mm512_srli_epi64(mult_, 32));
+    auto round_shift = [&](__m512i p, int h) {  // the add, shift and sub of i8_requantize8
+      return _mm512_sub_epi64(_mm512_srlv_epi64(_mm512_add_epi64(p, add_[h]), shift_[h]), sub_[h]);
+    };
+    __m512i r = _mm512_mask_blend_epi32(0xAAAA, round_shift(even, 0), _mm512_slli_epi64(round_shift(odd, 1), 32));
+    r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, zero_point_), lo_), hi_);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(r));  // in range: truncation is exact
+#else
+    alignas(32) std::int32_t codes[16];
+    i8_requantize8(total, q_[0], zero_point_, lo_, hi_, codes);
+    i8_requantize8(total + 8, q_[1], zero_point_, lo_, hi_, codes + 8);
+    i8_narrow16(codes, out);
+#endif
+  }
+
+ private:
+#if defined(__AVX512F__)
+  __m512i mult_, add_[2], shift_[2], sub_[2], zero_point_, lo_, hi_;
+#else
+  const i8_requant8* q_;
+  std::int32_t zero_point_, lo_, hi_;
+#endif
+};
+
+/// One use of i8_requantizer16: 16 totals of channels q[0] (0-7) and q[1] (8-15).
 template <class Out>
 [[gnu::always_inline]] inline void i8_requantize16(const std::int32_t* total, const i8_requant8* q,
                                                    std::int32_t zero_point, std::int32_t lo,
                                                    std::int32_t hi, Out* out) noexcept {
-  static_assert(sizeof(Out) == 1, "dlas::kernel::i8_requantize16: 8-bit outputs");
-#if defined(__AVX512F__)
-  // Each i8_requant8 array holds 4 even-channel slots, then 4 odd: a register of 64-bit lanes
-  // joins q[0]'s and q[1]'s halves (and the multipliers' two 8-channel rows).
-  auto join = [](const void* lo, const void* hi) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(lo))),
-                              _mm256_loadu_si256(static_cast<const __m256i*>(hi)), 1);
-  };
-  const __m512i t = _mm512_loadu_si512(total), m = join(q[0].mult, q[1].mult);
-  const __m512i even = _mm512_mul_epi32(t, m);
-  const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(t, 32), _mm512_srli_epi64(m, 32));
-  auto round_shift = [&](__m512i p, int slot) {  // the add, shift and sub of i8_requantize8
-    return _mm512_sub_epi64(_mm512_srlv_epi64(_mm512_add_epi64(p, join(q[0].add + slot, q[1].add + slot)),
-                                              join(q[0].shift + slot, q[1].shift + slot)),
-                            join(q[0].sub + slot, q[1].sub + slot));
-  };
-  const __m512i e = round_shift(even, 0), o = round_shift(odd, 4);
-  __m512i r = _mm512_mask_blend_epi32(0xAAAA, e, _mm512_slli_epi64(o, 32));
-  r = _mm512_add_epi32(r, _mm512_set1_epi32(zero_point));
-  r = _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(r));  // in range: truncation is exact
-#else
-  alignas(32) std::int32_t codes[16];
-  i8_requantize8(total, q[0], zero_point, lo, hi, codes);
-  i8_requantize8(total + 8, q[1], zero_point, lo, hi, codes + 8);
-  i8_narrow16(codes, out);
-#endif
+  i8_requantizer16(q, zero_point, lo, hi)(total, out);
 }
 
 }  // namespace dlas::kernel

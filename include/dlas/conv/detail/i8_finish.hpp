@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
+#include <variant>
 
 #include <xsimd/xsimd.hpp>
 
@@ -16,39 +17,77 @@
 
 namespace dlas::conv::detail {
 
-/// Outputs o[0..16) from their totals t (accumulator + bias, wrapped to int32): the same
-/// operations in the same order as `finish.from_total`, so bit for bit equal. Float outputs
-/// use `scale` (16 accumulator scales) and `res` (16 residuals or null); 8-bit outputs use
-/// `rq` (two blocks of requantisation constants) and the epilogue's zero point and clamp.
+/// The vector form of `finish.from_total` for 16 consecutive channels: outputs o[0..16) from
+/// their totals t (accumulator + bias, wrapped to int32), the same operations in the same
+/// order, so bit for bit equal. Float outputs use `scale` (16 accumulator scales) and `res`
+/// (16 residuals or null); 8-bit outputs use `rq` (two blocks of requantisation constants)
+/// and the epilogue's zero point and clamp. The channels' constants are loaded once, so a
+/// tile applies one finisher to all its rows of those channels.
+template <class Out, class Epilogue>
+class i8_finisher16 {
+  using batch = xsimd::batch<std::int32_t, kernel::default_arch>;
+  using fbatch = xsimd::batch<float, kernel::default_arch>;
+  static constexpr int lanes = int(batch::size);
+  static_assert(16 % lanes == 0);
+  static constexpr bool to_float = std::is_same_v<Out, float>;
+  using requantizer = std::conditional_t<to_float, std::monostate, kernel::i8_requantizer16>;
+
+ public:
+  [[gnu::always_inline]] i8_finisher16(const float* scale, const kernel::i8_requant8* rq, const Epilogue& finish) noexcept
+      : finish_(finish), requant_(make_requant(rq, finish)) {
+    if constexpr (to_float)
+      for (int j = 0; j < 16 / lanes; ++j) scale_[j] = fbatch::load_unaligned(scale + j * lanes);
+  }
+
+  [[gnu::always_inline]] void operator()(const std::int32_t* t, const Out* res, Out* o) const noexcept {
+    if constexpr (to_float) {
+#if !defined(__FMA__) && !defined(__aarch64__)
+      // No fused multiply-add instruction: xsimd::fma would round the product and the sum
+      // apart, so residuals take from_total's std::fma lane by lane.
+      if (res) {
+        alignas(64) float scale[16];
+        for (int j = 0; j < 16 / lanes; ++j) scale_[j].store_aligned(scale + j * lanes);
+        for (int j = 0; j < 16; ++j) o[j] = finish_.activate(std::fma(float(t[j]), scale[j], res[j]));
+        return;
+      }
+#endif
+      const activation act = finish_.act();
+      for (int j = 0; j < 16 / lanes; ++j) {
+        const fbatch p = xsimd::batch_cast<float>(batch::load_unaligned(t + j * lanes));
+        fbatch v = res ? kernel::fmadd(p, scale_[j], fbatch::load_unaligned(res + j * lanes)) : p * scale_[j];
+        if (act != activation::none) v = xsimd::max(v, fbatch(0.0f));
+        if (act == activation::relu6) v = xsimd::min(v, fbatch(6.0f));
+        v.store_unaligned(o + j * lanes);
+      }
+    } else {
+      (void)res;
+      requant_(t, o);
+    }
+  }
+
+ private:
+  static requantizer make_requant(const kernel::i8_requant8* rq, const Epilogue& finish) noexcept {
+    if constexpr (to_float) {
+      (void)rq;
+      (void)finish;
+      return {};
+    } else {
+      const auto c = finish.clamp();
+      return kernel::i8_requantizer16(rq, finish.zero_point(), c.lo, c.hi);
+    }
+  }
+
+  const Epilogue& finish_;
+  fbatch scale_[to_float ? 16 / lanes : 1];
+  [[no_unique_address]] requantizer requant_;
+};
+
+/// One use of i8_finisher16.
 template <class Out, class Epilogue>
 [[gnu::always_inline]] inline void i8_finish16(const std::int32_t* t, const float* scale,
                                                const kernel::i8_requant8* rq, const Out* res,
                                                const Epilogue& finish, Out* o) noexcept {
-  if constexpr (std::is_same_v<Out, float>) {
-#if !defined(__FMA__) && !defined(__aarch64__)
-    // No fused multiply-add instruction: xsimd::fma would round the product and the sum
-    // apart, so residuals take from_total's std::fma lane by lane.
-    if (res) {
-      for (int j = 0; j < 16; ++j) o[j] = finish.activate(std::fma(float(t[j]), scale[j], res[j]));
-      return;
-    }
-#endif
-    using batch = xsimd::batch<std::int32_t, kernel::default_arch>;
-    using fbatch = xsimd::batch<float, kernel::default_arch>;
-    constexpr int lanes = int(batch::size);
-    const activation act = finish.act();
-    for (int j = 0; j < 16; j += lanes) {
-      const fbatch p = xsimd::batch_cast<float>(batch::load_unaligned(t + j));
-      const fbatch s = fbatch::load_unaligned(scale + j);
-      fbatch v = res ? kernel::fmadd(p, s, fbatch::load_unaligned(res + j)) : p * s;
-      if (act != activation::none) v = xsimd::max(v, fbatch(0.0f));
-      if (act == activation::relu6) v = xsimd::min(v, fbatch(6.0f));
-      v.store_unaligned(o + j);
-    }
-  } else {
-    const auto c = finish.clamp();
-    kernel::i8_requantize16(t, rq, finish.zero_point(), c.lo, c.hi, o);
-  }
+  i8_finisher16<Out, Epilogue>(scale, rq, finish)(t, res, o);
 }
 
 }  // namespace dlas::conv::detail

@@ -319,14 +319,18 @@ class int8_gemm_conv {
     constexpr int lanes = int(batch::size);
     static_assert(16 % lanes == 0 && nr % 16 == 0, "whole i8_finish16 per panel row");
     const index_t K = shape_.k;
-    for (int i = 0; i < m; ++i) {
-      std::int32_t* t = acc + i * nr;
-      for (int j = 0; j < n; j += lanes)  // wrapping int32 adds of the folded bias
-        (batch::load_aligned(t + j) + batch::load_unaligned(folded + k0 + j)).store_aligned(t + j);
-      const index_t o = o0 + i * K;
-      for (int j = 0; j < n; j += 16)
-        i8_finish16(t + j, scales_.data() + k0 + j, requant_.data() + block + j / 8,
-                    residual ? residual + o + j : nullptr, finish, y + o + j);
+    // 16 channels at a time, their constants held across the tile's rows.
+    for (int j = 0; j < n; j += 16) {
+      const i8_finisher16<Out, Epilogue> finish16(scales_.data() + k0 + j, requant_.data() + block + j / 8, finish);
+      batch bias[16 / lanes];
+      for (int l = 0; l < 16 / lanes; ++l) bias[l] = batch::load_unaligned(folded + k0 + j + l * lanes);
+      for (int i = 0; i < m; ++i) {
+        std::int32_t* t = acc + i * nr + j;
+        for (int l = 0; l < 16 / lanes; ++l)  // wrapping int32 adds of the folded bias
+          (batch::load_aligned(t + l * lanes) + bias[l]).store_aligned(t + l * lanes);
+        const index_t o = o0 + i * K + j;
+        finish16(t, residual ? residual + o : nullptr, y + o);
+      }
     }
   }
 
