@@ -32,6 +32,21 @@ std::vector<named_shape> depthwise_shapes() {
                  return s;
                }()});
   v.push_back({"dw_9x9_many_taps", make_shape(1, 11, 12, 12, 11, 9, 9, 1, 4, 1, 11)});
+  // 3x3 stride 1 and 2 with whole 16-channel blocks and a tail: the NHWC row spans (blocks
+  // of 8, 4, 2 and 1 pixels, edge pixels around them), with and without padding, a dilated
+  // column of taps, rows narrower than one span and rows whose taps are all padding.
+  v.push_back({"dw_c37_span", make_shape(2, 37, 7, 29, 37, 3, 3, 1, 1, 1, 37)});
+  v.push_back({"dw_c64_unpadded", make_shape(1, 64, 5, 21, 64, 3, 3, 1, 0, 1, 64)});
+  v.push_back({"dw_c48_dil_h2", [] {
+                 conv2d_shape s = make_shape(1, 48, 9, 14, 48, 3, 3, 1, 1, 1, 48);
+                 s.dilation_h = 2;
+                 s.pad_top = s.pad_bottom = 2;
+                 return s;
+               }()});
+  v.push_back({"dw_c16_narrow", make_shape(1, 16, 4, 3, 16, 3, 3, 1, 1, 1, 16)});
+  v.push_back({"dw_c32_pad3", make_shape(1, 32, 5, 12, 32, 3, 3, 1, 3, 1, 32)});  // rows all padding
+  v.push_back({"dw_c64_s2", make_shape(1, 64, 16, 16, 64, 3, 3, 2, 1, 1, 64)});
+  v.push_back({"dw_c48_s2_unpadded", make_shape(2, 48, 9, 18, 48, 3, 3, 2, 0, 1, 48)});
   v.push_back({"dw_stride40_scalar_rows", [] {  // NCHW phase buffer too large: scalar rows
                  conv2d_shape s = make_shape(1, 3, 5, 100, 3, 3, 3, 1, 1, 1, 3);
                  s.stride_w = 40;
