@@ -52,16 +52,23 @@ using f32_gemm_tiles = std::tuple<f32_gemm_tile<>,                      // f32_g
 /// int32 accumulators, 2 B registers, the broadcast, its magnitude, the sign-applied B and the
 /// vpmaddwd ones, 14 of the 16 ymm registers; on NEON 16 accumulators, 4 B registers, the
 /// broadcast and three temporaries of the Armv8.0 path).
+///
+/// i8_gemm_tail_tiles: narrower instances of the default's panel width, smallest first, for
+/// an image's last rows (49 output pixels leave 1 row of 8, 196 leave 4): the 8-row tile
+/// would compute 8 rows for them.
 #if DLAS_HAS_AVX512_VNNI
 using i8_gemm_tile_default = i8_gemm_tile<8, 4>;
+using i8_gemm_tail_tiles = std::tuple<i8_gemm_tile<1, 4>, i8_gemm_tile<4, 4>>;
 #else
 using i8_gemm_tile_default = i8_gemm_tile<4, 2>;
+using i8_gemm_tail_tiles = std::tuple<>;
 #endif
 
 /// Every int8 GEMM tile instance (s8s32_gemm_4x16c4_avx2, u8s32_gemm_8x32c4_avx512_vnni,
 /// ..._neon_dot, ..._neon, ..._scalar).
 #if DLAS_HAS_AVX512_VNNI
-using i8_gemm_tiles = std::tuple<i8_gemm_tile<8, 4>, i8_gemm_tile<4, 2>, i8_gemm_tile<2, 2>, i8_gemm_tile<6, 1>>;
+using i8_gemm_tiles = std::tuple<i8_gemm_tile<8, 4>, i8_gemm_tile<4, 4>, i8_gemm_tile<1, 4>, i8_gemm_tile<4, 2>,
+                                 i8_gemm_tile<2, 2>, i8_gemm_tile<6, 1>>;
 #else
 using i8_gemm_tiles = std::tuple<i8_gemm_tile<4, 2>, i8_gemm_tile<2, 2>, i8_gemm_tile<6, 1>>;
 #endif

@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory_resource>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 #include "dlas/conv/conv_decl.hpp"
@@ -312,7 +313,7 @@ class int8_gemm_conv {
           const int m = int(std::min<index_t>(mr, np - p0));
           const std::int8_t* a[mr];
           for (int i = 0; i < mr; ++i) a[i] = rows + (p0 + std::min(i, m - 1)) * kd;
-          tile::run(kq, a, b, acc, m);
+          run_tile(kq, a, b, acc, m);
           int vec = 0;  // leading columns finished by the vector epilogue
           if constexpr (nhwc) {
             vec = n / 16 * 16;
@@ -332,6 +333,20 @@ class int8_gemm_conv {
         }
       }
     });
+  }
+
+  /// One tile of m rows into acc (row stride NR): the smallest of kernel::i8_gemm_tail_tiles
+  /// that holds m rows, else the default tile.
+  static void run_tile(index_t kq, const std::int8_t* const* a, const std::int8_t* b, std::int32_t* acc,
+                       int m) noexcept {
+    bool done = false;
+    std::apply(
+        [&](auto... tail) {
+          static_assert(((decltype(tail)::nr == nr) && ... && true), "tail tiles share the panel width");
+          ((!done && m <= decltype(tail)::mr ? (decltype(tail)::run(kq, a, b, acc, m), done = true) : false), ...);
+        },
+        kernel::i8_gemm_tail_tiles{});
+    if (!done) tile::run(kq, a, b, acc, m);
   }
 
   /// NHWC: columns [0, n) (n a multiple of 16, NR channels from k0) of rows i < m of `acc`
