@@ -488,34 +488,6 @@ class csr_conv {
       }
   }
 
-  /// fp32 NHWC: y[j] = act(y[j] + residual[j]) for j < n (residual may be null), the scratch
-  /// copy's epilogue after the transpose, in the scalar order.
-  static void residual_activation(float* y, const float* residual, index_t n, activation act) noexcept {
-    using batch = xsimd::batch<float, kernel::default_arch>;
-    constexpr index_t lanes = index_t(batch::size);
-    index_t j = 0;
-    for (; j + lanes <= n; j += lanes) {
-      batch v = batch::load_unaligned(y + j);
-      if (residual) v += batch::load_unaligned(residual + j);
-      if (act != activation::none) {
-        v = xsimd::max(v, batch(0.0f));
-        if (act == activation::relu6) v = xsimd::min(v, batch(6.0f));
-      }
-      v.store_unaligned(y + j);
-    }
-    for (; j < n; ++j) y[j] = finish_one(y[j], residual ? residual + j : nullptr, act);
-  }
-
-  /// fp32: act(v + *residual) (no residual: act(v)).
-  static float finish_one(float v, const float* residual, activation act) noexcept {
-    if (residual) v += *residual;
-    if (act != activation::none) {
-      v = std::max(v, 0.0f);
-      if (act == activation::relu6) v = std::min(v, 6.0f);
-    }
-    return v;
-  }
-
   /// One image: fp32 source `ximg`, outputs (fp32) or sums (fp16, int8) at `y` in the
   /// layout's order, with the residual and activation (fp32 only; null and none otherwise).
   template <class I>
@@ -646,7 +618,7 @@ class csr_conv {
             rows(cols, kc, kc1, off, src, m, [&](index_t k) { return scr + (k - kc) * mr; },
                  [](index_t) -> const sum_type* { return nullptr; }, activation::none);
             auto put = [&](sum_type v, index_t o) {
-              if constexpr (is_fp32) y[o] = finish_one(v, residual ? residual + o : nullptr, act);
+              if constexpr (is_fp32) finish_run(&v, residual ? residual + o : nullptr, act, y + o, 1);
               else y[o] = v;
             };
             if constexpr (nhwc) {
@@ -657,8 +629,8 @@ class csr_conv {
                 if (residual || act != activation::none)
                   for (int i = 0; i < m; ++i)
                     if (out_rows[i])
-                      residual_activation(out_rows[i], residual ? residual + pixel[i] * sh.k + kc : nullptr,
-                                          kc1 - kc, act);
+                      finish_run(out_rows[i], residual ? residual + pixel[i] * sh.k + kc : nullptr, act,
+                                 out_rows[i], kc1 - kc);
             } else {
               for (index_t k = kc; k < kc1; ++k)
                 for (int i = 0; i < m; ++i)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file widen.hpp
 /// \brief The two conversion passes of the fp16 kernels: half -> fp32 into a workspace, and
-/// fp32 sums -> half outputs with the residual and activation of the fused epilogue.
+/// fp32 sums -> half outputs with the residual and activation of the fused epilogue (that
+/// last step, finish_run, also finishes the fp32 CSR kernels' scratch tiles).
 #pragma once
 
 #include <algorithm>
@@ -31,29 +32,36 @@ inline void widen(const half* src, float* dst, index_t n) {
   });
 }
 
-/// out[i] = half(act(sums[i] + residual[i])) for i < n: the last steps of conv::epilogue for
-/// fp16 (the bias is already in `sums`), rounded once to nearest even. `residual` may be null.
-inline void narrow_finish(const float* sums, const half* residual, activation act, half* out,
-                          index_t n) {
+/// out[i] = T(act(sums[i] + residual[i])) for i < n, on the calling thread: the last steps
+/// of conv::epilogue once the bias is in `sums` (T = half: rounded once to nearest even).
+/// `residual` may be null; `out` may be `sums` (T = float).
+template <class T>
+inline void finish_run(const float* sums, const T* residual, activation act, T* out, index_t n) noexcept {
   using batch = kernel::f32_batch<kernel::default_arch>;
   constexpr index_t lanes = index_t(batch::size);
+  index_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    batch v = batch::load_unaligned(sums + i);
+    if (residual) v += kernel::load_as_f32<kernel::default_arch>(residual + i);
+    if (act != activation::none) v = xsimd::max(v, batch(0.0f));
+    if (act == activation::relu6) v = xsimd::min(v, batch(6.0f));
+    kernel::store_from_f32<kernel::default_arch>(out + i, v);
+  }
+  for (; i < n; ++i) {
+    float v = sums[i];
+    if (residual) v += float(residual[i]);
+    if (act != activation::none) v = std::max(v, 0.0f);
+    if (act == activation::relu6) v = std::min(v, 6.0f);
+    out[i] = T(v);
+  }
+}
+
+/// finish_run over n fp16 outputs, in parallel blocks.
+inline void narrow_finish(const float* sums, const half* residual, activation act, half* out,
+                          index_t n) {
   core::parallel_for((n + widen_block - 1) / widen_block, [&](index_t b) {
     const index_t i0 = b * widen_block, i1 = std::min(n, i0 + widen_block);
-    index_t i = i0;
-    for (; i + lanes <= i1; i += lanes) {
-      batch v = batch::load_unaligned(sums + i);
-      if (residual) v += kernel::load_as_f32<kernel::default_arch>(residual + i);
-      if (act != activation::none) v = xsimd::max(v, batch(0.0f));
-      if (act == activation::relu6) v = xsimd::min(v, batch(6.0f));
-      kernel::store_from_f32<kernel::default_arch>(out + i, v);
-    }
-    for (; i < i1; ++i) {
-      float v = sums[i];
-      if (residual) v += float(residual[i]);
-      if (act != activation::none) v = std::max(v, 0.0f);
-      if (act == activation::relu6) v = std::min(v, 6.0f);
-      out[i] = half(v);
-    }
+    finish_run(sums + i0, residual ? residual + i0 : nullptr, act, out + i0, i1 - i0);
   });
 }
 
