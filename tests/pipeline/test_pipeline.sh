@@ -4,6 +4,7 @@
 # with outputs compared bitwise against one process and memory compared with the prediction,
 # then the fault cases, each of which must stop the whole job with a clear message in seconds.
 # Each rank builds only its stage, so each of 2 ranks stays below one process's peak RSS.
+# Between hosts the transport is TCP, so one 2-rank run uses TCP on loopback.
 # usage: test_pipeline.sh DLAS_PIPELINE DLAS_PLAN MPIEXEC
 set -uo pipefail
 pipeline=$1 plan=$2 mpiexec=$3
@@ -44,8 +45,14 @@ for np in 2 4; do
     -np $np --oversubscribe "$pipeline" --plan "$work/plan$np.json" "${net[@]}" --images 6 --check
   grep -q "equal the prediction on every stage" "$work/out" || fail "$np ranks: memory differs from the prediction"
   grep "^| [0-9]" "$work/out"
+  # The plan's peak (the memory model, from the profile) equals what each stage measured.
+  awk -F'|' '/^\| [0-9]/ { gsub(/ /, "", $11); if ($11 != "+0.00%" && $11 != "-0.00%") bad = 1 } END { exit bad }' \
+    "$work/out" || fail "$np ranks: the plan's peak differs from the measured bytes"
   cp "$work/out" "$work/out$np"
 done
+# Between hosts Open MPI sends over TCP: the same run on loopback TCP.
+OMPI_MCA_btl=self,tcp run "2 ranks over TCP: identical outputs" 0 "bitwise identical" \
+  -np 2 "$pipeline" --plan "$work/plan2.json" "${net[@]}" --images 6 --check
 
 # Peak RSS (MiB) of each rank: the table's RSS column.
 rss() { awk -F'|' '/^\| [0-9]/ { gsub(/ /, "", $12); print $12 }' "$1"; }

@@ -323,6 +323,13 @@ int run(const options& o, int& argc, char**& argv) {
                   100.0 * double(a.plan_peak - a.measured_total) / double(std::max(1LL, a.measured_total)),
                   mib(a.rss).c_str(), a.compute, a.wait);
     }
+    const int plan_in_flight = plan.stages.front().in_flight;
+    if (plan_in_flight < st.queue_depth)
+      std::printf("note: the plan counts %d micro-batch%s in flight, the queue holds %d: its peak leaves "
+                  "out %d queue slot%s (dlas-plan recommend --microbatches %d or more)\n",
+                  plan_in_flight, plan_in_flight == 1 ? "" : "es", st.queue_depth,
+                  st.queue_depth - plan_in_flight, st.queue_depth - plan_in_flight == 1 ? "" : "s",
+                  st.queue_depth);
     const auto& tail = all.back();
     const double images_per_s = double(o.images) * mine.batch / tail.seconds;
     std::printf("memory: arena, workspace, weights and queue %s the prediction on every stage\n",

@@ -23,7 +23,8 @@ constexpr const char* usage = R"(usage:
 
 options:
   --schedule 1f1b|gpipe|inference   pipeline schedule (default 1f1b)
-  --microbatches M                  micro-batches per iteration (default 1)
+  --microbatches M                  micro-batches per iteration (default 1; inference: the
+                                    queue depth, a stream that fills every slot)
   --micro-batch-size B              samples per micro-batch (default 1)
   --queue-depth Q                   inference: micro-batches resident per stage (default 1)
   --data D --zero Z --tensor T      data-parallel degree, ZeRO stage 0-3, tensor degree
@@ -119,9 +120,10 @@ int run(int argc, char** argv) {
 
   pipeline_options o;
   o.kind = parse_schedule(args.count("--schedule") ? args["--schedule"] : "1f1b");
-  o.micro_batches = int(get("--microbatches", 1));
   o.micro_batch_size = int(get("--micro-batch-size", 1));
   o.queue_depth = int(get("--queue-depth", 1));
+  // An inference pipeline streams: without a count, every queue slot is in use.
+  o.micro_batches = int(get("--microbatches", o.kind == schedule::inference ? o.queue_depth : 1));
   o.parallel = {int(get("--data", 1)), int(get("--zero", 0)), int(get("--tensor", 1))};
   o.grads_persist = args.count("--grads-persist") > 0;
   if (args.count("--fit")) {
