@@ -25,3 +25,22 @@
 
 /// Alignment of every buffer dlas allocates: one cache line, enough for AVX-512 loads.
 #define DLAS_BUFFER_ALIGNMENT 64
+
+/// The instruction set this translation unit compiles dlas for. Every part of dlas whose code
+/// depends on it (kernel, conv, graph, optimize, tune, bench, pipeline) lives in the inline
+/// namespace `dlas::isa_<DLAS_ISA>`, invisible to users (`dlas::conv2d` names it). A program
+/// that compiles dlas once per instruction set and picks one at run time (dlas/dispatch.hpp,
+/// CMake's dlas_add_dispatched) gives each copy its own DLAS_ISA, so no two copies share a
+/// symbol and the linker cannot mix them. The ISA-neutral parts (core, memory, io, format,
+/// policy) are shared. Left undefined, it is `native`: the compiler's own target.
+#ifndef DLAS_ISA
+#define DLAS_ISA native
+#endif
+#define DLAS_ISA_JOIN_(a, b) a##b
+#define DLAS_ISA_JOIN(a, b) DLAS_ISA_JOIN_(a, b)
+#define DLAS_ISA_STRING_(a) #a
+#define DLAS_ISA_STRING(a) DLAS_ISA_STRING_(a)
+/// DLAS_ISA as a string, e.g. "avx2" (for reports).
+#define DLAS_ISA_NAME DLAS_ISA_STRING(DLAS_ISA)
+/// `namespace dlas::DLAS_ISA_NAMESPACE::conv {` opens dlas::conv of this instruction set.
+#define DLAS_ISA_NAMESPACE inline DLAS_ISA_JOIN(isa_, DLAS_ISA)

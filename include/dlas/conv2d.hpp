@@ -8,6 +8,7 @@
 #include <string>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/conv/algorithms.hpp"
@@ -22,7 +23,7 @@
 #include "dlas/policy/precision.hpp"
 #include "dlas/policy/sparsity.hpp"
 
-namespace dlas {
+namespace dlas::DLAS_ISA_NAMESPACE {
 
 /// A 2-D convolution whose storage, packing and kernel are fixed by four policy tags.
 ///

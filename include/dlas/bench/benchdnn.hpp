@@ -13,10 +13,11 @@
 #include <system_error>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/shape.hpp"
 
-namespace dlas::bench {
+namespace dlas::DLAS_ISA_NAMESPACE::bench {
 
 /// One convolution of a benchmark set: its shape, a display name and how often it occurs.
 struct conv_problem {

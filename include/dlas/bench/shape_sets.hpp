@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "dlas/bench/benchdnn.hpp"
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/shape.hpp"
 
-namespace dlas::bench {
+namespace dlas::DLAS_ISA_NAMESPACE::bench {
 
 namespace detail {
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <variant>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/csr_pointwise.hpp"
 #include "dlas/conv/csr_spatial_pack.hpp"
@@ -28,7 +29,7 @@
 #define DLAS_AUTOMATIC_HAS_DEPTHWISE 0
 #endif
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// The algorithms algo::automatic chooses from.
 enum class auto_choice { pointwise, direct, im2col_gemm, spatial_pack, depthwise, winograd };

@@ -3,12 +3,13 @@
 /// \brief The primary algorithm_impl template: a combination without a kernel stops here.
 #pragma once
 
+#include "dlas/config.hpp"
 #include "dlas/policy/algorithm.hpp"
 #include "dlas/policy/layout.hpp"
 #include "dlas/policy/precision.hpp"
 #include "dlas/policy/sparsity.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// The kernel of one (layout, precision, sparsity, algorithm) combination. Each algorithm
 /// header specialises it; the facade conv2d owns one and forwards to it.

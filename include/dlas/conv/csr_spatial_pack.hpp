@@ -4,9 +4,10 @@
 /// SpMM microkernels.
 #pragma once
 
+#include "dlas/config.hpp"
 #include "dlas/conv/detail/csr_conv.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// CSR in every precision, NCHW and NHWC; see detail::csr_conv for the sources, blocking
 /// and the fp16 and int8 arithmetic.

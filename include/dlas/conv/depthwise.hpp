@@ -14,6 +14,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/epilogue.hpp"
 #include "dlas/conv/weights.hpp"
@@ -23,7 +24,7 @@
 #include "dlas/core/tensor_view.hpp"
 #include "dlas/kernel/simd.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 namespace detail {
 

@@ -15,6 +15,7 @@
 #include <arm_neon.h>
 #endif
 
+#include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/depthwise.hpp"
 #include "dlas/conv/detail/i8_finish.hpp"
@@ -27,7 +28,7 @@
 #include "dlas/kernel/vnni.hpp"
 #include "dlas/optimize/requantize.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 namespace detail {
 

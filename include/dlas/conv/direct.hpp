@@ -3,9 +3,10 @@
 /// \brief algo::direct in fp32 and fp16: GEMM tiles blocked over output pixels and channels that read the input per kernel tap; weights prepacked, no im2col buffer.
 #pragma once
 
+#include "dlas/config.hpp"
 #include "dlas/conv/detail/gemm_conv_impl.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// fp32 dense, NCHW and NHWC; see detail::gemm_conv for the blocking.
 template <layout_policy Layout>

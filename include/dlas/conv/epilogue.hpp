@@ -11,13 +11,14 @@
 #include <string>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/conv/weights.hpp"
 #include "dlas/core/half.hpp"
 #include "dlas/optimize/quantize.hpp"
 #include "dlas/optimize/requantize.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// The scalar epilogue for outputs of type Out: one definition that every algorithm's
 /// vector epilogue must match bit for bit.

@@ -3,10 +3,11 @@
 /// \brief algo::im2col_gemm in fp32, fp16 and int8: the im2col matrix of each image and group, then the packed GEMM.
 #pragma once
 
+#include "dlas/config.hpp"
 #include "dlas/conv/detail/gemm_conv_impl.hpp"
 #include "dlas/conv/detail/int8_gemm_conv.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// fp32 dense, NCHW and NHWC; see detail::gemm_conv for the blocking.
 template <layout_policy Layout>

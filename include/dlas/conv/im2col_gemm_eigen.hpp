@@ -17,12 +17,13 @@
 #endif
 #include <Eigen/Core>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/detail/gemm_conv.hpp"
 #include "dlas/core/tensor_view.hpp"
 #include "dlas/policy/algorithm.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// fp32 dense, NCHW and NHWC. Weights are kept as the K x (C/g * R * S) matrix; each image and
 /// group is one Eigen GEMM per block of 96 output pixels (threaded over blocks, so results do

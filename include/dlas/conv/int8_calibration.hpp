@@ -7,10 +7,11 @@
 #include <optional>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/optimize/calibrate.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// Options for the int8 version of a convolution whose fp32 options are `fp32`:
 /// input quantisation from the observed inputs, and, when `output` is given, 8-bit outputs

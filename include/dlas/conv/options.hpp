@@ -7,9 +7,10 @@
 #include <optional>
 #include <string_view>
 
+#include "dlas/config.hpp"
 #include "dlas/policy/precision.hpp"
 
-namespace dlas {
+namespace dlas::DLAS_ISA_NAMESPACE {
 
 /// Activation fused into the convolution's epilogue, after bias and residual add.
 enum class activation { none, relu, relu6 };

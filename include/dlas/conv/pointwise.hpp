@@ -3,10 +3,11 @@
 /// \brief algo::pointwise in fp32, fp16 and int8: 1x1 convolutions as a GEMM over the activations, no im2col.
 #pragma once
 
+#include "dlas/config.hpp"
 #include "dlas/conv/detail/gemm_conv_impl.hpp"
 #include "dlas/conv/detail/int8_gemm_conv.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// fp32 dense, NCHW and NHWC; see detail::gemm_conv for the blocking.
 template <layout_policy Layout>

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/epilogue.hpp"
 #include "dlas/conv/weights.hpp"
@@ -16,7 +17,7 @@
 #include "dlas/core/parallel.hpp"
 #include "dlas/core/tensor_view.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 template <layout_policy Layout, precision_policy Precision, sparsity_policy Sparsity>
 class algorithm_impl<Layout, Precision, Sparsity, algo::reference> {

@@ -3,9 +3,10 @@
 /// \brief algo::spatial_pack in fp32 and fp16: the input repacked into a zero-padded NHWC tile, kernel blocks packed, NCHW output unpacked with the epilogue.
 #pragma once
 
+#include "dlas/config.hpp"
 #include "dlas/conv/detail/gemm_conv_impl.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// fp32 dense, NCHW and NHWC; see detail::gemm_conv for the blocking.
 template <layout_policy Layout>

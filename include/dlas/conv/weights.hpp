@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/core/buffer.hpp"
 #include "dlas/core/error.hpp"
@@ -22,7 +23,7 @@
 #include "dlas/policy/precision.hpp"
 #include "dlas/policy/sparsity.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 /// int8 accumulators stay exact in int32 up to this many taps (c/groups * r * s): each tap adds
 /// at most 255 * 127 and the bias at most 2^30.

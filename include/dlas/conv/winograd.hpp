@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/epilogue.hpp"
 #include "dlas/conv/weights.hpp"
@@ -21,7 +22,7 @@
 #include "dlas/kernel/gemm_tile.hpp"
 #include "dlas/kernel/packing.hpp"
 
-namespace dlas::conv {
+namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
 namespace detail {
 

@@ -6,9 +6,10 @@
 /// program links dlas::kernels (dlas/conv/extern_kernels.hpp), which compiles them once.
 #pragma once
 
+#include "dlas/config.hpp"
 #include "dlas/graph/conv_factory.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Every combination conv::has_kernel admits: new kernels join without edits here.
 using all_kernel_set =

@@ -8,10 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/shape.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta, per channel.
 struct batch_norm_params {

@@ -5,11 +5,12 @@
 
 #include <string_view>
 
+#include "dlas/config.hpp"
 #include "dlas/graph/all_kernels.hpp"
 #include "dlas/graph/models.hpp"
 #include "dlas/graph/network.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// The architecture `name` (make_model) with deterministic weights, configured by
 /// `options`, able to run any configuration (all_kernels()). With network_options::layers,

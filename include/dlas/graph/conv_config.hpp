@@ -12,12 +12,13 @@
 #include <tuple>
 #include <utility>
 
+#include "dlas/config.hpp"
 #include "dlas/conv2d.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/footprint.hpp"
 #include "dlas/core/shape.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Run-time values of the four policy axes; each maps onto one tag of dlas::layout,
 /// dlas::precision, dlas::sparsity and dlas::algo.

@@ -13,11 +13,12 @@
 #include <string>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/conv2d.hpp"
 #include "dlas/graph/conv_config.hpp"
 #include "dlas/graph/conv_layer.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// A list of types.
 template <class... T>

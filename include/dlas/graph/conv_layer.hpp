@@ -9,11 +9,12 @@
 #include <string>
 #include <utility>
 
+#include "dlas/config.hpp"
 #include "dlas/conv2d.hpp"
 #include "dlas/graph/conv_config.hpp"
 #include "dlas/graph/tensor_ref.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 namespace detail {
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/half.hpp"
 #include "dlas/core/parallel.hpp"
@@ -18,7 +19,7 @@
 #include "dlas/kernel/simd.hpp"
 #include "dlas/optimize/quantize.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 namespace detail {
 

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/half.hpp"
@@ -19,7 +20,7 @@
 #include "dlas/graph/parallel.hpp"
 #include "dlas/policy/layout.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 namespace detail {
 inline float activate(float v, activation act) noexcept {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/buffer.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/graph/conv_layer.hpp"
@@ -24,7 +25,7 @@
 #include "dlas/memory/arena_plan.hpp"
 #include "dlas/memory/executor_layout.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Bytes a network (or a stage of it) needs, by role; the executor allocates exactly
 /// arena + workspace_buffer and the kernels hold exactly weights.

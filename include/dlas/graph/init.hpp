@@ -10,9 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/graph/model.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// A splitmix64 stream: small, fast and the same on every platform.
 class seeded_stream {

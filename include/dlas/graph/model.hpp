@@ -15,11 +15,12 @@
 #include <utility>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/graph/pooling.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Operations of a model, one per framework module (torch.nn) in inference mode.
 enum class op_kind {

@@ -9,11 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/graph/elementwise.hpp"
 #include "dlas/graph/model.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Builds a model; every method returns the id of the value it produces.
 class model_builder {

@@ -8,12 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/graph/models/mobilenet_v2.hpp"
 #include "dlas/graph/network_desc.hpp"
 #include "dlas/graph/models/resnet.hpp"
 #include "dlas/graph/models/vgg.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Names make_model accepts.
 inline std::vector<std::string> model_names() {

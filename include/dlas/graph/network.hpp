@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/half.hpp"
 #include "dlas/core/tensor.hpp"
@@ -34,7 +35,7 @@
 #include "dlas/optimize/calibrate.hpp"
 #include "dlas/optimize/quantize.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// How a network is configured and where its buffers come from.
 struct network_options {

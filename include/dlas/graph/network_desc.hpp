@@ -10,13 +10,14 @@
 #include <string_view>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/graph/model.hpp"
 #include "dlas/graph/pooling.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// What a layer of a fused network computes.
 enum class layer_kind {

@@ -4,9 +4,10 @@
 /// element-wise, casts), which stays on the calling thread when the work is small.
 #pragma once
 
+#include "dlas/config.hpp"
 #include "dlas/core/parallel.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Element operations below which a layer runs on the calling thread: waking threads for a
 /// few microseconds of work costs more than it saves, and far more when cores are shared.

@@ -11,6 +11,7 @@
 #include <string>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/half.hpp"
 #include "dlas/core/parallel.hpp"
@@ -20,7 +21,7 @@
 #include "dlas/policy/layout.hpp"
 #include "dlas/policy/precision.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Output size of a pooling window along one axis, PyTorch's rule: floor (or ceil) of
 /// (in + 2 pad - kernel) / stride, plus one; in ceil mode a last window that would start in

@@ -11,13 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/graph/conv_config.hpp"
 #include "dlas/graph/network_desc.hpp"
 #include "dlas/graph/tensor_ref.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// What one step of a program does.
 enum class step_kind {

@@ -10,10 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/graph/model.hpp"
 #include "dlas/optimize/prune.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Zeroes the smallest `sparsity` fraction (in [0, 1]) of each convolution's and linear
 /// layer's weights by magnitude; biases and batch norms are kept. Returns the weights zeroed.

@@ -10,10 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/graph/network.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Median wall-clock seconds of `repetitions` calls of network::run_stage(a, b), after
 /// `warmup` untimed calls (which build the stage's kernels and arena), on scratch tensors

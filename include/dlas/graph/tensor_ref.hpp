@@ -9,6 +9,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/half.hpp"
 #include "dlas/core/shape.hpp"
@@ -16,7 +17,7 @@
 #include "dlas/graph/conv_config.hpp"
 #include "dlas/policy/precision.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Element type of an activation: fp32, fp16 or 8-bit affine codes (uint8 with quant_params).
 enum class dtype { f32, f16, u8 };

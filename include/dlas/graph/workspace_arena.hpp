@@ -14,7 +14,7 @@
 #include "dlas/core/shape.hpp"
 #include "dlas/memory/executor_layout.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// Room for the alignment of up to four allocations in one call: each allocation after the
 /// first may start up to DLAS_BUFFER_ALIGNMENT - 1 bytes after the previous one ends.

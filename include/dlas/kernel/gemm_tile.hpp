@@ -9,11 +9,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/kernel/simd.hpp"
 
-namespace dlas::kernel {
+namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 
 /// Where the bias of a tile comes from: one value per row (NCHW: rows are output channels),
 /// one per column (NHWC: columns are output channels), or none.

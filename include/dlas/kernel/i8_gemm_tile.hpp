@@ -12,6 +12,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/kernel/simd.hpp"
 #include "dlas/kernel/vnni.hpp"
@@ -22,7 +23,7 @@
 #include <arm_neon.h>
 #endif
 
-namespace dlas::kernel {
+namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 
 /// The instruction sequence an int8 GEMM tile runs on (docs/arm64.md).
 enum class i8_isa {

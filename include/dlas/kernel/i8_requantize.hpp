@@ -17,7 +17,7 @@
 #include <arm_neon.h>
 #endif
 
-namespace dlas::kernel {
+namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 
 /// Per-channel constants of the vector requantisation of 8 channels (AVX2 has no 64-bit
 /// arithmetic shift): apply(x) = (x * m + 2^(s-1)) >> s is computed as

@@ -6,9 +6,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dlas/config.hpp"
 #include "dlas/core/shape.hpp"
 
-namespace dlas::kernel {
+namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 
 /// Elements of the packed form of a kdim x n matrix in panels of NR columns (the last
 /// panel zero-padded): the one formula the packers and the footprints share.

@@ -5,11 +5,12 @@
 
 #include <tuple>
 
+#include "dlas/config.hpp"
 #include "dlas/kernel/gemm_tile.hpp"
 #include "dlas/kernel/i8_gemm_tile.hpp"
 #include "dlas/kernel/simd.hpp"
 
-namespace dlas::kernel {
+namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 
 /// Register blocking of the GEMM tiles the convolution algorithms use, per architecture:
 /// 6 rows x 2 registers on x86 (6x16 on AVX2: 12 accumulators, 2 B registers and 1

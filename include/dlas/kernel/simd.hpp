@@ -32,7 +32,7 @@
 #define DLAS_UNROLL
 #endif
 
-namespace dlas::kernel {
+namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 
 /// The architecture the compiler targets (-march): what kernels use by default.
 using default_arch = xsimd::default_arch;

@@ -11,11 +11,12 @@
 #include <tuple>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/kernel/simd.hpp"
 
-namespace dlas::kernel {
+namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 
 /// Y[NR x MR] = W[NR x kdim] (CSR, NR rows sharing one column pattern) * X[kdim x MR] + bias,
 /// then optionally + residual and the activation, in registers.

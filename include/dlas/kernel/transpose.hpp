@@ -13,13 +13,14 @@
 
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/core/shape.hpp"
 
 #if defined(__AVX__)
 #include <immintrin.h>
 #endif
 
-namespace dlas::kernel {
+namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 
 #if defined(__AVX__)
 namespace detail {

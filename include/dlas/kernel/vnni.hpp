@@ -11,7 +11,7 @@
 #if DLAS_HAS_AVX512_VNNI
 #include <immintrin.h>
 
-namespace dlas::kernel {
+namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 
 template <bool Wide>
 struct vnni_ops;

@@ -13,10 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/policy/precision.hpp"
 
-namespace dlas::optimize {
+namespace dlas::DLAS_ISA_NAMESPACE::optimize {
 
 /// How a range is chosen from the observed values.
 enum class calibration_method {

@@ -12,10 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/shape.hpp"
 
-namespace dlas::optimize {
+namespace dlas::DLAS_ISA_NAMESPACE::optimize {
 namespace detail {
 
 inline void check_sparsity(double sparsity, const char* who) {

@@ -11,11 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/buffer.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/policy/precision.hpp"
 
-namespace dlas::optimize {
+namespace dlas::DLAS_ISA_NAMESPACE::optimize {
 
 /// Largest weight magnitude in the int8 code: symmetric, so -128 is never produced.
 inline constexpr std::int32_t weight_qmax = 127;

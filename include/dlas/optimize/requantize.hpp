@@ -8,9 +8,10 @@
 #include <cstdint>
 #include <string>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 
-namespace dlas::optimize {
+namespace dlas::DLAS_ISA_NAMESPACE::optimize {
 
 /// real_multiplier ~= multiplier * 2^-shift with multiplier a Q31 value in [2^30, 2^31).
 ///

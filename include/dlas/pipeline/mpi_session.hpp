@@ -17,9 +17,10 @@
 #include <string>
 #include <thread>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 
-namespace dlas::pipeline {
+namespace dlas::DLAS_ISA_NAMESPACE::pipeline {
 
 /// Turns an MPI return code into errc::io_error naming the call and MPI's own message.
 inline void mpi_check(int rc, const char* call) {

@@ -9,11 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/graph/network.hpp"
 #include "dlas/memory/recommender.hpp"
 
-namespace dlas::pipeline {
+namespace dlas::DLAS_ISA_NAMESPACE::pipeline {
 
 /// Layers [first, last) of the network run by one rank, with the plan's queue depth.
 struct stage_assignment {

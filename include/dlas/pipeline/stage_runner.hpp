@@ -21,11 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/buffer.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/pipeline/mpi_session.hpp"
 
-namespace dlas::pipeline {
+namespace dlas::DLAS_ISA_NAMESPACE::pipeline {
 
 /// Where the time of one rank went.
 struct stage_timing {

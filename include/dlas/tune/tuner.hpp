@@ -17,12 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/core/parallel.hpp"
 #include "dlas/graph/network.hpp"
 #include "dlas/graph/stage_timer.hpp"
 #include "dlas/tune/tuning_cache.hpp"
 
-namespace dlas::tune {
+namespace dlas::DLAS_ISA_NAMESPACE::tune {
 
 /// What tune() measures and how often.
 struct tune_options {

@@ -13,11 +13,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/graph/conv_config.hpp"
 
-namespace dlas::tune {
+namespace dlas::DLAS_ISA_NAMESPACE::tune {
 
 /// The processor's model name ("AMD EPYC 7B13"), from /proc/cpuinfo; "unknown" elsewhere.
 inline std::string cpu_model() {

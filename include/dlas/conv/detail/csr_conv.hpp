@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/detail/widen.hpp"
 #include "dlas/conv/epilogue.hpp"
@@ -33,7 +34,7 @@
 #include "dlas/policy/precision.hpp"
 #include "dlas/policy/sparsity.hpp"
 
-namespace dlas::conv::detail {
+namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 
 /// The CSR convolution of one algorithm in one layout and precision.
 ///

@@ -10,6 +10,7 @@
 #include <string>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/conv/weights.hpp"
 #include "dlas/core/buffer.hpp"
@@ -23,7 +24,7 @@
 #include "dlas/policy/precision.hpp"
 #include "dlas/policy/sparsity.hpp"
 
-namespace dlas::conv::detail {
+namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 
 /// The register tile every fp32 GEMM-based algorithm uses (6x16 on AVX2).
 using f32_tile = kernel::f32_gemm_tile<>;

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/detail/gemm_conv.hpp"
 #include "dlas/conv/detail/widen.hpp"
@@ -17,7 +18,7 @@
 #include "dlas/kernel/simd.hpp"
 #include "dlas/policy/algorithm.hpp"
 
-namespace dlas::conv::detail {
+namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 
 /// The dense convolution of one GEMM-based algorithm in one layout, with weights and
 /// activations stored as T: float (fp32) or half (fp16, fp32 arithmetic).

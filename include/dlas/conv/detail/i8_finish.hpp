@@ -11,11 +11,12 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/kernel/i8_requantize.hpp"
 #include "dlas/kernel/simd.hpp"
 
-namespace dlas::conv::detail {
+namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 
 /// The vector form of `finish.from_total` for 16 consecutive channels: outputs o[0..16) from
 /// their totals t (accumulator + bias, wrapped to int32), the same operations in the same

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/detail/i8_finish.hpp"
 #include "dlas/conv/epilogue.hpp"
@@ -27,7 +28,7 @@
 #include "dlas/optimize/requantize.hpp"
 #include "dlas/policy/algorithm.hpp"
 
-namespace dlas::conv::detail {
+namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 
 /// Offset that turns an input code of type In into the tile's signed operand x' = x - offset
 /// in [-128, 127]: 128 for uint8 codes (x ^ 0x80), 0 for int8 codes.

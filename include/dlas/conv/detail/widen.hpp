@@ -7,13 +7,14 @@
 
 #include <algorithm>
 
+#include "dlas/config.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/core/half.hpp"
 #include "dlas/core/parallel.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/kernel/simd.hpp"
 
-namespace dlas::conv::detail {
+namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 
 /// Elements one parallel item of a conversion pass handles: large enough that the loop
 /// dominates the scheduling, small enough that two threads share an image.

@@ -7,9 +7,10 @@
 #include <array>
 #include <string>
 
+#include "dlas/config.hpp"
 #include "dlas/graph/models/model_options.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// features.0 (3x3/2 conv, 32 channels, BN, ReLU6); features.1..17 inverted residual blocks
 /// (expand 1x1 + ReLU6 when t > 1, depthwise 3x3 + ReLU6, project 1x1 + BN, and x + block(x)

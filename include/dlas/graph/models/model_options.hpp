@@ -6,12 +6,13 @@
 #include <cstdint>
 #include <string>
 
+#include "dlas/config.hpp"
 #include "dlas/core/error.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/graph/init.hpp"
 #include "dlas/graph/model_builder.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// What an architecture is built for. The defaults are torchvision's ImageNet models.
 struct model_options {

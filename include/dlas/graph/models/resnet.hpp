@@ -7,9 +7,10 @@
 #include <array>
 #include <string>
 
+#include "dlas/config.hpp"
 #include "dlas/graph/models/model_options.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// ResNet of `depth` 18, 34 (basic blocks) or 50, 101, 152 (bottlenecks).
 ///

@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "dlas/config.hpp"
 #include "dlas/graph/models/model_options.hpp"
 
-namespace dlas::graph {
+namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 /// VGG of `depth` 11, 13, 16 or 19: features.N (3x3 convolutions with bias, each followed by
 /// ReLU, and 2x2/2 max pooling), avgpool (adaptive 7x7: small inputs are replicated up, as
