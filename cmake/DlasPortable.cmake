@@ -4,13 +4,14 @@
 # namespace (include/dlas/config.hpp); a small main runs the copy of the best level the CPU
 # has (include/dlas/core/isa.hpp, xsimd's CPU detection). docs/portable.md.
 
-# The levels, lowest first, and their -march. Copies are linked in this order: where they
+# The levels, lowest first, and their flags. Copies are linked in this order: where they
 # share an inline function (the standard library's, dlas's ISA-neutral parts), the linker
 # keeps the first definition, the lowest level's, which every CPU runs.
-set(DLAS_ISA_LEVELS sse4_2 avx2 avx512)
-set(DLAS_ISA_MARCH_sse4_2 x86-64-v2)
-set(DLAS_ISA_MARCH_avx2 x86-64-v3)
-set(DLAS_ISA_MARCH_avx512 x86-64-v4)
+set(DLAS_ISA_LEVELS sse4_2 avx2 avx512 avx512_vnni)
+set(DLAS_ISA_FLAGS_sse4_2 -march=x86-64-v2)
+set(DLAS_ISA_FLAGS_avx2 -march=x86-64-v3)
+set(DLAS_ISA_FLAGS_avx512 -march=x86-64-v4)
+set(DLAS_ISA_FLAGS_avx512_vnni -march=x86-64-v4 -mavx512vnni)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(DLAS_CAN_DISPATCH ON)
 else()
@@ -44,7 +45,7 @@ function(dlas_add_portable_executable name)
       target_link_libraries(${_copy} PRIVATE dlas_kernels_${_level})
       list(APPEND _kernels dlas_kernels_${_level})
     endif()
-    target_compile_options(${_copy} PRIVATE -march=${DLAS_ISA_MARCH_${_level}})
+    target_compile_options(${_copy} PRIVATE ${DLAS_ISA_FLAGS_${_level}})
     # The copy's main is renamed, as SDL renames an application's main.
     target_compile_definitions(${_copy} PRIVATE ${arg_DEFINITIONS} DLAS_ISA=${_level}
                                                 main=dlas_main_${_level})

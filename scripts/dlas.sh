@@ -36,9 +36,11 @@ case "$mode" in
   bench) packages+=(libdnnl-dev ocl-icd-opencl-dev) ;;
   test)
     packages+=(python3-torch)  # the PyTorch profiler's CPU test (tests/memory)
+    # qemu-x86_64: the portable program's copies on emulated older CPUs (tests/portable).
+    packages+=(qemu-user)
     # clang for the sanitizer passes: a third less compile time than GCC under ASan+UBSan.
     [ "$sanitize" = 1 ] || [ "$sanitize" = thread ] && packages+=(clang libclang-rt-14-dev libomp-14-dev)
-    [ "$sanitize" = arm64 ] && packages+=(g++-aarch64-linux-gnu qemu-user)
+    [ "$sanitize" = arm64 ] && packages+=(g++-aarch64-linux-gnu)
     ;;
   fuzz) packages+=(clang libclang-rt-14-dev) ;;
   *) echo "usage: bash scripts/dlas.sh run | bench [network] [ARGS] | test [--sanitize | --thread | --arm64] | fuzz [SECONDS]" >&2; exit 2 ;;

@@ -489,6 +489,8 @@ void print_summary(std::FILE* out, const config& cfg, const std::vector<shape_se
                cfg.layout.c_str(), cfg.precision.c_str(), cfg.sparsity.c_str(),
                cfg.algorithm.c_str(), with_onednn ? "oneDNN (convolution_auto)" : "(no oneDNN)",
                cfg.threads, real_time ? "wall" : "CPU");
+  // A portable build runs the copy of the CPU's level (docs/portable.md); otherwise "native".
+  std::fprintf(out, "dlas compiled for: %s\n", DLAS_ISA_NAME);
   for (std::size_t si = 0; si < sets.size(); ++si) {
     const shape_set& set = sets[si];
     const bool csr = cfg.sparsity == "csr";

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "dlas/conv2d.hpp"
+#include "dlas/kernel/i8_gemm_tile.hpp"
+#include "dlas/kernel/simd.hpp"
 #include "reference/conv_int8.hpp"
 #include "reference/data.hpp"
 #include "reference/fp16_bound.hpp"
@@ -124,10 +126,25 @@ bool check_int8(const named_shape& ns, std::uint32_t seed) {
 
 }  // namespace
 
+/// What each level's kernels must use: floats per vector, int8 tile path.
+struct level_kernels {
+  const char* level;
+  std::size_t floats;
+  const char* int8;
+};
+constexpr level_kernels expected_kernels[] = {
+    {"sse4_2", 4, "scalar"}, {"avx2", 8, "avx2"}, {"avx512", 16, "avx2"}, {"avx512_vnni", 16, "avx512_vnni"}};
+
 int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "--expect") == 0)
     expect(std::strcmp(argv[2], DLAS_ISA_NAME) == 0,
            std::string("the copy that runs is ") + DLAS_ISA_NAME + ", not " + argv[2]);
+  const std::size_t floats = kernel::f32_batch<kernel::default_arch>::size;
+  const std::string int8(kernel::i8_isa_name(kernel::i8_isa_in_use()));
+  for (const auto& e : expected_kernels)
+    if (std::strcmp(e.level, DLAS_ISA_NAME) == 0)
+      expect(floats == e.floats && int8 == e.int8,
+             "kernels with " + std::to_string(floats) + " floats a vector and int8 path " + int8);
   std::uint32_t seed = 100;
   int checked = 0;
   for (const auto& ns : shapes()) {
@@ -136,7 +153,7 @@ int main(int argc, char** argv) {
     checked += check_fp16<conv2d<layout::nhwc, precision::fp16, sparsity::dense, algo::automatic>>(ns, seed += 10);
     checked += check_int8<conv2d<layout::nhwc, precision::int8, sparsity::dense, algo::automatic>>(ns, seed += 10);
   }
-  std::printf("copy %s: %d kernel runs on %zu shapes, %d failed\n", DLAS_ISA_NAME, checked,
-              shapes().size(), failures);
+  std::printf("copy %s (%zu floats a vector, int8 path %s): %d kernel runs on %zu shapes, %d failed\n",
+              DLAS_ISA_NAME, floats, int8.c_str(), checked, shapes().size(), failures);
   return failures == 0 ? 0 : 1;
 }

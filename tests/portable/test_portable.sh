@@ -10,7 +10,7 @@ program=$1 qemu=${2:-}
 failures=0
 fail() { echo "FAILED: $*"; failures=$((failures + 1)); }
 best=""
-for level in sse4_2 avx2 avx512; do
+for level in sse4_2 avx2 avx512 avx512_vnni; do
   out=$(DLAS_ISA_LEVEL=$level "$program" --expect $level 2>&1)
   rc=$?
   if grep -q "is above this CPU's level" <<<"$out"; then
@@ -25,7 +25,7 @@ out=$("$program" --expect "$best" 2>&1) || fail "without DLAS_ISA_LEVEL: not the
 echo "ok: without DLAS_ISA_LEVEL the $best copy runs"
 out=$(DLAS_ISA_LEVEL=avx9 "$program" 2>&1)
 rc=$?
-{ [ $rc = 2 ] && grep -q "carries copies for sse4_2, avx2, avx512" <<<"$out"; } ||
+{ [ $rc = 2 ] && grep -q "carries copies for sse4_2, avx2, avx512, avx512_vnni" <<<"$out"; } ||
   fail "DLAS_ISA_LEVEL=avx9: exit status $rc, '$out'"
 if [ -n "$qemu" ]; then
   for cpu in Haswell:avx2 Nehalem:sse4_2; do

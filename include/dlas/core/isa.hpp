@@ -29,16 +29,18 @@ enum class isa_level {
   sse4_2,  ///< x86-64-v2: SSE4.2, POPCNT; 4 floats a vector
   avx2,    ///< x86-64-v3: AVX2, FMA, F16C, BMI2; 8 floats a vector
   avx512,  ///< x86-64-v4: AVX-512 F, BW, DQ, CD, VL; 16 floats a vector
+  avx512_vnni,  ///< x86-64-v4 and AVX-512 VNNI: int8 products with vpdpbusd
 };
 
-inline constexpr std::array<isa_level, 3> every_isa_level{isa_level::sse4_2, isa_level::avx2,
-                                                          isa_level::avx512};
+inline constexpr std::array<isa_level, 4> every_isa_level{isa_level::sse4_2, isa_level::avx2,
+                                                          isa_level::avx512, isa_level::avx512_vnni};
 
 constexpr std::string_view name(isa_level l) noexcept {
   switch (l) {
     case isa_level::sse4_2: return "sse4_2";
     case isa_level::avx2: return "avx2";
     case isa_level::avx512: return "avx512";
+    case isa_level::avx512_vnni: return "avx512_vnni";
   }
   return "?";
 }
@@ -51,11 +53,13 @@ inline std::optional<isa_level> parse_isa_level(std::string_view s) noexcept {
 
 /// The best level this CPU runs, or none (not x86-64, or older than SSE4.2). xsimd 8 reports
 /// FMA with AVX2 and BW, DQ and CD with AVX-512 F; every CPU that has those has F16C and
-/// AVX-512 VL too, which the levels also use.
+/// AVX-512 VL too, which the levels also use. xsimd 8 does not know VNNI: the compiler's
+/// CPU check does.
 inline std::optional<isa_level> detected_isa_level() noexcept {
 #if defined(__x86_64__) || defined(_M_AMD64)
   const auto a = xsimd::available_architectures();
-  if (a.avx512f && a.avx512bw && a.avx512dq && a.avx512cd) return isa_level::avx512;
+  if (a.avx512f && a.avx512bw && a.avx512dq && a.avx512cd)
+    return __builtin_cpu_supports("avx512vnni") ? isa_level::avx512_vnni : isa_level::avx512;
   if (a.avx2 && a.fma3_avx2) return isa_level::avx2;
   if (a.sse4_2) return isa_level::sse4_2;
 #endif
