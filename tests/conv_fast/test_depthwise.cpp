@@ -33,7 +33,7 @@ std::vector<named_shape> depthwise_shapes() {
                }()});
   v.push_back({"dw_9x9_many_taps", make_shape(1, 11, 12, 12, 11, 9, 9, 1, 4, 1, 11)});
   // 3x3 stride 1 and 2 with whole 16-channel blocks and a tail: the NHWC row spans (blocks
-  // of 8, 4, 2 and 1 pixels, edge pixels around them), with and without padding, a dilated
+  // of 8, 7, 4, 2 and 1 pixels, edge pixels among them), with and without padding, a dilated
   // column of taps, rows narrower than one span and rows whose taps are all padding.
   v.push_back({"dw_c37_span", make_shape(2, 37, 7, 29, 37, 3, 3, 1, 1, 1, 37)});
   v.push_back({"dw_c64_unpadded", make_shape(1, 64, 5, 21, 64, 3, 3, 1, 0, 1, 64)});
@@ -44,6 +44,9 @@ std::vector<named_shape> depthwise_shapes() {
                  return s;
                }()});
   v.push_back({"dw_c16_narrow", make_shape(1, 16, 4, 3, 16, 3, 3, 1, 1, 1, 16)});
+  // Rows of 7 and 21 pixels (blocks of 7 with AVX-512 and NEON), the first with tail channels.
+  v.push_back({"dw_c40_q7", make_shape(2, 40, 7, 7, 40, 3, 3, 1, 1, 1, 40)});
+  v.push_back({"dw_c32_q21", make_shape(1, 32, 4, 21, 32, 3, 3, 1, 1, 1, 32)});
   v.push_back({"dw_c32_pad3", make_shape(1, 32, 5, 12, 32, 3, 3, 1, 3, 1, 32)});  // rows all padding
   v.push_back({"dw_c64_s2", make_shape(1, 64, 16, 16, 64, 3, 3, 2, 1, 1, 64)});
   v.push_back({"dw_c48_s2_unpadded", make_shape(2, 48, 9, 18, 48, 3, 3, 2, 0, 1, 48)});

@@ -185,27 +185,30 @@ inline constexpr int dw_span_pixels = 8;
 inline constexpr int dw_span_pixels = 4;
 #endif
 
-/// NHWC, stride 1 along the row: output pixels [q0, q1) of one row whose taps lie inside the
-/// input along the row, channel block by channel block, with tap rows [r_lo, r_hi) inside it
-/// (the others are in the padding and left out). `base` is the input pixel of q0's first tap
-/// in row r_lo and `row_step` the distance between tap rows. The block's KR x KS weights stay in
+/// NHWC, stride 1 along the row: every output pixel of one row, channel block by channel
+/// block, with tap rows [r_lo, r_hi) inside the input (the others are in the padding and left
+/// out). `row` is input column 0 of tap row r_lo and `row_step` the distance between tap rows;
+/// pixel q's first tap reads column q - pad_left. The block's KR x KS weights stay in
 /// registers along the row and dw_span_pixels outputs are computed at once, each input
 /// vector loaded once per tap row for up to KS of them: (3 + 9 / 8) / 9 loads per FMA for 3x3
-/// where dw_nhwc_pixel_pair needs 1.5. (At stride 2 the same scheme measured slower than the
-/// pixel pairs on MobileNet's 14x14 and 28x28 layers: stride-2 layers keep the pairs.) Each output sums its taps in (r, s) order, as
-/// dw_nhwc_pixel does, so results are the same. Channels past the last full vector go
-/// through dw_nhwc_pixel_from.
+/// where dw_nhwc_pixel_pair needs 1.5. Blocks whose taps reach past either end of the row skip
+/// the columns in the padding (checked per load); the others load without checks. (At stride 2
+/// the same scheme measured slower than the pixel pairs on MobileNet's 14x14 and 28x28 layers:
+/// stride-2 layers keep the pairs.) Each output sums its taps in (r, s) order, as dw_nhwc_pixel
+/// does, so results are the same. Channels past the last full vector go through
+/// dw_nhwc_pixel_from, with the taps of each pixel inside the input.
 template <int KR, int KS, class T>
-void dw_nhwc_span(const dw_args<T>& a, const T* base, index_t row_step, index_t r_lo, index_t r_hi,
-                  index_t q0, index_t q1, const index_t* ioff, index_t C, index_t Cp, T* o, const T* res) {
+void dw_nhwc_span(const dw_args<T>& a, const T* row, index_t row_step, index_t r_lo, index_t r_hi,
+                  index_t pad_left, index_t W, index_t Q, const index_t* ioff, index_t C, index_t Cp,
+                  T* o, const T* res) {
   constexpr int taps = KR * KS;
   const index_t c_vec = C / dw_lanes * dw_lanes;
   // Pixel blocks outside, channel blocks inside: consecutive loads walk along the channels of
   // a few pixels, as the input is laid out (channel blocks outside would stride by C floats
   // between pixels and map a row's pixels onto a few cache sets).
-  auto pixels = [&](index_t q, auto count) {
+  auto pixels = [&](index_t q, auto count, auto checked) {
     constexpr int N = decltype(count)::value;
-    const T* src0 = base + (q - q0) * C;
+    const index_t x0 = q - pad_left;  // input column of input pixel 0 of the block
     for (index_t c0 = 0; c0 < c_vec; c0 += dw_lanes) {
       dw_batch w[taps];
       DLAS_UNROLL
@@ -213,13 +216,14 @@ void dw_nhwc_span(const dw_args<T>& a, const T* base, index_t row_step, index_t 
       dw_batch acc[N];
       DLAS_UNROLL
       for (int j = 0; j < N; ++j) acc[j] = dw_batch(0.0f);
-      const T* src = src0 + c0;
       DLAS_UNROLL
       for (int r = 0; r < KR; ++r) {
         if (r < r_lo || r >= r_hi) continue;  // a tap row in the padding
         DLAS_UNROLL
         for (int i = 0; i < N + KS - 1; ++i) {  // input pixel i feeds outputs i - s
-          const dw_batch x = dw_load(src + (r - r_lo) * row_step + i * C);
+          if constexpr (decltype(checked)::value)
+            if (x0 + i < 0 || x0 + i >= W) continue;  // a column in the padding
+          const dw_batch x = dw_load(row + (r - r_lo) * row_step + (x0 + i) * C + c0);
           DLAS_UNROLL
           for (int s = 0; s < KS; ++s)
             if (i - s >= 0 && i - s < N) acc[i - s] = kernel::fmadd(x, w[r * KS + s], acc[i - s]);
@@ -233,23 +237,36 @@ void dw_nhwc_span(const dw_args<T>& a, const T* base, index_t row_step, index_t 
       }
     }
   };
-  // Rows of 7 or 14 pixels leave 5 or 12 inside: then blocks of 4, 2 and 1.
-  index_t q = q0;
-  for (; q + dw_span_pixels <= q1; q += dw_span_pixels) pixels(q, std::integral_constant<int, dw_span_pixels>{});
+  auto block = [&](index_t q, auto count) {
+    constexpr int N = decltype(count)::value;
+    if (q - pad_left >= 0 && q + N + KS - 2 - pad_left < W) pixels(q, count, std::false_type{});
+    else pixels(q, count, std::true_type{});
+  };
+  // Blocks of 8 (or 4), then 4, 2 and 1; rows of 7 or 14 pixels (MobileNet's deepest layers)
+  // in blocks of 7 where the registers hold them: a third fewer loads than 8 + 4 + 2.
+  index_t q = 0;
   if constexpr (dw_span_pixels > 4)
-    if (q + 4 <= q1) pixels(q, std::integral_constant<int, 4>{}), q += 4;
-  if (q + 2 <= q1) pixels(q, std::integral_constant<int, 2>{}), q += 2;
-  if (q < q1) pixels(q, std::integral_constant<int, 1>{});
-  if (c_vec < C) {  // the taps inside, relative to tap row r_lo
-    index_t off[taps], tap[taps], n = 0;
-    for (index_t r = r_lo; r < r_hi; ++r)
-      for (index_t t = r * KS; t < (r + 1) * KS; ++t) {
-        off[n] = ioff[t] - ioff[r_lo * KS];
-        tap[n++] = t;
-      }
-    for (q = q0; q < q1; ++q)
-      dw_nhwc_pixel_from<0>(a, base + (q - q0) * C, off, tap, c_vec, C - c_vec, Cp, o + q * C,
+    if (Q % dw_span_pixels != 0 && Q % 7 == 0)
+      for (; q < Q; q += 7) block(q, std::integral_constant<int, 7>{});
+  for (; q + dw_span_pixels <= Q; q += dw_span_pixels) block(q, std::integral_constant<int, dw_span_pixels>{});
+  if constexpr (dw_span_pixels > 4)
+    if (q + 4 <= Q) block(q, std::integral_constant<int, 4>{}), q += 4;
+  if (q + 2 <= Q) block(q, std::integral_constant<int, 2>{}), q += 2;
+  if (q < Q) block(q, std::integral_constant<int, 1>{});
+  if (c_vec < C) {  // the taps inside, relative to column 0 of tap row r_lo
+    index_t off[taps], tap[taps];
+    for (q = 0; q < Q; ++q) {
+      index_t n = 0;
+      for (index_t r = r_lo; r < r_hi; ++r)
+        for (index_t s = 0; s < KS; ++s) {
+          const index_t x = q - pad_left + s;
+          if (x < 0 || x >= W) continue;
+          off[n] = ioff[r * KS + s] - ioff[r_lo * KS] + (q - pad_left) * C;
+          tap[n++] = r * KS + s;
+        }
+      dw_nhwc_pixel_from<0>(a, row, off, tap, c_vec, C - c_vec, Cp, o + q * C,
                             res ? res + q * C : nullptr, n);
+    }
   }
 }
 
@@ -276,29 +293,22 @@ void dw_nhwc_row(const dw_args<T>& a, const T* in, T* out, const T* residual, in
       itap[r * S + s] = r * S + s;
     }
   const bool rows_inside = y0 >= 0 && y0 + (R - 1) * sh.dilation_h < sh.h;
-  // Stride 1 along the row: the pixels whose taps lie inside along the row go through
-  // dw_nhwc_span, with the tap rows inside the input.
-  index_t span0 = Q, span1 = Q;
+  // Stride 1 along the row: the whole row goes through dw_nhwc_span, with the tap rows
+  // inside the input.
   if constexpr (KR * KS > 0)
     if (sh.stride_w == 1 && sh.dilation_w == 1) {
       const index_t dh = sh.dilation_h;
       const index_t r_lo = std::min<index_t>(R, y0 >= 0 ? 0 : (-y0 + dh - 1) / dh);
       const index_t r_hi = std::clamp<index_t>(sh.h - y0 > 0 ? (sh.h - y0 + dh - 1) / dh : 0, r_lo, R);
-      // Pixels q with q - pad_left in [0, W - S].
-      span0 = std::min(Q, sh.pad_left);
-      span1 = std::max(span0, std::min(Q, W - S + 1 + sh.pad_left));
-      if (r_lo < r_hi && span0 < span1) {
-        const T* base = in_n + ((y0 + r_lo * dh) * W + span0 - sh.pad_left) * C;
+      if (r_lo < r_hi) {
+        const T* row = in_n + (y0 + r_lo * dh) * W * C;
         T* o = out + out_row;
         const T* res = residual ? residual + out_row : nullptr;
-        dw_nhwc_span<KR, KS>(a, base, dh * W * C, r_lo, r_hi, span0, span1, ioff, C, Cp, o, res);
-      } else {
-        span0 = span1 = Q;  // nothing for the span: the pixel path takes the row
+        dw_nhwc_span<KR, KS>(a, row, dh * W * C, r_lo, r_hi, sh.pad_left, W, Q, ioff, C, Cp, o, res);
+        return;
       }
     }
   for (index_t q = 0; q < Q; ++q) {
-    if (q == span0) q = span1;
-    if (q >= Q) break;
     const index_t x0 = q * sh.stride_w - sh.pad_left;
     T* o = out + out_row + q * C;
     const T* res = residual ? residual + out_row + q * C : nullptr;
