@@ -135,3 +135,29 @@ TEST_CASE("run_rows uses the instance with exactly m rows", "[kernel][gemm_tile]
       for (int j = 0; j < T::nr; ++j) CHECK(c[std::size_t(i * T::nr + j)] == (i < m ? 10.0f : -1.0f));
   }
 }
+
+TEST_CASE("run_rows reads B with a row stride (an NCHW plane in place)", "[kernel][gemm_tile]") {
+  using T = kernel::f32_gemm_tile<>;
+  const index_t kc = 7, ldb = T::nr * 3 + 5;  // B: kc rows of ldb, the tile reads NR of each
+  const auto a = random_floats(std::size_t(T::mr * kc), 21);
+  const auto b = random_floats(std::size_t((kc - 1) * ldb + T::nr), 22);
+  const float* rows[T::mr];
+  for (int i = 0; i < T::mr; ++i) rows[i] = a.data() + i * kc;
+  for (int m = 1; m <= T::mr; ++m) {
+    std::vector<float> c(std::size_t(T::mr * T::nr), -1.0f);
+    kernel::tile_epilogue ep;
+    ep.finish = false;
+    kernel::run_rows<T>(kc, rows, b.data(), c.data(), T::nr, m, T::nr, ep, ldb);
+    for (int i = 0; i < T::mr; ++i)
+      for (int j = 0; j < T::nr; ++j) {
+        double want = 0.0, mag = 0.0;
+        for (index_t k = 0; k < kc; ++k) {
+          const double p = double(a[std::size_t(i * kc + k)]) * double(b[std::size_t(k * ldb + j)]);
+          want += p;
+          mag += std::fabs(p);
+        }
+        if (i >= m) CHECK(c[std::size_t(i * T::nr + j)] == -1.0f);
+        else CHECK(std::fabs(double(c[std::size_t(i * T::nr + j)]) - want) <= 1e-6 * (mag + 1.0));
+      }
+  }
+}

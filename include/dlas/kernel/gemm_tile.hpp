@@ -82,9 +82,11 @@ struct gemm_tile {
 
   static bool available() noexcept { return kernel::arch_available<Arch>(); }
 
-  /// Computes one tile; see the class comment. m in [1, MR], n in [1, NR], kc >= 0.
+  /// Computes one tile; see the class comment. m in [1, MR], n in [1, NR], kc >= 0. `ldb`:
+  /// elements from one row of B to the next (NR for a packed panel; an NCHW plane's pixel
+  /// count when B is read in place).
   static void run(index_t kc, const float* const* a, const T* b, float* c, index_t ldc, int m, int n,
-                  const tile_epilogue& ep) noexcept {
+                  const tile_epilogue& ep, index_t ldb = nr) noexcept {
     constexpr int lanes = int(batch::size);
     batch acc[MR][NV];
     const bool full = m == MR && n == nr;
@@ -115,7 +117,7 @@ struct gemm_tile {
         DLAS_UNROLL
         for (int j = 0; j < NV; ++j) acc[i][j] = kernel::fmadd(av, bv[j], acc[i][j]);
       }
-      b += nr;
+      b += ldb;
     }
     if (full) {
       DLAS_UNROLL
@@ -156,13 +158,14 @@ struct gemm_tile {
 template <class Tile>
 [[gnu::always_inline]] inline void run_rows(index_t kc, const float* const* a,
                                             const typename Tile::storage_type* b, float* c,
-                                            index_t ldc, int m, int n, const tile_epilogue& ep) noexcept {
+                                            index_t ldc, int m, int n, const tile_epilogue& ep,
+                                            index_t ldb = Tile::nr) noexcept {
   using T = typename Tile::storage_type;
   using A = typename Tile::arch_type;
   constexpr int nv = Tile::nr / int(Tile::batch::size);
-  if (m == Tile::mr) return Tile::run(kc, a, b, c, ldc, m, n, ep);
+  if (m == Tile::mr) return Tile::run(kc, a, b, c, ldc, m, n, ep, ldb);
   [&]<int... I>(std::integer_sequence<int, I...>) {
-    ((m == I + 1 ? gemm_tile<T, I + 1, nv, A>::run(kc, a, b, c, ldc, m, n, ep) : void()), ...);
+    ((m == I + 1 ? gemm_tile<T, I + 1, nv, A>::run(kc, a, b, c, ldc, m, n, ep, ldb) : void()), ...);
   }(std::make_integer_sequence<int, Tile::mr - 1>{});
 }
 

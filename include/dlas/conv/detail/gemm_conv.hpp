@@ -209,10 +209,11 @@ constexpr index_t panel_slots(index_t pixels) noexcept {
 
 /// Runs an NCHW GEMM over groups of slot_panels panels of NR pixels, threaded over them.
 ///
-/// `panels_of(j0, j1, slot, b)` sets b[j - j0] to the packed kdim x NR panel of pixels
-/// [j * NR, j * NR + NR) for j in [j0, j1), packing them into `slot` (consecutive panels of
-/// kdim * NR floats) if needed. Slot s serves panel groups s, s + nslots, ...; the split does
-/// not depend on the thread count.
+/// `panels_of(j0, j1, slot, b, ldb)` sets b[j - j0] to the kdim x NR panel of pixels
+/// [j * NR, j * NR + NR) for j in [j0, j1) and ldb[j - j0] to its row stride: packed into
+/// `slot` (consecutive panels of kdim * NR floats, stride NR) if needed, or the input itself.
+/// Slot s serves panel groups s, s + nslots, ...; the split does not depend on the thread
+/// count.
 template <class Panels>
 void nchw_gemm(const nchw_problem& pb, Panels&& panels_of, float* slots, index_t nslots) {
   const index_t panels = ceil_div(pb.pixels, tile_nr);
@@ -224,7 +225,8 @@ void nchw_gemm(const nchw_problem& pb, Panels&& panels_of, float* slots, index_t
     for (index_t gi = s; gi < groups; gi += nslots) {
       const index_t j0 = gi * per_group, j1 = std::min(panels, j0 + per_group);
       const float* b[panels_per_slot];
-      panels_of(j0, j1, slot, b);
+      index_t ldb[panels_per_slot];
+      panels_of(j0, j1, slot, b, ldb);
       for (index_t k0 = 0; k0 < pb.kdim; k0 += k_block) {
         const index_t kc = std::min(k_block, pb.kdim - k0);
         kernel::tile_epilogue ep;
@@ -242,7 +244,8 @@ void nchw_gemm(const nchw_problem& pb, Panels&& panels_of, float* slots, index_t
             const int n = int(std::min<index_t>(tile_nr, pb.pixels - j * tile_nr));
             const index_t off = r0 * pb.ldc + j * tile_nr;
             ep.residual = pb.residual ? pb.residual + off : nullptr;
-            kernel::run_rows<f32_tile>(kc, a, b[j - j0] + k0 * tile_nr, pb.c + off, pb.ldc, m, n, ep);
+            kernel::run_rows<f32_tile>(kc, a, b[j - j0] + k0 * ldb[j - j0], pb.c + off, pb.ldc, m, n, ep,
+                                       ldb[j - j0]);
           }
         }
       }

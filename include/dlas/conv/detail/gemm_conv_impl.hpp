@@ -351,18 +351,34 @@ class gemm_conv {
           part.residual = pb.residual ? pb.residual + c0 : nullptr;
           nchw_gemm(
               part,
-              [&](index_t j0, index_t j1, float*, const float** b) {
-                for (index_t j = j0; j < j1; ++j) b[j - j0] = ws + j * kdim * tile_nr;
+              [&](index_t j0, index_t j1, float*, const float** b, index_t* ldb) {
+                for (index_t j = j0; j < j1; ++j) b[j - j0] = ws + j * kdim * tile_nr, ldb[j - j0] = tile_nr;
               },
               nullptr, ceil_div(np_panels, per_group));
         }
       } else {
+        // A 1x1 stride-1 unpadded kernel's panel is NR pixels of each input plane: whole
+        // panels are read in place (row stride: the plane), the last partial one is packed.
+        const bool in_place = is_pointwise && sh.stride_h == 1 && sh.stride_w == 1 && !has_padding(sh);
+        const float* xg = x + (img * sh.c + g * cg) * pq;
         nchw_gemm(
             pb,
-            [&](index_t j0, index_t j1, float* slot, const float** b) {
+            [&](index_t j0, index_t j1, float* slot, const float** b, index_t* ldb) {
+              if (in_place) {
+                for (index_t j = j0; j < j1; ++j) {
+                  const index_t p0 = j * tile_nr;
+                  if (p0 + tile_nr <= pq) {
+                    b[j - j0] = xg + p0, ldb[j - j0] = pq;
+                  } else {
+                    detail::pack_nchw_panel(sh, x, img, g, p0, pq - p0, slot);
+                    b[j - j0] = slot, ldb[j - j0] = tile_nr;
+                  }
+                }
+                return;
+              }
               detail::pack_nchw_panels(sh, x, img, g, j0 * tile_nr,
                                        std::min(j1 * tile_nr, pq) - j0 * tile_nr, slot);
-              for (index_t j = j0; j < j1; ++j) b[j - j0] = slot + (j - j0) * kdim * tile_nr;
+              for (index_t j = j0; j < j1; ++j) b[j - j0] = slot + (j - j0) * kdim * tile_nr, ldb[j - j0] = tile_nr;
             },
             ws, panel_slots(pq));
       }
