@@ -29,10 +29,11 @@
 /// The instruction set this translation unit compiles dlas for. Every part of dlas whose code
 /// depends on it (kernel, conv, graph, optimize, tune, bench, pipeline) lives in the inline
 /// namespace `dlas::isa_<DLAS_ISA>`, invisible to users (`dlas::conv2d` names it). A program
-/// that compiles dlas once per instruction set and picks one at run time (dlas/dispatch.hpp,
-/// CMake's dlas_add_dispatched) gives each copy its own DLAS_ISA, so no two copies share a
-/// symbol and the linker cannot mix them. The ISA-neutral parts (core, memory, io, format,
-/// policy) are shared. Left undefined, it is `native`: the compiler's own target.
+/// that compiles dlas once per instruction set and picks one at run time (dlas/core/isa.hpp,
+/// CMake's dlas_add_portable_executable, docs/portable.md) gives each copy its own DLAS_ISA,
+/// so no two copies share a symbol and the linker cannot mix them. The ISA-neutral parts
+/// (core, memory, io, format, policy) are shared. Left undefined, it is `native`: the
+/// compiler's own target.
 #ifndef DLAS_ISA
 #define DLAS_ISA native
 #endif

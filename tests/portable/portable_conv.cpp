@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dlas/conv2d.hpp"
@@ -48,6 +49,18 @@ std::vector<named_shape> shapes() {
   return v;
 }
 
+/// Conv built from w, b and opt and run once on `values` stored as In: its input and output.
+template <class Conv, class In, class Out>
+auto run_once(const conv2d_shape& sh, const std::vector<float>& w, const std::vector<float>& b,
+              const std::vector<float>& values, const conv2d_options& opt) {
+  using L = typename Conv::layout_type;
+  const Conv conv(sh, w, b, opt);
+  std::pair<tensor<In, L>, tensor<Out, L>> io{from_values<In, L>(sh.input_dims(), values),
+                                              tensor<Out, L>(sh.output_dims())};
+  conv(io.first.cview(), io.second.view());
+  return io;
+}
+
 /// fp32: relative L2 error against the fp64 convolution (docs/winograd.md's bound on Winograd).
 template <class Conv>
 bool check_fp32(const named_shape& ns, std::uint32_t seed) {
@@ -59,10 +72,7 @@ bool check_fp32(const named_shape& ns, std::uint32_t seed) {
   const auto x = random_floats(std::size_t(sh.input_dims().elements()), seed + 2, -2, 2);
   conv2d_options opt;
   opt.act = activation::relu;
-  const Conv conv(sh, w, b, opt);
-  const auto in = from_values<float, L>(sh.input_dims(), x);
-  tensor<float, L> out(sh.output_dims());
-  conv(in.cview(), out.view());
+  const auto [in, out] = run_once<Conv, float, float>(sh, w, b, x, opt);
   const double err = relative_l2_error(out.cview(), expected_output(sh, in.cview(), w, b, no_residual<float, L>, 1));
   expect(err <= (runs_winograd<Conv>(sh) ? 5e-5 : 1e-5),
          "fp32 " + ns.name + ": relative error " + std::to_string(err));
@@ -78,10 +88,7 @@ bool check_fp16(const named_shape& ns, std::uint32_t seed) {
   auto w = random_floats(std::size_t(sh.weight_elements()), seed, -1, 1);
   const auto b = random_floats(std::size_t(sh.k), seed + 1);
   const auto x = random_floats(std::size_t(sh.input_dims().elements()), seed + 2, -2, 2);
-  const Conv conv(sh, w, b, {});
-  const auto in = from_values<half, L>(sh.input_dims(), x);
-  tensor<half, L> out(sh.output_dims());
-  conv(in.cview(), out.view());
+  const auto [in, out] = run_once<Conv, half, half>(sh, w, b, x, {});
   for (float& v : w) v = float(half(v));
   tensor64 magnitude;
   const tensor64 want = expected_output(sh, in.cview(), w, b, no_residual<half, L>, 0, &magnitude);
@@ -100,7 +107,6 @@ bool check_fp16(const named_shape& ns, std::uint32_t seed) {
 /// int8: uint8 codes in, float out, equal to the exact integer reference value for value.
 template <class Conv>
 bool check_int8(const named_shape& ns, std::uint32_t seed) {
-  using L = typename Conv::layout_type;
   const auto& sh = ns.shape;
   if (!Conv::can_implement(sh).ok()) return false;
   std::mt19937 gen(seed);
@@ -112,10 +118,7 @@ bool check_int8(const named_shape& ns, std::uint32_t seed) {
   conv2d_options opt;
   opt.act = activation::relu;
   opt.input_quant = in_q;
-  const Conv conv(sh, w, b, opt);
-  const auto in = from_values<std::uint8_t, L>(sh.input_dims(), codes);
-  tensor<float, L> out(sh.output_dims());
-  conv(in.cview(), out.view());
+  const auto [in, out] = run_once<Conv, std::uint8_t, float>(sh, w, b, codes, opt);
   const tensor64 want = conv_int8_oracle<float>(sh, to_fp64(in.cview()), w, b, in_q, std::nullopt, 1);
   const tensor64 got = to_fp64(out.cview());
   std::size_t mismatches = 0;
