@@ -158,6 +158,33 @@ struct i8_gemm_tile {
     run(i8_isa_in_use(), kq, a, b, c, m);
   }
 
+#if DLAS_HAS_AVX512_VNNI
+  /// Whether run_to is available: the VNNI path with rows of whole zmm registers, where the
+  /// sums can be finished without a round trip through memory.
+  static constexpr bool finishes_in_registers = NV % 2 == 0;
+
+  /// The tile's sums handed to `sink(i, j, v)` where they are: v (__m512i) holds columns
+  /// [16 j, 16 j + 16) of row i, for rows i < m, all rows of block j before block j + 1 (so a
+  /// sink can hold one block's constants across the rows). Operands as for run().
+  template <class Sink>
+  [[gnu::always_inline]] static void run_to(index_t kq, const std::int8_t* const* a, const std::int8_t* b, int m,
+                                            Sink&& sink) noexcept {
+    static_assert(finishes_in_registers, "dlas::kernel::i8_gemm_tile::run_to: rows of whole zmm registers");
+    const std::int8_t* ap[MR];
+    for (int i = 0; i < MR; ++i) ap[i] = a[i < m ? i : 0];
+    vacc acc[MR][nacc];
+    accumulate_avx512_vnni(kq, ap, b, acc);
+    DLAS_UNROLL
+    for (int j = 0; j < nacc; ++j) {
+      DLAS_UNROLL
+      for (int i = 0; i < MR; ++i)
+        if (i < m) sink(i, j, acc[i][j]);
+    }
+  }
+#else
+  static constexpr bool finishes_in_registers = false;
+#endif
+
   /// The same on a chosen path (tests compare every path the CPU has); `isa` must satisfy
   /// i8_isa_available, a path this build lacks runs the scalar loop.
   static void run([[maybe_unused]] i8_isa isa, index_t kq, const std::int8_t* const* a, const std::int8_t* b,
@@ -198,10 +225,9 @@ struct i8_gemm_tile {
   using vacc = typename vnni::reg;
 
   // A's bytes unsigned (x' + 128), B signed: exact int32 sums of the bytes as read.
-  static void run_avx512_vnni(index_t kq, const std::int8_t* const* ap, const std::int8_t* b,
-                              std::int32_t* c) noexcept {
+  [[gnu::always_inline]] static void accumulate_avx512_vnni(index_t kq, const std::int8_t* const* ap,
+                                                            const std::int8_t* b, vacc (&acc)[MR][nacc]) noexcept {
     constexpr int step = nr / nacc;  // int32 columns per register
-    vacc acc[MR][nacc];
     DLAS_UNROLL
     for (int i = 0; i < MR; ++i) {
       DLAS_UNROLL
@@ -223,6 +249,13 @@ struct i8_gemm_tile {
         for (int j = 0; j < nacc; ++j) acc[i][j] = vnni::dot(acc[i][j], av, bv[j]);
       }
     }
+  }
+
+  static void run_avx512_vnni(index_t kq, const std::int8_t* const* ap, const std::int8_t* b,
+                              std::int32_t* c) noexcept {
+    constexpr int step = nr / nacc;
+    vacc acc[MR][nacc];
+    accumulate_avx512_vnni(kq, ap, b, acc);
     DLAS_UNROLL
     for (int i = 0; i < MR; ++i) {
       DLAS_UNROLL

@@ -23,8 +23,8 @@ namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 /// arithmetic shift): apply(x) = (x * m + 2^(s-1)) >> s is computed as
 /// ((x * m + add) >>> s) - sub with add = 2^(s-1) + 2^63 and sub = 2^(63-s), exact because
 /// 2^63 is a multiple of 2^s. The 64-bit values are stored even channels first, then odd
-/// (the lanes of vpmuldq). NEON uses the shifts alone: its rounding shift (srshl) adds
-/// 2^(s-1) at full precision.
+/// (the lanes of vpmuldq). AVX-512 uses the shifts alone with its arithmetic 64-bit shift
+/// (vpsravq); NEON too: its rounding shift (srshl) adds 2^(s-1) at full precision.
 struct i8_requant8 {
   std::int32_t mult[8];
   std::uint64_t shift[8];
@@ -122,10 +122,12 @@ class i8_requantizer16 {
                                 _mm256_loadu_si256(static_cast<const __m256i*>(b)), 1);
     };
     mult_ = join(q[0].mult, q[1].mult);
+    mult_odd_ = _mm512_srli_epi64(mult_, 32);
     for (int h = 0; h < 2; ++h) {  // even, odd
-      add_[h] = join(q[0].add + 4 * h, q[1].add + 4 * h);
       shift_[h] = join(q[0].shift + 4 * h, q[1].shift + 4 * h);
-      sub_[h] = join(q[0].sub + 4 * h, q[1].sub + 4 * h);
+      // 2^(s-1): AVX-512 has the arithmetic 64-bit shift, so the unsigned form's add and
+      // sub (i8_requant8) are not needed.
+      half_[h] = _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(shift_[h], _mm512_set1_epi64(1)));
     }
     zero_point_ = _mm512_set1_epi32(zero_point);
     lo_ = _mm512_set1_epi32(lo);
@@ -141,15 +143,7 @@ class i8_requantizer16 {
   [[gnu::always_inline]] void operator()(const std::int32_t* total, Out* out) const noexcept {
     static_assert(sizeof(Out) == 1, "dlas::kernel::i8_requantizer16: 8-bit outputs");
 #if defined(__AVX512F__)
-    const __m512i t = _mm512_loadu_si512(total);
-    const __m512i even = _mm512_mul_epi32(t, mult_);
-    const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(t, 32), _mm512_srli_epi64(mult_, 32));
-    auto round_shift = [&](__m512i p, int h) {  // the add, shift and sub of i8_requantize8
-      return _mm512_sub_epi64(_mm512_srlv_epi64(_mm512_add_epi64(p, add_[h]), shift_[h]), sub_[h]);
-    };
-    __m512i r = _mm512_mask_blend_epi32(0xAAAA, round_shift(even, 0), _mm512_slli_epi64(round_shift(odd, 1), 32));
-    r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, zero_point_), lo_), hi_);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(r));  // in range: truncation is exact
+    (*this)(_mm512_loadu_si512(total), out);
 #else
     alignas(32) std::int32_t codes[16];
     i8_requantize8(total, q_[0], zero_point_, lo_, hi_, codes);
@@ -158,9 +152,29 @@ class i8_requantizer16 {
 #endif
   }
 
+#if defined(__AVX512F__)
+  /// The same from a register of 16 totals (an int8 GEMM tile's accumulators, finished
+  /// where they are).
+  template <class Out>
+  [[gnu::always_inline]] void operator()(__m512i t, Out* out) const noexcept {
+    static_assert(sizeof(Out) == 1, "dlas::kernel::i8_requantizer16: 8-bit outputs");
+    // vpmuldq multiplies the even int32 lanes into int64: the even channels, then the odd
+    // ones shifted down. (p + 2^(s-1)) >> s with the arithmetic shift is apply() exactly
+    // (|p| < 2^62, so the sum cannot overflow).
+    const __m512i even = _mm512_mul_epi32(t, mult_);
+    const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(t, 32), mult_odd_);
+    const __m512i e = _mm512_srav_epi64(_mm512_add_epi64(even, half_[0]), shift_[0]);
+    const __m512i o = _mm512_srav_epi64(_mm512_add_epi64(odd, half_[1]), shift_[1]);
+    // The low 32 bits of each (the scalar int32_t cast), the odd results into the odd lanes.
+    __m512i r = _mm512_mask_shuffle_epi32(e, 0xAAAA, o, _MM_PERM_CCAA);
+    r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, zero_point_), lo_), hi_);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(r));  // in range: truncation is exact
+  }
+#endif
+
  private:
 #if defined(__AVX512F__)
-  __m512i mult_, add_[2], shift_[2], sub_[2], zero_point_, lo_, hi_;
+  __m512i mult_, mult_odd_, half_[2], shift_[2], zero_point_, lo_, hi_;
 #else
   const i8_requant8* q_;
   std::int32_t zero_point_, lo_, hi_;

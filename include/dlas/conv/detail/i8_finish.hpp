@@ -41,7 +41,9 @@ class i8_finisher16 {
   }
 
   [[gnu::always_inline]] void operator()(const std::int32_t* t, const Out* res, Out* o) const noexcept {
-    if constexpr (to_float) {
+    if constexpr (lanes == 16) {
+      (*this)(batch::load_unaligned(t), res, o);
+    } else if constexpr (to_float) {
 #if !defined(__FMA__) && !defined(__aarch64__)
       // No fused multiply-add instruction: xsimd::fma would round the product and the sum
       // apart, so residuals take from_total's std::fma lane by lane.
@@ -52,21 +54,36 @@ class i8_finisher16 {
         return;
       }
 #endif
-      const activation act = finish_.act();
-      for (int j = 0; j < 16 / lanes; ++j) {
-        const fbatch p = xsimd::batch_cast<float>(batch::load_unaligned(t + j * lanes));
-        fbatch v = res ? kernel::fmadd(p, scale_[j], fbatch::load_unaligned(res + j * lanes)) : p * scale_[j];
-        if (act != activation::none) v = xsimd::max(v, fbatch(0.0f));
-        if (act == activation::relu6) v = xsimd::min(v, fbatch(6.0f));
-        v.store_unaligned(o + j * lanes);
-      }
+      for (int j = 0; j < 16 / lanes; ++j) store_float(batch::load_unaligned(t + j * lanes), j, res, o);
     } else {
       (void)res;
       requant_(t, o);
     }
   }
 
+  /// The same from a register of all 16 totals (AVX-512: an int8 GEMM tile's accumulators
+  /// plus bias, finished where they are).
+  template <int L = lanes, std::enable_if_t<L == 16, int> = 0>
+  [[gnu::always_inline]] void operator()(batch t, const Out* res, Out* o) const noexcept {
+    if constexpr (to_float) {
+      store_float(t, 0, res, o);
+    } else {
+      (void)res;
+      requant_(typename batch::register_type(t), o);
+    }
+  }
+
  private:
+  /// Float outputs of one register of totals (channels [j * lanes, j * lanes + lanes)).
+  [[gnu::always_inline]] void store_float(batch t, int j, const Out* res, Out* o) const noexcept {
+    const activation act = finish_.act();
+    const fbatch p = xsimd::batch_cast<float>(t);
+    fbatch v = res ? kernel::fmadd(p, scale_[j], fbatch::load_unaligned(res + j * lanes)) : p * scale_[j];
+    if (act != activation::none) v = xsimd::max(v, fbatch(0.0f));
+    if (act == activation::relu6) v = xsimd::min(v, fbatch(6.0f));
+    v.store_unaligned(o + j * lanes);
+  }
+
   static requantizer make_requant(const kernel::i8_requant8* rq, const Epilogue& finish) noexcept {
     if constexpr (to_float) {
       (void)rq;

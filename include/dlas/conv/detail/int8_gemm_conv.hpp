@@ -5,13 +5,16 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory_resource>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
@@ -289,7 +292,8 @@ class int8_gemm_conv {
   }
 
   /// Output pixels [c0, c0 + np) of image img, group g, from their gathered rows: blocks of
-  /// row tiles x groups of panels in parallel, each tile's int32 sums finished at once.
+  /// row tiles x groups of panels in parallel, each tile's int32 sums finished at once (in
+  /// registers where the tile offers it, NHWC full panels).
   template <class Out, class Epilogue>
   void gemm(const std::int8_t* rows, index_t np, index_t img, index_t g, index_t c0, Out* y,
             const Out* residual, const std::int32_t* folded, const Epilogue& finish) const {
@@ -309,22 +313,35 @@ class int8_gemm_conv {
       for (index_t j = j0; j < j1; ++j) {
         const std::int8_t* b = group_panels + j * nr * kd;
         const int n = int(std::min<index_t>(nr, kg - j * nr));
+        const index_t k0 = g * kg + j * nr;
+        // NHWC: the panel's whole 16-channel blocks go through the vector epilogue.
+        const int vec = nhwc ? n / 16 * 16 : 0;
+        std::optional<panel_finisher<Out, Epilogue>> panel_finish;
+        if (vec > 0) panel_finish.emplace(*this, k0, (g * panels + j) * (nr / 8), vec, folded, finish);
         for (index_t t = t0; t < t1; ++t) {
           const index_t p0 = t * mr;
           const int m = int(std::min<index_t>(mr, np - p0));
           const std::int8_t* a[mr];
           for (int i = 0; i < mr; ++i) a[i] = rows + (p0 + std::min(i, m - 1)) * kd;
-          run_tile(kq, a, b, acc, m);
-          int vec = 0;  // leading columns finished by the vector epilogue
-          if constexpr (nhwc) {
-            vec = n / 16 * 16;
-            finish_rows(acc, m, vec, (img * pq + c0 + p0) * sh.k + g * kg + j * nr, g * kg + j * nr,
-                        (g * panels + j) * (nr / 8), y, residual, folded, finish);
+          const index_t o0 = (img * pq + c0 + p0) * sh.k + k0;  // NHWC: row i at o0 + i * K
+          if constexpr (nhwc && tile::finishes_in_registers) {
+            if (vec == nr) {
+              with_tile(m, [&](auto sized) {
+                decltype(sized)::run_to(kq, a, b, m, [&](int i, int jb, auto v) {
+                  (*panel_finish)(jb, v, residual, y, o0 + i * sh.k + jb * 16);
+                });
+              });
+              continue;
+            }
           }
+          with_tile(m, [&](auto sized) { decltype(sized)::run(kq, a, b, acc, m); });
+          for (int i = 0; i < m; ++i)
+            for (int jb = 0; jb < vec / 16; ++jb)
+              (*panel_finish)(jb, acc + i * nr + jb * 16, residual, y, o0 + i * sh.k + jb * 16);
           for (int i = 0; i < m; ++i) {
             const index_t p = c0 + p0 + i;
             for (int jj = vec; jj < n; ++jj) {
-              const index_t k = g * kg + j * nr + jj;
+              const index_t k = k0 + jj;
               const index_t o = nhwc ? (img * pq + p) * sh.k + k : (img * sh.k + k) * pq + p;
               y[o] = finish.from_total(
                   std::int32_t(std::uint32_t(acc[i * nr + jj]) + std::uint32_t(folded[k])), k,
@@ -336,44 +353,71 @@ class int8_gemm_conv {
     });
   }
 
-  /// One tile of m rows into acc (row stride NR): the smallest of kernel::i8_gemm_tail_tiles
-  /// that holds m rows, else the default tile.
-  static void run_tile(index_t kq, const std::int8_t* const* a, const std::int8_t* b, std::int32_t* acc,
-                       int m) noexcept {
+  /// Calls f(Tile{}) with the smallest of kernel::i8_gemm_tail_tiles that holds m rows, else
+  /// with the default tile.
+  template <class F>
+  static void with_tile(int m, F&& f) {
     bool done = false;
     std::apply(
         [&](auto... tail) {
           static_assert(((decltype(tail)::nr == nr) && ... && true), "tail tiles share the panel width");
-          ((!done && m <= decltype(tail)::mr ? (decltype(tail)::run(kq, a, b, acc, m), done = true) : false), ...);
+          ((!done && m <= decltype(tail)::mr ? (f(tail), done = true) : false), ...);
         },
         kernel::i8_gemm_tail_tiles{});
-    if (!done) tile::run(kq, a, b, acc, m);
+    if (!done) f(tile{});
   }
 
-  /// NHWC: columns [0, n) (n a multiple of 16, NR channels from k0) of rows i < m of `acc`
-  /// into the outputs at y + o0 + i * K, the vector forms of epilogue::from_total (same
-  /// operations, same order).
+  /// The vector forms of epilogue::from_total (same operations, same order) for the first
+  /// `vec` channels (whole 16-channel blocks) of one NHWC panel: each block's constants and
+  /// folded bias loaded once and held across the panel's tiles.
   template <class Out, class Epilogue>
-  void finish_rows(std::int32_t* acc, int m, int n, index_t o0, index_t k0, index_t block, Out* y,
-                   const Out* residual, const std::int32_t* folded, const Epilogue& finish) const {
+  class panel_finisher {
     using batch = xsimd::batch<std::int32_t, kernel::default_arch>;
-    constexpr int lanes = int(batch::size);
-    static_assert(16 % lanes == 0 && nr % 16 == 0, "whole i8_finish16 per panel row");
-    const index_t K = shape_.k;
-    // 16 channels at a time, their constants held across the tile's rows.
-    for (int j = 0; j < n; j += 16) {
-      const i8_finisher16<Out, Epilogue> finish16(scales_.data() + k0 + j, requant_.data() + block + j / 8, finish);
-      batch bias[16 / lanes];
-      for (int l = 0; l < 16 / lanes; ++l) bias[l] = batch::load_unaligned(folded + k0 + j + l * lanes);
-      for (int i = 0; i < m; ++i) {
-        std::int32_t* t = acc + i * nr + j;
-        for (int l = 0; l < 16 / lanes; ++l)  // wrapping int32 adds of the folded bias
-          (batch::load_aligned(t + l * lanes) + bias[l]).store_aligned(t + l * lanes);
-        const index_t o = o0 + i * K + j;
-        finish16(t, residual ? residual + o : nullptr, y + o);
+    static constexpr int lanes = int(batch::size);
+    static constexpr int blocks = nr / 16;
+    static_assert(16 % lanes == 0 && nr % 16 == 0, "whole i8_finisher16 per panel row");
+
+   public:
+    panel_finisher(const int8_gemm_conv& conv, index_t k0, index_t rq_block, int vec, const std::int32_t* folded,
+                   const Epilogue& finish) noexcept
+        : finish_(make(conv, k0, rq_block, vec, finish, std::make_index_sequence<blocks>{})) {
+      for (int jb = 0; jb < vec / 16; ++jb)
+        for (int l = 0; l < 16 / lanes; ++l) bias_[jb][l] = batch::load_unaligned(folded + k0 + jb * 16 + l * lanes);
+    }
+
+    /// Block jb of one row from its int32 sums in memory (wrapping int32 adds of the bias).
+    [[gnu::always_inline]] void operator()(int jb, const std::int32_t* sums, const Out* residual, Out* y,
+                                           index_t o) const noexcept {
+      if constexpr (lanes == 16) {
+        (*this)(jb, batch::load_aligned(sums), residual, y, o);
+      } else {
+        alignas(64) std::int32_t t[16];
+        for (int l = 0; l < 16 / lanes; ++l)
+          (batch::load_aligned(sums + l * lanes) + bias_[jb][l]).store_aligned(t + l * lanes);
+        finish_[jb](t, residual ? residual + o : nullptr, y + o);
       }
     }
-  }
+
+    /// The same from a register of the tile's 16 sums.
+    template <class Reg, std::enable_if_t<!std::is_pointer_v<Reg>, int> = 0>
+    [[gnu::always_inline]] void operator()(int jb, Reg sums, const Out* residual, Out* y, index_t o) const noexcept {
+      finish_[jb](batch(sums) + bias_[jb][0], residual ? residual + o : nullptr, y + o);
+    }
+
+   private:
+    // Blocks past `vec` (channels past K) are never used: they repeat block 0.
+    template <std::size_t... J>
+    static std::array<i8_finisher16<Out, Epilogue>, blocks> make(const int8_gemm_conv& conv, index_t k0, index_t rq_block,
+                                                                 int vec, const Epilogue& finish,
+                                                                 std::index_sequence<J...>) noexcept {
+      auto at = [vec](std::size_t jb) { return index_t(jb) * 16 < vec ? index_t(jb) : 0; };
+      return {i8_finisher16<Out, Epilogue>(conv.scales_.data() + k0 + at(J) * 16, conv.requant_.data() + rq_block + at(J) * 2,
+                                           finish)...};
+    }
+
+    std::array<i8_finisher16<Out, Epilogue>, blocks> finish_;
+    batch bias_[blocks][16 / lanes];
+  };
 
   conv2d_shape shape_;
   conv2d_options opt_;
