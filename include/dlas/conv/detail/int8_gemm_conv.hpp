@@ -16,6 +16,10 @@
 #include <type_traits>
 #include <utility>
 
+#if defined(__AVX512BW__)
+#include <immintrin.h>
+#endif
+
 #include "dlas/config.hpp"
 #include "dlas/conv/conv_decl.hpp"
 #include "dlas/conv/detail/i8_finish.hpp"
@@ -218,6 +222,13 @@ class int8_gemm_conv {
   /// for a 7x7 stem on 3 channels), and byte by byte they cost more than the GEMM.
   template <class In>
   static void copy_coded(const In* src, std::int8_t* dst, index_t n, std::uint8_t flip) noexcept {
+#if defined(__AVX512BW__)
+    if (n <= 32) {  // one masked load and store
+      const __mmask32 k = n == 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1;
+      _mm256_mask_storeu_epi8(dst, k, _mm256_xor_si256(_mm256_maskz_loadu_epi8(k, src), _mm256_set1_epi8(char(flip))));
+      return;
+    }
+#endif
     const std::uint64_t f = std::uint64_t(flip) * 0x0101010101010101u;
     auto words = [&](index_t i, std::size_t bytes) {  // bytes: 16 or 8
       std::uint64_t w[2] = {};
@@ -235,6 +246,17 @@ class int8_gemm_conv {
     } else {
       for (index_t i = 0; i < n; ++i) dst[i] = std::int8_t(std::uint8_t(src[i]) ^ flip);
     }
+  }
+
+  /// dst[i] = pad for i < n (runs of a few bytes: a memset call would cost more than the run).
+  static void fill_pad(std::int8_t* dst, index_t n, std::int8_t pad) noexcept {
+#if defined(__AVX512BW__)
+    if (n <= 32) {
+      _mm256_mask_storeu_epi8(dst, n == 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1, _mm256_set1_epi8(pad));
+      return;
+    }
+#endif
+    std::fill(dst, dst + n, pad);
   }
 
   /// Row of output pixel p of image img, group g: the tile's byte of every tap (x' plus the
@@ -259,7 +281,7 @@ class int8_gemm_conv {
         if (row_runs) {
           std::int8_t* d = row + r * run;
           if (y < 0 || y >= sh.h) {
-            std::fill(d, d + run, pad);
+            fill_pad(d, run, pad);
           } else {
             const In* src = in.data() + in.offset(img, 0, y, x0);
             copy_coded(src, d, run, flip);
@@ -270,7 +292,7 @@ class int8_gemm_conv {
           std::int8_t* d = row + (r * sh.s + s) * cg;
           const index_t x = x0 + s * sh.dilation_w;
           if (y < 0 || y >= sh.h || x < 0 || x >= sh.w) {
-            std::fill(d, d + cg, pad);
+            fill_pad(d, cg, pad);
             continue;
           }
           const In* src = in.data() + in.offset(img, g * cg, y, x);
