@@ -31,8 +31,28 @@ void check_adversarial() {
   });
 }
 
+/// NHWC im2col_gemm shapes whose taps the VNNI path reads from a padded copy of the image
+/// (C a multiple of 4, K of whole 32-channel panels, one group, no dilation): every padding
+/// side, strides 1-3, batch 2, a kernel wider than tall, no padding at all.
+std::vector<named_shape> padded_image_shapes() {
+  conv2d_shape asym = make_shape(2, 12, 9, 10, 32, 3, 3, 2, 0);
+  asym.pad_top = 2, asym.pad_left = 1, asym.pad_bottom = 0, asym.pad_right = 3;
+  conv2d_shape wide = make_shape(1, 4, 6, 11, 64, 3, 5, 1, 1);
+  wide.pad_left = wide.pad_right = 2;
+  conv2d_shape strided = make_shape(1, 8, 13, 12, 32, 3, 3, 3, 1);
+  strided.stride_h = 2;
+  return {
+      {"3x3_c64_k64_p1", make_shape(1, 64, 7, 7, 64, 3, 3, 1, 1)},
+      {"3x3_c8_k32_p0_batch2", make_shape(2, 8, 6, 9, 32, 3, 3, 1, 0)},
+      {"3x3_asym_pad_s2", asym},
+      {"3x5_pad2", wide},
+      {"3x3_stride3x2", strided},
+  };
+}
+
 std::vector<named_shape> int8_shapes() {
   std::vector<named_shape> v = curated_shapes();
+  for (const auto& ns : padded_image_shapes()) v.push_back(ns);
   for (const auto& ns : pointwise_shapes()) v.push_back(ns);
   for (const auto& ns : random_shapes(10, 808)) v.push_back(ns);
   return v;

@@ -94,6 +94,16 @@ constexpr index_t i8_padded_depth(index_t kdim) noexcept {
   return (kdim + i8_depth_step - 1) / i8_depth_step * i8_depth_step;
 }
 
+/// Where i8_gemm_tile::run_to finds a row of A: `count` runs of `steps` depth steps (4 bytes
+/// each), run k starting `stride` bytes after run k - 1; the panel's steps follow the runs in
+/// order. One run of all steps is a contiguous row; R runs of S * C bytes, one image row
+/// apart, are the taps of an R x S kernel read from an NHWC image in place (implicit im2col).
+struct i8_row_runs {
+  index_t count = 1;
+  index_t steps = 0;
+  index_t stride = 0;
+};
+
 /// C (MR x NR int32, row-major, row stride NR) = A (m x kdim) * B (kdim x NR), all int8.
 ///
 /// A is given as MR row pointers to `kq * 4` bytes (rows at or beyond m are never read), each
@@ -169,11 +179,18 @@ struct i8_gemm_tile {
   template <class Sink>
   [[gnu::always_inline]] static void run_to(index_t kq, const std::int8_t* const* a, const std::int8_t* b, int m,
                                             Sink&& sink) noexcept {
+    run_to(i8_row_runs{1, kq, 0}, a, b, m, sink);
+  }
+
+  /// The same with the rows of A laid out as `runs` (a[i] points at row i's first run).
+  template <class Sink>
+  [[gnu::always_inline]] static void run_to(i8_row_runs runs, const std::int8_t* const* a, const std::int8_t* b,
+                                            int m, Sink&& sink) noexcept {
     static_assert(finishes_in_registers, "dlas::kernel::i8_gemm_tile::run_to: rows of whole zmm registers");
     const std::int8_t* ap[MR];
     for (int i = 0; i < MR; ++i) ap[i] = a[i < m ? i : 0];
     vacc acc[MR][nacc];
-    accumulate_avx512_vnni(kq, ap, b, acc);
+    accumulate_avx512_vnni(runs, ap, b, acc);
     DLAS_UNROLL
     for (int j = 0; j < nacc; ++j) {
       DLAS_UNROLL
@@ -225,7 +242,7 @@ struct i8_gemm_tile {
   using vacc = typename vnni::reg;
 
   // A's bytes unsigned (x' + 128), B signed: exact int32 sums of the bytes as read.
-  [[gnu::always_inline]] static void accumulate_avx512_vnni(index_t kq, const std::int8_t* const* ap,
+  [[gnu::always_inline]] static void accumulate_avx512_vnni(i8_row_runs runs, const std::int8_t* const* ap,
                                                             const std::int8_t* b, vacc (&acc)[MR][nacc]) noexcept {
     constexpr int step = nr / nacc;  // int32 columns per register
     DLAS_UNROLL
@@ -233,20 +250,25 @@ struct i8_gemm_tile {
       DLAS_UNROLL
       for (int j = 0; j < nacc; ++j) acc[i][j] = vnni::zero();
     }
+    for (index_t r = 0; r < runs.count; ++r, b += runs.steps * nr * 4) {
+      const std::int8_t* ar[MR];
+      DLAS_UNROLL
+      for (int i = 0; i < MR; ++i) ar[i] = ap[i] + r * runs.stride;
 #if defined(__clang__)
 #pragma clang loop unroll(disable)
 #endif
-    for (index_t q = 0; q < kq; ++q) {
-      vacc bv[nacc];
-      DLAS_UNROLL
-      for (int j = 0; j < nacc; ++j) bv[j] = vnni::load(b + (q * nr + j * step) * 4);
-      DLAS_UNROLL
-      for (int i = 0; i < MR; ++i) {
-        std::int32_t word;
-        __builtin_memcpy(&word, ap[i] + q * 4, 4);
-        const vacc av = vnni::broadcast(word);
+      for (index_t q = 0; q < runs.steps; ++q) {
+        vacc bv[nacc];
         DLAS_UNROLL
-        for (int j = 0; j < nacc; ++j) acc[i][j] = vnni::dot(acc[i][j], av, bv[j]);
+        for (int j = 0; j < nacc; ++j) bv[j] = vnni::load(b + (q * nr + j * step) * 4);
+        DLAS_UNROLL
+        for (int i = 0; i < MR; ++i) {
+          std::int32_t word;
+          __builtin_memcpy(&word, ar[i] + q * 4, 4);
+          const vacc av = vnni::broadcast(word);
+          DLAS_UNROLL
+          for (int j = 0; j < nacc; ++j) acc[i][j] = vnni::dot(acc[i][j], av, bv[j]);
+        }
       }
     }
   }
@@ -255,7 +277,7 @@ struct i8_gemm_tile {
                               std::int32_t* c) noexcept {
     constexpr int step = nr / nacc;
     vacc acc[MR][nacc];
-    accumulate_avx512_vnni(kq, ap, b, acc);
+    accumulate_avx512_vnni(i8_row_runs{1, kq, 0}, ap, b, acc);
     DLAS_UNROLL
     for (int i = 0; i < MR; ++i) {
       DLAS_UNROLL

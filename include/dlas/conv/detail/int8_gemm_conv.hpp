@@ -116,8 +116,24 @@ class int8_gemm_conv {
     return std::max<index_t>(unit, (index_t{1} << 20) / padded_depth(sh) / unit * unit);
   }
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
+    if (reads_padded_image(sh)) return buffer_bytes<std::int8_t>(padded_image_bytes(sh));
     return buffer_bytes<std::int8_t>(std::min(sh.output_h() * sh.output_w(), chunk_pixels(sh)) *
                                      padded_depth(sh));
+  }
+
+  /// Whether the tile reads each output pixel's taps from a padded copy of the image in place
+  /// (kernel::i8_row_runs: a kernel row's S taps are S * C consecutive bytes of an NHWC
+  /// image row) instead of gathering them into rows: NHWC on the path that finishes in
+  /// registers, one group, no dilation, C a multiple of the tile's depth step, K of whole
+  /// panels, a kernel larger than 1x1. The copy is the image once; the gathered rows are
+  /// every pixel's R * S taps.
+  static constexpr bool reads_padded_image(const conv2d_shape& sh) noexcept {
+    return nhwc && !is_pointwise && tile::finishes_in_registers && sh.groups == 1 && sh.dilation_h == 1 &&
+           sh.dilation_w == 1 && sh.c % kernel::i8_depth_step == 0 && sh.k % nr == 0 && sh.r * sh.s > 1;
+  }
+  /// Bytes of the padded image: (H + pad_top + pad_bottom) x (W + pad_left + pad_right) x C.
+  static constexpr index_t padded_image_bytes(const conv2d_shape& sh) noexcept {
+    return (sh.h + sh.pad_top + sh.pad_bottom) * (sh.w + sh.pad_left + sh.pad_right) * sh.c;
   }
 
   int8_gemm_conv(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
@@ -176,13 +192,27 @@ class int8_gemm_conv {
     const index_t pq = sh.output_h() * sh.output_w(), kd = padded_depth(sh);
     if (reads_input_as_rows<In>()) {  // the input pixels are the rows
       for (index_t img = 0; img < sh.n; ++img)
-        gemm(reinterpret_cast<const std::int8_t*>(in.data()) + img * pq * kd, pq, img, 0, 0, out.data(),
-             residual, folded, finish);
+        gemm(contiguous_rows{reinterpret_cast<const std::int8_t*>(in.data()) + img * pq * kd, kd}, pq, img, 0, 0,
+             out.data(), residual, folded, finish);
+      return;
+    }
+    const std::int8_t pad = std::int8_t(opt_.input_quant.zero_point - i8_input_offset<In> + tile_offset());
+    if (reads_padded_image(sh)) {
+      aligned_buffer<std::int8_t> image(padded_image_bytes(sh), uninitialized, mr_);
+      const index_t wp = sh.w + sh.pad_left + sh.pad_right, row = wp * sh.c;
+      const padded_image_rows rows_of{image.data(), sh.output_w(), sh.stride_h * row, sh.stride_w * sh.c,
+                                      kernel::i8_row_runs{sh.r, sh.s * sh.c / kernel::i8_depth_step, row}};
+      for (index_t img = 0; img < sh.n; ++img) {
+        core::parallel_for(sh.h + sh.pad_top + sh.pad_bottom, [&](index_t yp) {
+          pad_image_row(in, img, yp, pad, image.data() + yp * row);
+        });
+        gemm(rows_of, pq, img, 0, 0, out.data(), residual, folded, finish);
+      }
       return;
     }
     const index_t chunk = std::min(pq, chunk_pixels(sh));
     aligned_buffer<std::int8_t> rows(chunk * kd, uninitialized, mr_);
-    const std::int8_t pad = std::int8_t(opt_.input_quant.zero_point - i8_input_offset<In> + tile_offset());
+    const contiguous_rows rows_of{rows.data(), kd};
     for (index_t img = 0; img < sh.n; ++img)
       for (index_t g = 0; g < sh.groups; ++g)
         for (index_t c0 = 0; c0 < pq; c0 += chunk) {
@@ -190,11 +220,48 @@ class int8_gemm_conv {
           core::parallel_for(np, [&](index_t i) {
             gather_row(in, img, g, c0 + i, pad, rows.data() + i * kd);
           });
-          gemm(rows.data(), np, img, g, c0, out.data(), residual, folded, finish);
+          gemm(rows_of, np, img, g, c0, out.data(), residual, folded, finish);
         }
   }
 
  private:
+  /// A's rows gathered (or the input pixels themselves): row p at data + p * depth.
+  struct contiguous_rows {
+    const std::int8_t* data;
+    index_t depth;
+    const std::int8_t* operator()(index_t p) const noexcept { return data + p * depth; }
+    kernel::i8_row_runs runs() const noexcept { return {1, depth / kernel::i8_depth_step, 0}; }
+  };
+
+  /// A's rows read in place from the padded image: output pixel p's first tap at its top
+  /// left corner, its R kernel rows one padded image row apart.
+  struct padded_image_rows {
+    const std::int8_t* image;
+    index_t q;          // output pixels per row
+    index_t row_step;   // bytes between output rows' first taps (stride_h image rows)
+    index_t pixel_step; // bytes between neighbouring output pixels' first taps
+    kernel::i8_row_runs tap_runs;
+    const std::int8_t* operator()(index_t p) const noexcept { return image + p / q * row_step + p % q * pixel_step; }
+    kernel::i8_row_runs runs() const noexcept { return tap_runs; }
+  };
+
+  /// Row yp of image img's padded copy: the tile's bytes (codes with the xor of gather_row),
+  /// `pad` around the image.
+  template <class In>
+  void pad_image_row(tensor_view<const In, Layout> in, index_t img, index_t yp, std::int8_t pad,
+                     std::int8_t* dst) const noexcept {
+    const conv2d_shape& sh = shape_;
+    const index_t c = sh.c, y = yp - sh.pad_top, wp = sh.w + sh.pad_left + sh.pad_right;
+    if (y < 0 || y >= sh.h) {
+      std::fill(dst, dst + wp * c, pad);
+      return;
+    }
+    std::fill(dst, dst + sh.pad_left * c, pad);
+    copy_coded(in.data() + in.offset(img, 0, y, 0), dst + sh.pad_left * c, sh.w * c,
+               std::uint8_t(i8_input_offset<In> ^ tile_offset()));
+    std::fill(dst + (sh.pad_left + sh.w) * c, dst + wp * c, pad);
+  }
+
   /// The offset of the tile's A bytes on the path in use (kernel::i8_a_offset).
   static std::int32_t tile_offset() noexcept { return kernel::i8_a_offset(kernel::i8_isa_in_use()); }
 
@@ -316,9 +383,9 @@ class int8_gemm_conv {
   /// Output pixels [c0, c0 + np) of image img, group g, from their gathered rows: blocks of
   /// row tiles x groups of panels in parallel, each tile's int32 sums finished at once (in
   /// registers where the tile offers it, NHWC full panels).
-  template <class Out, class Epilogue>
-  void gemm(const std::int8_t* rows, index_t np, index_t img, index_t g, index_t c0, Out* y,
-            const Out* residual, const std::int32_t* folded, const Epilogue& finish) const {
+  template <class Rows, class Out, class Epilogue>
+  void gemm(const Rows& rows, index_t np, index_t img, index_t g, index_t c0, Out* y, const Out* residual,
+            const std::int32_t* folded, const Epilogue& finish) const {
     const conv2d_shape& sh = shape_;
     const index_t kd = padded_depth(sh), kq = kd / kernel::i8_depth_step, kg = sh.k_per_group();
     const index_t pq = sh.output_h() * sh.output_w();
@@ -344,18 +411,19 @@ class int8_gemm_conv {
           const index_t p0 = t * mr;
           const int m = int(std::min<index_t>(mr, np - p0));
           const std::int8_t* a[mr];
-          for (int i = 0; i < mr; ++i) a[i] = rows + (p0 + std::min(i, m - 1)) * kd;
+          for (int i = 0; i < mr; ++i) a[i] = rows(p0 + std::min(i, m - 1));
           const index_t o0 = (img * pq + c0 + p0) * sh.k + k0;  // NHWC: row i at o0 + i * K
           if constexpr (nhwc && tile::finishes_in_registers) {
             if (vec == nr) {
               with_tile(m, [&](auto sized) {
-                decltype(sized)::run_to(kq, a, b, m, [&](int i, int jb, auto v) {
+                decltype(sized)::run_to(rows.runs(), a, b, m, [&](int i, int jb, auto v) {
                   (*panel_finish)(jb, v, residual, y, o0 + i * sh.k + jb * 16);
                 });
               });
               continue;
             }
           }
+          // Contiguous rows only: the padded image's rows are always finished in registers.
           with_tile(m, [&](auto sized) { decltype(sized)::run(kq, a, b, acc, m); });
           for (int i = 0; i < m; ++i)
             for (int jb = 0; jb < vec / 16; ++jb)
