@@ -50,9 +50,17 @@ std::vector<named_shape> padded_image_shapes() {
   };
 }
 
+/// NHWC pointwise shapes read from the input in place at a stride (C a multiple of 4).
+std::vector<named_shape> strided_pointwise_shapes() {
+  conv2d_shape s32 = make_shape(1, 12, 11, 9, 48, 1, 1, 3, 0);
+  s32.stride_w = 2;
+  return {{"1x1_s2_c16_batch2", make_shape(2, 16, 9, 8, 32, 1, 1, 2, 0)}, {"1x1_s3x2_c12", s32}};
+}
+
 std::vector<named_shape> int8_shapes() {
   std::vector<named_shape> v = curated_shapes();
   for (const auto& ns : padded_image_shapes()) v.push_back(ns);
+  for (const auto& ns : strided_pointwise_shapes()) v.push_back(ns);
   for (const auto& ns : pointwise_shapes()) v.push_back(ns);
   for (const auto& ns : random_shapes(10, 808)) v.push_back(ns);
   return v;

@@ -192,15 +192,16 @@ class int8_gemm_conv {
     const index_t pq = sh.output_h() * sh.output_w(), kd = padded_depth(sh);
     if (reads_input_as_rows<In>()) {  // the input pixels are the rows
       for (index_t img = 0; img < sh.n; ++img)
-        gemm(contiguous_rows{reinterpret_cast<const std::int8_t*>(in.data()) + img * pq * kd, kd}, pq, img, 0, 0,
-             out.data(), residual, folded, finish);
+        gemm(image_rows{reinterpret_cast<const std::int8_t*>(in.data() + in.offset(img, 0, 0, 0)), sh.output_w(),
+                        sh.stride_h * sh.w * sh.c, sh.stride_w * sh.c, kernel::i8_row_runs{1, kd / kernel::i8_depth_step, 0}},
+             pq, img, 0, 0, out.data(), residual, folded, finish);
       return;
     }
     const std::int8_t pad = std::int8_t(opt_.input_quant.zero_point - i8_input_offset<In> + tile_offset());
     if (reads_padded_image(sh)) {
       aligned_buffer<std::int8_t> image(padded_image_bytes(sh), uninitialized, mr_);
       const index_t wp = sh.w + sh.pad_left + sh.pad_right, row = wp * sh.c;
-      const padded_image_rows rows_of{image.data(), sh.output_w(), sh.stride_h * row, sh.stride_w * sh.c,
+      const image_rows rows_of{image.data(), sh.output_w(), sh.stride_h * row, sh.stride_w * sh.c,
                                       kernel::i8_row_runs{sh.r, sh.s * sh.c / kernel::i8_depth_step, row}};
       for (index_t img = 0; img < sh.n; ++img) {
         core::parallel_for(sh.h + sh.pad_top + sh.pad_bottom, [&](index_t yp) {
@@ -225,7 +226,7 @@ class int8_gemm_conv {
   }
 
  private:
-  /// A's rows gathered (or the input pixels themselves): row p at data + p * depth.
+  /// A's rows gathered into a buffer: row p at data + p * depth.
   struct contiguous_rows {
     const std::int8_t* data;
     index_t depth;
@@ -233,9 +234,10 @@ class int8_gemm_conv {
     kernel::i8_row_runs runs() const noexcept { return {1, depth / kernel::i8_depth_step, 0}; }
   };
 
-  /// A's rows read in place from the padded image: output pixel p's first tap at its top
-  /// left corner, its R kernel rows one padded image row apart.
-  struct padded_image_rows {
+  /// A's rows read in place from an NHWC image (the input itself for pointwise layers, else
+  /// its padded copy): output pixel p's first tap at its top left corner, its kernel rows
+  /// `tap_runs`.
+  struct image_rows {
     const std::int8_t* image;
     index_t q;          // output pixels per row
     index_t row_step;   // bytes between output rows' first taps (stride_h image rows)
@@ -265,14 +267,14 @@ class int8_gemm_conv {
   /// The offset of the tile's A bytes on the path in use (kernel::i8_a_offset).
   static std::int32_t tile_offset() noexcept { return kernel::i8_a_offset(kernel::i8_isa_in_use()); }
 
-  /// Whether the gathered rows would be the input pixels byte for byte, so that the tile
-  /// reads them in place: pointwise in NHWC, one group, stride 1, no padding, a depth of whole
+  /// Whether the gathered rows would be input pixels byte for byte, so that the tile reads
+  /// them in place: pointwise in NHWC, one group, no padding (any stride), a depth of whole
   /// tile steps, and codes that are already the tile's bytes (uint8 codes on the VNNI path,
   /// int8 codes on the signed paths).
   template <class In>
   bool reads_input_as_rows() const noexcept {
     const conv2d_shape& sh = shape_;
-    return is_pointwise && nhwc && sh.groups == 1 && sh.stride_h == 1 && sh.stride_w == 1 &&
+    return is_pointwise && nhwc && sh.groups == 1 &&
            sh.pad_top == 0 && sh.pad_left == 0 && sh.pad_bottom == 0 && sh.pad_right == 0 &&
            depth(sh) % kernel::i8_depth_step == 0 && (i8_input_offset<In> ^ tile_offset()) == 0;
   }
