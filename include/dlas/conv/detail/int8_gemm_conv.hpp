@@ -226,11 +226,14 @@ class int8_gemm_conv {
   }
 
  private:
-  /// A's rows gathered into a buffer: row p at data + p * depth.
+  /// A's rows gathered into a buffer: row p at data + p * depth. tile() gives a tile's MR row
+  /// pointers from its first row p0, rows at or past m repeating row m - 1.
   struct contiguous_rows {
     const std::int8_t* data;
     index_t depth;
-    const std::int8_t* operator()(index_t p) const noexcept { return data + p * depth; }
+    void tile(index_t p0, int m, const std::int8_t** a) const noexcept {
+      for (int i = 0; i < mr; ++i) a[i] = data + (p0 + std::min(i, m - 1)) * depth;
+    }
     kernel::i8_row_runs runs() const noexcept { return {1, depth / kernel::i8_depth_step, 0}; }
   };
 
@@ -243,7 +246,13 @@ class int8_gemm_conv {
     index_t row_step;   // bytes between output rows' first taps (stride_h image rows)
     index_t pixel_step; // bytes between neighbouring output pixels' first taps
     kernel::i8_row_runs tap_runs;
-    const std::int8_t* operator()(index_t p) const noexcept { return image + p / q * row_step + p % q * pixel_step; }
+    void tile(index_t p0, int m, const std::int8_t** a) const noexcept {
+      index_t y = p0 / q, x = p0 % q;  // one division per tile, not per row
+      for (int i = 0; i < mr; ++i) {
+        a[i] = image + y * row_step + x * pixel_step;
+        if (i + 1 < m && ++x == q) x = 0, ++y;
+      }
+    }
     kernel::i8_row_runs runs() const noexcept { return tap_runs; }
   };
 
@@ -413,7 +422,7 @@ class int8_gemm_conv {
           const index_t p0 = t * mr;
           const int m = int(std::min<index_t>(mr, np - p0));
           const std::int8_t* a[mr];
-          for (int i = 0; i < mr; ++i) a[i] = rows(p0 + std::min(i, m - 1));
+          rows.tile(p0, m, a);
           const index_t o0 = (img * pq + c0 + p0) * sh.k + k0;  // NHWC: row i at o0 + i * K
           if constexpr (nhwc && tile::finishes_in_registers) {
             if (vec == nr) {
