@@ -202,7 +202,7 @@ class int8_gemm_conv {
       aligned_buffer<std::int8_t> image(padded_image_bytes(sh), uninitialized, mr_);
       const index_t wp = sh.w + sh.pad_left + sh.pad_right, row = wp * sh.c;
       const image_rows rows_of{image.data(), sh.output_w(), sh.stride_h * row, sh.stride_w * sh.c,
-                                      kernel::i8_row_runs{sh.r, sh.s * sh.c / kernel::i8_depth_step, row}};
+                               kernel::i8_row_runs{sh.r, sh.s * sh.c / kernel::i8_depth_step, row}};
       for (index_t img = 0; img < sh.n; ++img) {
         core::parallel_for(sh.h + sh.pad_top + sh.pad_bottom, [&](index_t yp) {
           pad_image_row(in, img, yp, pad, image.data() + yp * row);
@@ -434,7 +434,7 @@ class int8_gemm_conv {
               continue;
             }
           }
-          // Contiguous rows only: the padded image's rows are always finished in registers.
+          // Rows of one run here: the padded image's (R runs) always take the register path.
           with_tile(m, [&](auto sized) { decltype(sized)::run(kq, a, b, acc, m); });
           for (int i = 0; i < m; ++i)
             for (int jb = 0; jb < vec / 16; ++jb)
