@@ -88,6 +88,44 @@ TEMPLATE_LIST_TEST_CASE("int8 gemm tiles are exact on every path the CPU has", "
 #endif
 }
 
+#if DLAS_HAS_AVX512_VNNI
+TEMPLATE_TEST_CASE("run_to hands over exact sums of rows read as runs", "[kernel][int8]", (kernel::i8_gemm_tile<8, 4>),
+                   (kernel::i8_gemm_tile<1, 4>)) {
+  using T = TestType;
+  static_assert(T::finishes_in_registers);
+  // Rows of 3 runs of 5 steps (20 bytes), runs 48 bytes apart, rows 7 bytes apart: an
+  // implicit im2col over an image with 48-byte rows.
+  const kernel::i8_row_runs runs{3, 5, 48};
+  const index_t kd = runs.count * runs.steps * kernel::i8_depth_step;
+  std::mt19937 gen(31);
+  std::vector<std::int8_t> image(std::size_t(T::mr * 7 + (runs.count - 1) * runs.stride + 20));
+  for (auto& v : image) v = std::int8_t(gen());
+  std::vector<std::int8_t> bm(std::size_t(kd * T::nr));
+  for (auto& v : bm) v = std::int8_t(int(gen() % 255) - 127);
+  aligned_buffer<std::int8_t> b(kd * T::nr);
+  kernel::pack_i8_panel<T::nr>(b.data(), kd, 0, T::nr, [&](index_t k, index_t j) { return bm[std::size_t(k * T::nr + j)]; });
+  const std::int8_t* a[T::mr];
+  for (int i = 0; i < T::mr; ++i) a[i] = image.data() + i * 7;
+  for (int m = 1; m <= T::mr; ++m) {
+    std::vector<std::int32_t> got(std::size_t(T::mr * T::nr), -1);
+    T::run_to(runs, a, b.data(), m, [&](int i, int j, __m512i v) {
+      _mm512_storeu_si512(got.data() + i * T::nr + j * 16, v);
+    });
+    for (int i = 0; i < T::mr; ++i)
+      for (int j = 0; j < T::nr; ++j) {
+        std::int64_t want = 0;
+        for (index_t k = 0; k < kd; ++k) {
+          const index_t r = k / (runs.steps * 4), u = k % (runs.steps * 4);
+          const auto x = std::uint8_t(image[std::size_t(i * 7 + r * runs.stride + u)]);  // vpdpbusd: unsigned A
+          want += std::int64_t(x) * bm[std::size_t(k * T::nr + j)];
+        }
+        CAPTURE(m, i, j);
+        REQUIRE(got[std::size_t(i * T::nr + j)] == (i < m ? want : -1));
+      }
+  }
+}
+#endif
+
 TEST_CASE("the int8 tiles run the path the CPU supports", "[kernel][int8]") {
   using kernel::i8_isa;
   const i8_isa used = kernel::i8_isa_in_use();

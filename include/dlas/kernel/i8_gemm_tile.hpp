@@ -175,14 +175,8 @@ struct i8_gemm_tile {
 
   /// The tile's sums handed to `sink(i, j, v)` where they are: v (__m512i) holds columns
   /// [16 j, 16 j + 16) of row i, for rows i < m, all rows of block j before block j + 1 (so a
-  /// sink can hold one block's constants across the rows). Operands as for run().
-  template <class Sink>
-  [[gnu::always_inline]] static void run_to(index_t kq, const std::int8_t* const* a, const std::int8_t* b, int m,
-                                            Sink&& sink) noexcept {
-    run_to(i8_row_runs{1, kq, 0}, a, b, m, sink);
-  }
-
-  /// The same with the rows of A laid out as `runs` (a[i] points at row i's first run).
+  /// sink can hold one block's constants across the rows). Operands as for run(), with the
+  /// rows of A laid out as `runs` (a[i] points at row i's first run).
   template <class Sink>
   [[gnu::always_inline]] static void run_to(i8_row_runs runs, const std::int8_t* const* a, const std::int8_t* b,
                                             int m, Sink&& sink) noexcept {

@@ -302,7 +302,7 @@ class int8_gemm_conv {
   static void copy_coded(const In* src, std::int8_t* dst, index_t n, std::uint8_t flip) noexcept {
 #if defined(__AVX512BW__)
     if (n <= 32) {  // one masked load and store
-      const __mmask32 k = n == 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1;
+      const __mmask32 k = first_bytes(n);
       _mm256_mask_storeu_epi8(dst, k, _mm256_xor_si256(_mm256_maskz_loadu_epi8(k, src), _mm256_set1_epi8(char(flip))));
       return;
     }
@@ -330,12 +330,17 @@ class int8_gemm_conv {
   static void fill_pad(std::int8_t* dst, index_t n, std::int8_t pad) noexcept {
 #if defined(__AVX512BW__)
     if (n <= 32) {
-      _mm256_mask_storeu_epi8(dst, n == 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1, _mm256_set1_epi8(pad));
+      _mm256_mask_storeu_epi8(dst, first_bytes(n), _mm256_set1_epi8(pad));
       return;
     }
 #endif
     std::fill(dst, dst + n, pad);
   }
+
+#if defined(__AVX512BW__)
+  /// The byte mask of a run's first n <= 32 bytes.
+  static __mmask32 first_bytes(index_t n) noexcept { return n == 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1; }
+#endif
 
   /// Row of output pixel p of image img, group g: the tile's byte of every tap (x' plus the
   /// tile's offset), `pad` outside the input, zero past the depth.
