@@ -73,16 +73,18 @@ class conv2d {
     return impl_type::can_implement(shape);
   }
 
-  /// Workspace one call allocates for `shape`.
+  /// Workspace one call with input elements In allocates for `shape` (int8 kernels take
+  /// uint8_t or int8_t codes and may read only one of them in place).
+  template <class In = storage_type>
   static constexpr index_t workspace_bytes(const conv2d_shape& shape) noexcept {
-    return impl_type::workspace_bytes(shape);
+    return conv::workspace_bytes_for<impl_type, In>(shape);
   }
 
   /// Memory of this kernel for `shape` with `nnz` stored weights (CSR; ignored for dense),
   /// activations at the precision's storage type. A constant expression.
   static constexpr dlas::footprint footprint_of(const conv2d_shape& shape, index_t nnz) noexcept {
     const index_t act = index_t(sizeof(storage_type));
-    return {impl_type::weight_bytes(shape, nnz), impl_type::workspace_bytes(shape),
+    return {impl_type::weight_bytes(shape, nnz), workspace_bytes(shape),
             shape.input_dims().elements() * act, shape.output_dims().elements() * act, 0};
   }
 

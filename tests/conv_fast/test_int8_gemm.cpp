@@ -32,8 +32,9 @@ void check_adversarial() {
 }
 
 /// NHWC im2col_gemm shapes whose taps the VNNI path reads from a padded copy of the image
-/// (C a multiple of 4, K of whole 32-channel panels, one group, no dilation): every padding
-/// side, strides 1-3, batch 2, a kernel wider than tall, no padding at all.
+/// (K of whole 32-channel panels, one group, no dilation): every padding side, strides 1-3,
+/// batch 2, a kernel wider than tall, no padding at all, and kernel rows of S * C bytes that
+/// are not whole depth steps.
 std::vector<named_shape> padded_image_shapes() {
   conv2d_shape asym = make_shape(2, 12, 9, 10, 32, 3, 3, 2, 0);
   asym.pad_top = 2, asym.pad_left = 1, asym.pad_bottom = 0, asym.pad_right = 3;
@@ -47,6 +48,11 @@ std::vector<named_shape> padded_image_shapes() {
       {"3x3_asym_pad_s2", asym},
       {"3x5_pad2", wide},
       {"3x3_stride3x2", strided},
+      // S * C not whole depth steps: runs padded to 4 bytes, the last one read past the image.
+      {"7x7_c3_s2_p3_stem", make_shape(1, 3, 23, 21, 32, 7, 7, 2, 3)},
+      {"3x3_c3_p0_batch2", make_shape(2, 3, 7, 6, 64, 3, 3, 1, 0)},
+      {"5x3_c5_s2_p1", make_shape(1, 5, 11, 9, 32, 5, 3, 2, 1)},
+      {"3x3_c6_p1", make_shape(1, 6, 5, 8, 32, 3, 3, 1, 1)},
   };
 }
 
@@ -91,18 +97,33 @@ TEMPLATE_TEST_CASE("int8 kernels never saturate on adversarial data", "[conv_fas
   SECTION("nhwc") { check_adversarial<layout::nhwc, TestType>(); }
 }
 
-TEMPLATE_TEST_CASE("int8 footprint is exact", "[conv_fast][int8]", layout::nchw, layout::nhwc) {
-  using conv = conv2d<TestType, precision::int8, sparsity::dense, algo::im2col_gemm>;
+namespace {
+
+/// Counted weights and workspace equal footprint() for uint8 codes and workspace_bytes<int8_t>
+/// for int8 codes (NHWC pointwise reads one of them in place, gathers the other).
+template <class Layout, class Algorithm>
+void check_int8_footprint() {
+  using conv = conv2d<Layout, precision::int8, sparsity::dense, Algorithm>;
   for (const auto& [name, sh] : int8_shapes()) {
+    if (!conv::can_implement(sh).ok()) continue;
     CAPTURE(name);
     const auto w = random_floats(std::size_t(sh.weight_elements()), 3, -1, 1);
     std::vector<float> codes(std::size_t(sh.input_dims().elements()), 7.0f);
-    const auto in = from_values<std::uint8_t, TestType>(sh.input_dims(), codes);
-    tensor<std::uint8_t, TestType> out(sh.output_dims());
+    const auto in = from_values<std::uint8_t, Layout>(sh.input_dims(), codes);
+    const auto in_s8 = from_values<std::int8_t, Layout>(sh.input_dims(), codes);
+    tensor<std::uint8_t, Layout> out(sh.output_dims());
     conv2d_options opt;
     opt.output_quant = quant_params{0.1f, 0};
     const footprint f = check_counted_footprint<conv>(sh, w, in, out, opt);
     CHECK(f.weights == conv::footprint_of(sh).weights);
     CHECK(f.input == sh.input_dims().elements());
+    check_counted_footprint<conv>(sh, w, in_s8, out, opt);
   }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("int8 footprint is exact", "[conv_fast][int8]", algo::pointwise, algo::im2col_gemm) {
+  SECTION("nchw") { check_int8_footprint<layout::nchw, TestType>(); }
+  SECTION("nhwc") { check_int8_footprint<layout::nhwc, TestType>(); }
 }

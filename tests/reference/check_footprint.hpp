@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include "dlas/conv2d.hpp"
@@ -15,7 +16,8 @@
 namespace dlas::testing {
 
 /// Through the default resource: the live bytes after constructing Conv(sh, w, {}, opt) equal
-/// footprint().weights, one call's peak above them equals footprint().workspace, and the call
+/// footprint().weights, one call's peak above them equals footprint().workspace (for inputs of
+/// another type than the storage type: workspace_bytes of that type), and the call
 /// frees what it took. Returns the footprint for the caller's own checks.
 template <class Conv, class In, class Out>
 footprint check_counted_footprint(const conv2d_shape& sh, const std::vector<float>& w, const In& in, Out& out,
@@ -28,7 +30,12 @@ footprint check_counted_footprint(const conv2d_shape& sh, const std::vector<floa
   const std::size_t before = counter.live;
   counter.peak = before;
   conv(in.cview(), out.view());
-  CHECK(index_t(counter.peak - before) == f.workspace);
+  // footprint() states the workspace for inputs of the storage type; workspace_bytes<T> that
+  // for other input types (int8 kernels also take int8_t codes).
+  using in_type = std::remove_const_t<typename decltype(in.cview())::element_type>;
+  CHECK(index_t(counter.peak - before) == (std::is_same_v<in_type, typename Conv::storage_type>
+                                               ? f.workspace
+                                               : Conv::template workspace_bytes<in_type>(sh)));
   CHECK(counter.live == before);
   return f;
 }
@@ -42,7 +49,8 @@ void check_workspace_resource(const conv2d_shape& sh, const std::vector<float>& 
   opt.workspace_resource = &ws;
   const Conv conv(sh, w, {}, opt);
   conv(in.cview(), out.view());
-  CHECK(index_t(ws.peak) == Conv::workspace_bytes(sh));
+  CHECK(index_t(ws.peak) ==
+        Conv::template workspace_bytes<std::remove_const_t<typename decltype(in.cview())::element_type>>(sh));
   CHECK(ws.live == 0);
 }
 

@@ -133,6 +133,10 @@ class chosen_kernel {
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
     return with_choice(Choose(sh), [&](auto i) { return impl<i>::workspace_bytes(sh); });
   }
+  template <class In>
+  static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
+    return with_choice(Choose(sh), [&](auto i) { return workspace_bytes_for<impl<i>, In>(sh); });
+  }
 
   chosen_kernel(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
       : impl_(with_choice(Choose(sh), [&](auto i) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "dlas/config.hpp"
+#include "dlas/core/shape.hpp"
 #include "dlas/policy/algorithm.hpp"
 #include "dlas/policy/layout.hpp"
 #include "dlas/policy/precision.hpp"
@@ -19,6 +20,8 @@ namespace dlas::DLAS_ISA_NAMESPACE::conv {
 ///   static status can_implement(const conv2d_shape&);
 ///   static constexpr index_t weight_bytes(const conv2d_shape&, index_t nnz);
 ///   static constexpr index_t workspace_bytes(const conv2d_shape&);
+///     (or, where the workspace depends on the input element type In, a function template
+///     workspace_bytes<In> whose default In is the precision's storage type)
 ///   algorithm_impl(const conv2d_shape&, conv_weights<Precision, Sparsity>&&, const conv2d_options&);
 ///   index_t weight_bytes() const;
 ///   template <class In, class Out> void run(tensor_view<const In, Layout>,
@@ -31,5 +34,16 @@ class algorithm_impl {};
 /// True when algorithm_impl<...> is specialised for the combination.
 template <class Layout, class Precision, class Sparsity, class Algorithm>
 concept has_kernel = requires { algorithm_impl<Layout, Precision, Sparsity, Algorithm>::is_kernel; };
+
+/// The workspace one call of kernel Impl allocates for input elements In: Impl's
+/// workspace_bytes<In> where it has one (an int8 kernel that reads uint8 codes in place
+/// gathers int8 codes), else its workspace_bytes.
+template <class Impl, class In>
+constexpr index_t workspace_bytes_for(const conv2d_shape& sh) noexcept {
+  if constexpr (requires { Impl::template workspace_bytes<In>(sh); })
+    return Impl::template workspace_bytes<In>(sh);
+  else
+    return Impl::workspace_bytes(sh);
+}
 
 }  // namespace dlas::conv

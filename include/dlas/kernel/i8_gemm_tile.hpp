@@ -85,6 +85,10 @@ inline i8_isa i8_isa_in_use() noexcept {
 /// tile sums the bytes as they are read; callers fold -offset * sum(B) into their bias.
 constexpr std::int32_t i8_a_offset(i8_isa isa) noexcept { return isa == i8_isa::avx512_vnni ? 128 : 0; }
 
+/// i8_a_offset(i8_isa_in_use()) as a constant: the paths one build chooses between at run
+/// time (arm64's NEON and SDOT) share their offset.
+inline constexpr std::int32_t i8_a_offset_in_use = i8_a_offset(DLAS_HAS_AVX512_VNNI ? i8_isa::avx512_vnni : i8_isa::scalar);
+
 /// Bytes of the int8 depth that one step of the tile consumes: vpdpbusd, vpmaddubsw +
 /// vpmaddwd and SDOT reduce 4 consecutive products into one int32 lane.
 inline constexpr index_t i8_depth_step = 4;
