@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "dlas/config.hpp"
@@ -123,15 +124,26 @@ class i8_requantizer16 {
     };
     mult_ = join(q[0].mult, q[1].mult);
     mult_odd_ = _mm512_srli_epi64(mult_, 32);
+    // The zero point joins the rounding term where no sum can overflow: (p + 2^(s-1) +
+    // zp * 2^s) >> s is ((p + 2^(s-1)) >> s) + zp exactly, |p| <= 2^62, so it needs
+    // (|zp| + 1) * 2^s <= 2^62 in every lane.
+    const std::int64_t zp_bound = std::int64_t(zero_point < 0 ? -std::int64_t(zero_point) : zero_point) + 1;
+    zp_folded_ = true;
     for (int h = 0; h < 2; ++h) {  // even, odd
       shift_[h] = join(q[0].shift + 4 * h, q[1].shift + 4 * h);
       // 2^(s-1): AVX-512 has the arithmetic 64-bit shift, so the unsigned form's add and
       // sub (i8_requant8) are not needed.
       half_[h] = _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(shift_[h], _mm512_set1_epi64(1)));
+      const __m512i limit = _mm512_srlv_epi64(_mm512_set1_epi64(std::int64_t(1) << 62), shift_[h]);
+      zp_folded_ = zp_folded_ && _mm512_cmpgt_epi64_mask(_mm512_set1_epi64(zp_bound), limit) == 0;
     }
+    if (zp_folded_)
+      for (int h = 0; h < 2; ++h)
+        half_[h] = _mm512_add_epi64(half_[h], _mm512_sllv_epi64(_mm512_set1_epi64(zero_point), shift_[h]));
     zero_point_ = _mm512_set1_epi32(zero_point);
     lo_ = _mm512_set1_epi32(lo);
     hi_ = _mm512_set1_epi32(hi);
+    hi_value_ = hi;
   }
 #else
       : q_(q), zero_point_(zero_point), lo_(lo), hi_(hi) {
@@ -167,14 +179,22 @@ class i8_requantizer16 {
     const __m512i o = _mm512_srav_epi64(_mm512_add_epi64(odd, half_[1]), shift_[1]);
     // The low 32 bits of each (the scalar int32_t cast), the odd results into the odd lanes.
     __m512i r = _mm512_mask_shuffle_epi32(e, 0xAAAA, o, _MM_PERM_CCAA);
-    r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, zero_point_), lo_), hi_);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(r));  // in range: truncation is exact
+    if (!zp_folded_) r = _mm512_add_epi32(r, zero_point_);
+    r = _mm512_max_epi32(r, lo_);
+    __m128i bytes;
+    if (hi_value_ == std::numeric_limits<Out>::max())  // the saturating narrowing is the upper clamp
+      bytes = std::is_same_v<Out, std::uint8_t> ? _mm512_cvtusepi32_epi8(r) : _mm512_cvtsepi32_epi8(r);
+    else
+      bytes = _mm512_cvtepi32_epi8(_mm512_min_epi32(r, hi_));  // in range: truncation is exact
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), bytes);
   }
 #endif
 
  private:
 #if defined(__AVX512F__)
   __m512i mult_, mult_odd_, half_[2], shift_[2], zero_point_, lo_, hi_;
+  std::int32_t hi_value_;
+  bool zp_folded_;  // zero_point_ is in half_
 #else
   const i8_requant8* q_;
   std::int32_t zero_point_, lo_, hi_;
