@@ -291,7 +291,7 @@ int main(int argc, char** argv) {
     auto int8 = std::make_unique<network_runner>(dense, auto_config(g::precision_kind::int8, g::sparsity_kind::dense),
                                                  calibration);
     g::model pruned = dense;
-    g::prune_unstructured(pruned, cfg.sparsity);
+    g::prune_unstructured(pruned, cfg.sparsity, g::prune_scope::skip_depthwise);  // run dense
     auto csr = std::make_unique<network_runner>(pruned, auto_config(g::precision_kind::fp32, g::sparsity_kind::csr),
                                                 calibration);
     for (const auto* r : {fp32.get(), int8.get(), csr.get()})

@@ -101,6 +101,41 @@ TEST_CASE("fp16 and mixed precisions stay close to fp32", "[graph][reduced]") {
   }
 }
 
+TEST_CASE("a CSR network keeps its depthwise layers dense unless asked", "[graph][reduced]") {
+  model m = make_model("mobilenet_v2", small_options());
+  model kept = m;
+  const std::int64_t all = prune_unstructured(m, 0.8);
+  const std::int64_t some = prune_unstructured(kept, 0.8, prune_scope::skip_depthwise);
+  CHECK(some > 0);
+  CHECK(some < all);
+  network_options o;
+  o.conv = cfg(layout_kind::nhwc, precision_kind::fp32, sparsity_kind::csr, algorithm_kind::direct);
+  const network by_default(m, o, graph_kernels());
+  o.csr_depthwise = true;
+  const network asked(m, o, graph_kernels());
+  o.csr_depthwise = false;
+  o.per_layer = {{"features.1.conv.0.0", o.conv}};  // a depthwise layer named: CSR
+  const network named(m, o, graph_kernels());
+  int depthwise = 0;
+  for (int i = 0; i < by_default.size(); ++i) {
+    if (!by_default.is_conv(i)) continue;
+    const bool dw = by_default.layer(i).shape.is_depthwise();
+    depthwise += dw;
+    CAPTURE(by_default.layer(i).name);
+    CHECK(by_default.config(i).sparsity == (dw ? sparsity_kind::dense : sparsity_kind::csr));
+    CHECK(asked.config(i).sparsity == sparsity_kind::csr);
+    CHECK(named.config(i).sparsity ==
+          (dw && by_default.layer(i).name != "features.1.conv.0.0" ? sparsity_kind::dense : sparsity_kind::csr));
+    if (!dw) continue;
+    // The depthwise weights: pruned by the whole-model scope, kept by skip_depthwise.
+    const auto& w = m.params.at(by_default.layer(i).weight).values;
+    const auto& wk = kept.params.at(by_default.layer(i).weight).values;
+    CHECK(std::count(w.begin(), w.end(), 0.0f) > 0);
+    CHECK(std::count(wk.begin(), wk.end(), 0.0f) == 0);
+  }
+  CHECK(depthwise == 17);
+}
+
 TEST_CASE("CSR and dense runs of the same pruned weights agree", "[graph][reduced]") {
   for (const std::string arch : {"resnet18", "mobilenet_v2", "vgg16"}) {
     if (arch == "vgg16" && emulated()) continue;  // see test_architectures()

@@ -16,12 +16,30 @@
 
 namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
+namespace detail {
+
+inline bool is_depthwise_node(const model& m, const model_node& n) {
+  const index_t c = m.values[std::size_t(n.inputs.at(0))].c;
+  return n.kind == op_kind::conv && n.conv.groups == c && n.conv.out_channels == c && c > 1;
+}
+
+}  // namespace detail
+
+/// Which layers prune_unstructured prunes.
+enum class prune_scope {
+  all,            ///< every convolution and linear layer
+  skip_depthwise  ///< not the depthwise convolutions: few weights, and the network runs them
+                  ///< dense (network_options::csr_depthwise), as Elsen et al. keep them
+};
+
 /// Zeroes the smallest `sparsity` fraction (in [0, 1]) of each convolution's and linear
-/// layer's weights by magnitude; biases and batch norms are kept. Returns the weights zeroed.
-inline std::int64_t prune_unstructured(model& m, double sparsity) {
+/// layer's weights by magnitude (within `scope`); biases and batch norms are kept. Returns
+/// the weights zeroed.
+inline std::int64_t prune_unstructured(model& m, double sparsity, prune_scope scope = prune_scope::all) {
   std::int64_t zeroed = 0;
   for (const model_node& n : m.nodes)
-    if (n.kind == op_kind::conv || n.kind == op_kind::linear) {
+    if ((n.kind == op_kind::conv || n.kind == op_kind::linear) &&
+        !(scope == prune_scope::skip_depthwise && detail::is_depthwise_node(m, n))) {
       param& w = m.params.at(n.name + ".weight");
       zeroed += optimize::prune_unstructured(w.values, sparsity);
     }
@@ -42,11 +60,6 @@ struct channel_group {
 };
 
 namespace detail {
-
-inline bool is_depthwise_node(const model& m, const model_node& n) {
-  const index_t c = m.values[std::size_t(n.inputs.at(0))].c;
-  return n.kind == op_kind::conv && n.conv.groups == c && n.conv.out_channels == c && c > 1;
-}
 
 inline bool is_channel_wise(const model& m, const model_node& n) {
   switch (n.kind) {
