@@ -13,15 +13,21 @@ TEST_CASE("automatic follows the rule table of docs/dispatch.md", "[conv_fast][a
   const conv2d_shape dw = make_shape(1, 32, 28, 28, 32, 3, 3, 1, 1, 1, 32);
   CHECK(conv::choose_fp32<layout::nhwc>(pw) == auto_choice::pointwise);
   CHECK(conv::choose_fp32<layout::nchw>(pw) == auto_choice::pointwise);
-  // Rule 4, Winograd: NHWC from 16 channels and 8x8 outputs; NCHW from 128 channels and 14x14.
-  const conv2d_shape c3_small = make_shape(1, 512, 7, 7, 512, 3, 3, 1, 1);
+  // Rule 4, Winograd: both layouts from 16 channels and 8x8 outputs (7x7 with AVX-512's
+  // 16-lane transforms).
+  const conv2d_shape c3_7x7 = make_shape(1, 512, 7, 7, 512, 3, 3, 1, 1);
+  const conv2d_shape c3_6x6 = make_shape(1, 512, 6, 6, 512, 3, 3, 1, 1);
   const conv2d_shape c3_deep = make_shape(1, 256, 14, 14, 256, 3, 3, 1, 1);
   const conv2d_shape c3_stride2 = make_shape(1, 64, 56, 56, 64, 3, 3, 2, 1);
+  const auto at_7x7 = conv::detail::wino_lanes >= 16 ? auto_choice::winograd : auto_choice::direct;
   CHECK(conv::choose_fp32<layout::nhwc>(c3) == auto_choice::winograd);
-  CHECK(conv::choose_fp32<layout::nchw>(c3) == auto_choice::spatial_pack);
+  CHECK(conv::choose_fp32<layout::nchw>(c3) == auto_choice::winograd);
   CHECK(conv::choose_fp32<layout::nchw>(c3_deep) == auto_choice::winograd);
-  CHECK(conv::choose_fp32<layout::nhwc>(c3_small) == auto_choice::direct);
-  CHECK(conv::choose_fp32<layout::nchw>(c3_small) == auto_choice::spatial_pack);
+  CHECK(conv::choose_fp32<layout::nhwc>(c3_7x7) == at_7x7);
+  CHECK(conv::choose_fp32<layout::nchw>(c3_7x7) ==
+        (at_7x7 == auto_choice::winograd ? auto_choice::winograd : auto_choice::spatial_pack));
+  CHECK(conv::choose_fp32<layout::nhwc>(c3_6x6) == auto_choice::direct);
+  CHECK(conv::choose_fp32<layout::nchw>(c3_6x6) == auto_choice::spatial_pack);
   CHECK(conv::choose_fp32<layout::nhwc>(c3_stride2) == auto_choice::direct);
   CHECK(conv::choose_fp32<layout::nhwc>(first) == auto_choice::spatial_pack);
 #if DLAS_AUTOMATIC_HAS_DEPTHWISE

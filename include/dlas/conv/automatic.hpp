@@ -59,15 +59,14 @@ constexpr auto_choice choose_fp32(const conv2d_shape& sh) noexcept {
   // 3. Few channels per group (first layers, c = 3): deeper GEMM steps than one tap gives.
   //    NHWC: whole kernel rows of the padded tile; NCHW: the im2col matrix.
   if (sh.c_per_group() < 16) return nhwc ? auto_choice::spatial_pack : auto_choice::im2col_gemm;
-  // 4. Winograd F(4x4, 3x3): a quarter of the multiplies, once its transforms pay. NHWC
-  //    (SIMD input transform): from 16 channels, unless the output is smaller than 8x8
-  //    (at 7x7 the padded tiles waste a third). NCHW (scalar input transform): only from
-  //    128 channels and 14x14 outputs.
+  // 4. Winograd F(4x4, 3x3): a quarter of the multiplies, once its transforms (SIMD over
+  //    channels; NCHW through an NHWC copy) pay: from 16 channels and 8x8 outputs, and at
+  //    7x7 with 16-lane transforms (AVX-512), where the padded tiles waste a third.
   if (sh.r == 3 && sh.s == 3 && sh.stride_h == 1 && sh.stride_w == 1 && sh.dilation_h == 1 &&
       sh.dilation_w == 1 && sh.groups == 1) {
     const tensor_dims out = sh.output_dims();
-    const bool pays = nhwc ? out.h >= 8 && out.w >= 8 : sh.c >= 128 && out.h >= 14 && out.w >= 14;
-    if (pays) return auto_choice::winograd;
+    const index_t smallest = detail::wino_lanes >= 16 ? 7 : 8;
+    if (out.h >= smallest && out.w >= smallest) return auto_choice::winograd;
   }
   // 5. NHWC: taps read in place; NCHW: repacked to NHWC tiles and unpacked.
   return nhwc ? auto_choice::direct : auto_choice::spatial_pack;

@@ -21,6 +21,7 @@
 #include "dlas/core/tensor_view.hpp"
 #include "dlas/kernel/gemm_tile.hpp"
 #include "dlas/kernel/packing.hpp"
+#include "dlas/kernel/transpose.hpp"
 
 namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
@@ -126,10 +127,11 @@ struct wino_plan {
 /// Weights are transformed at construction into 36 C x K matrices U, packed in the NR-wide
 /// panels kernel::gemm_tile reads. A call splits the output tiles into chunks (wino_plan;
 /// the split depends only on the shape) and for each chunk: transforms the input into 36
-/// tiles x C matrices V (SIMD over channels in NHWC), computes the 36 products M = V U with
-/// the GEMM tile, and transforms M back (SIMD over output channels), adding bias and
-/// residual and applying the activation on the way out. Each stage writes disjoint memory
-/// per parallel index, so results are bitwise identical for any thread count.
+/// tiles x C matrices V (SIMD over channels), computes the 36 products M = V U with the GEMM
+/// tile, and transforms M back (SIMD over output channels), adding bias and residual and
+/// applying the activation on the way out. NCHW runs the same on an NHWC copy of each image
+/// (via_nhwc). Each stage writes disjoint memory per parallel index, so results are bitwise
+/// identical for any thread count.
 ///
 /// T = half (fp16): input and output are half, widened and rounded in registers; V and M stay
 /// fp32 workspaces. U is transformed from the half weights and kept in fp32: rounding it to
@@ -170,8 +172,20 @@ class winograd_conv {
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t = 0) noexcept {
     return buffer_bytes<float>(packed_weight_elements(sh)) + buffer_bytes<float>(sh.k);
   }
-  /// The transformed input and the products of one chunk of tiles.
+  /// NCHW runs the NHWC transforms, SIMD over channels, on an fp32 NHWC copy of each image,
+  /// and transposes the result back (fp32: in 8x8 register blocks, kernel/transpose.hpp).
+  /// Transforms over NCHW planes would be scalar: on ResNet-50's 3x3 layers they cost
+  /// 2.1-2.7x the time of the two transposes and the NHWC transforms together.
+  static constexpr bool via_nhwc = !nhwc;
+
+  /// The transformed input and the products of one chunk of tiles; through NHWC, of one image
+  /// at a time, and that image in NHWC, in and out.
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
+    if constexpr (via_nhwc) {
+      const wino_plan p = wino_plan::of(one_image(sh));
+      return buffer_bytes<float>(p.v_floats) + buffer_bytes<float>(p.m_floats) +
+             buffer_bytes<float>(sh.c * sh.h * sh.w) + buffer_bytes<float>(sh.k * sh.output_h() * sh.output_w());
+    }
     const wino_plan p = wino_plan::of(sh);
     return buffer_bytes<float>(p.v_floats) + buffer_bytes<float>(p.m_floats);
   }
@@ -204,16 +218,110 @@ class winograd_conv {
     static_assert(std::is_same_v<In, T> && std::is_same_v<Out, T>,
                   "algo::winograd takes tensors of the precision's storage type (fp32: float, "
                   "fp16: dlas::half)");
+    if constexpr (via_nhwc) {
+      run_via_nhwc(in, out, residual, mr);
+    } else {
+      transform_buffers buffers(shape_, mr);
+      compute(in, out, residual, act_, shape_, buffers);
+    }
+  }
+
+ private:
+  static constexpr conv2d_shape one_image(conv2d_shape sh) noexcept {
+    sh.n = 1;
+    return sh;
+  }
+
+  /// NCHW through NHWC, image by image: the image to fp32 pixel rows, compute() on those, the
+  /// fp32 result back to planes. With a residual the activation follows it there, in the
+  /// order the fused epilogue keeps, act(y + bias + residual), rounded to T once.
+  void run_via_nhwc(tensor_view<const T, Layout> in, tensor_view<T, Layout> out, const T* residual,
+                    std::pmr::memory_resource* mr) const {
+    const conv2d_shape one = one_image(shape_);
+    const index_t C = one.c, K = one.k, hw = one.h * one.w, pq = one.output_h() * one.output_w();
+    aligned_buffer<float> pixels(C * hw, uninitialized, mr), results(K * pq, uninitialized, mr);
+    // V and M once for all images: a bump arena (graph::workspace_arena) reuses its buffer
+    // only once every allocation of the call is returned.
+    transform_buffers buffers(one, mr);
+    const tensor_view<float, layout::nhwc> x(pixels.data(), one.input_dims()), y(results.data(), one.output_dims());
+    constexpr index_t block = 64;  // pixels per transpose task
+    for (index_t n = 0; n < shape_.n; ++n) {
+      const T* planes = in.data() + n * C * hw;
+      core::parallel_for((hw + block - 1) / block, [&](index_t b) {
+        const index_t i0 = b * block, m = std::min(block, hw - i0);
+        float* rows[block];
+        for (index_t i = 0; i < m; ++i) rows[i] = pixels.data() + (i0 + i) * C;
+        if constexpr (std::is_same_v<T, float>) {
+          kernel::columns_to_rows(planes + i0, hw, C, rows, int(m));
+        } else {
+          for (index_t c = 0; c < C; ++c)
+            for (index_t i = 0; i < m; ++i) rows[i][c] = float(planes[c * hw + i0 + i]);
+        }
+      });
+      compute(tensor_view<const float, layout::nhwc>(x), y, static_cast<const float*>(nullptr),
+              residual ? activation::none : act_, one, buffers);
+      T* dst = out.data() + n * K * pq;
+      const T* res = residual ? residual + n * K * pq : nullptr;
+      core::parallel_for((pq + block - 1) / block, [&](index_t b) {
+        const index_t i0 = b * block, m = std::min(block, pq - i0);
+        const float* rows[block];
+        for (index_t i = 0; i < m; ++i) rows[i] = results.data() + (i0 + i) * K;
+        if constexpr (std::is_same_v<T, float>) {
+          kernel::rows_to_columns(rows, int(m), int(m), K, dst + i0, pq);
+          if (res)
+            for (index_t k = 0; k < K; ++k) finish_residual(dst + k * pq + i0, res + k * pq + i0, m);
+        } else {
+          for (index_t k = 0; k < K; ++k)
+            for (index_t i = 0; i < m; ++i) {
+              float v = rows[i][k];
+              if (res) v = activate(v + float(res[k * pq + i0 + i]));
+              dst[k * pq + i0 + i] = T(v);
+            }
+        }
+      });
+    }
+  }
+
+  /// y[i] = act(y[i] + residual[i]) for i < m.
+  void finish_residual(float* y, const float* residual, index_t m) const noexcept {
+    using B = wino_batch;
+    const index_t mv = m / index_t(B::size) * index_t(B::size);
+    for (index_t i = 0; i < mv; i += index_t(B::size)) {
+      B v = B::load_unaligned(y + i) + B::load_unaligned(residual + i);
+      if (act_ != activation::none) v = xsimd::max(v, B(0.0f));
+      if (act_ == activation::relu6) v = xsimd::min(v, B(6.0f));
+      v.store_unaligned(y + i);
+    }
+    for (index_t i = mv; i < m; ++i) y[i] = activate(y[i] + residual[i]);
+  }
+
+  float activate(float v) const noexcept {
+    if (act_ != activation::none) v = std::max(v, 0.0f);
+    if (act_ == activation::relu6) v = std::min(v, 6.0f);
+    return v;
+  }
+
+  /// The transformed input V and the products M of one chunk of tiles of `sh`.
+  struct transform_buffers {
+    aligned_buffer<float> v, m;
+    transform_buffers(const conv2d_shape& sh, std::pmr::memory_resource* mr)
+        : v(wino_plan::of(sh).v_floats, uninitialized, mr), m(wino_plan::of(sh).m_floats, uninitialized, mr) {}
+  };
+
+  /// The convolution of `sh` on NHWC views (SIMD over channels, the last C % 16 or K % 16
+  /// channels scalar), finishing with `act`.
+  template <class In, class Out>
+  void compute(tensor_view<const In, layout::nhwc> in, tensor_view<Out, layout::nhwc> out, const Out* residual,
+               activation act, const conv2d_shape& sh, transform_buffers& buffers) const {
     using B = wino_batch;
     using arch = kernel::default_arch;
-    const conv2d_shape& sh = shape_;
     const wino_plan plan = wino_plan::of(sh);
-    aligned_buffer<float> v(plan.v_floats, uninitialized, mr);
-    aligned_buffer<float> m(plan.m_floats, uninitialized, mr);
+    aligned_buffer<float>& v = buffers.v;
+    aligned_buffer<float>& m = buffers.m;
     const index_t C = sh.c, K = sh.k, P = sh.output_h(), Q = sh.output_w();
     const index_t per_image = plan.tiles_h * plan.tiles_w;
-    const index_t c_vec = nhwc ? C / wino_lanes * wino_lanes : 0;
-    const index_t k_vec = nhwc ? K / wino_lanes * wino_lanes : 0;
+    const index_t c_vec = C / wino_lanes * wino_lanes;
+    const index_t k_vec = K / wino_lanes * wino_lanes;
     const index_t per_xi = kernel::packed_panels_elements<wino_nr>(C, K);
     const index_t k_panels = (K + wino_nr - 1) / wino_nr;
 
@@ -230,7 +338,7 @@ class winograd_conv {
           return y >= 0 && y < sh.h && x >= 0 && x < sh.w;
         };
         float* vt = v.data() + lt * C;
-        for (index_t c0 = 0; c0 < c_vec; c0 += wino_lanes) {  // NHWC: channels in lanes
+        for (index_t c0 = 0; c0 < c_vec; c0 += wino_lanes) {  // channels in lanes
           B d[wino_xi], r[wino_xi];
           for (int i = 0; i < wino_a; ++i)
             for (int j = 0; j < wino_a; ++j)
@@ -272,7 +380,7 @@ class winograd_conv {
         const int ph = int(std::min<index_t>(wino_m, P - p_lo));
         const int qw = int(std::min<index_t>(wino_m, Q - q_lo));
         const float* mt = m.data() + lt * K;
-        for (index_t k0 = 0; k0 < k_vec; k0 += wino_lanes) {  // NHWC: output channels in lanes
+        for (index_t k0 = 0; k0 < k_vec; k0 += wino_lanes) {  // output channels in lanes
           B x[wino_xi], y[wino_m * wino_m];
           for (int xi = 0; xi < wino_xi; ++xi) x[xi] = B::load_unaligned(mt + xi * m_xi + k0);
           wino_output_tile(x, y);
@@ -282,8 +390,8 @@ class winograd_conv {
               const index_t o = out.offset(n, k0, p_lo + i, q_lo + j);
               B val = y[i * wino_m + j] + bias;
               if (residual) val += kernel::load_as_f32<arch>(residual + o);
-              if (act_ != activation::none) val = xsimd::max(val, B(0.0f));
-              if (act_ == activation::relu6) val = xsimd::min(val, B(6.0f));
+              if (act != activation::none) val = xsimd::max(val, B(0.0f));
+              if (act == activation::relu6) val = xsimd::min(val, B(6.0f));
               kernel::store_from_f32<arch>(out.data() + o, val);
             }
         }
@@ -296,16 +404,15 @@ class winograd_conv {
               const index_t o = out.offset(n, k, p_lo + i, q_lo + j);
               float val = y[i * wino_m + j] + bias_[k];
               if (residual) val += float(residual[o]);
-              if (act_ != activation::none) val = std::max(val, 0.0f);
-              if (act_ == activation::relu6) val = std::min(val, 6.0f);
-              out.data()[o] = T(val);
+              if (act != activation::none) val = std::max(val, 0.0f);
+              if (act == activation::relu6) val = std::min(val, 6.0f);
+              out.data()[o] = Out(val);
             }
         }
       });
     }
   }
 
- private:
   conv2d_shape shape_;
   activation act_;
   aligned_buffer<float> u_;
