@@ -127,6 +127,8 @@ class int8_gemm_conv {
   /// the input pixels in place, else a chunk of gathered rows.
   template <class In = std::uint8_t>
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
+    static_assert(std::is_same_v<In, std::uint8_t> || std::is_same_v<In, std::int8_t>,
+                  "dlas: int8 kernels take uint8_t or int8_t input codes");
     if (reads_padded_image(sh)) return buffer_bytes<std::int8_t>(padded_image_bytes(sh));
     if (reads_input_as_rows<In>(sh)) return 0;
     return buffer_bytes<std::int8_t>(std::min(sh.output_h() * sh.output_w(), chunk_pixels(sh)) *
