@@ -222,7 +222,9 @@ class winograd_conv {
       run_via_nhwc(in, out, residual, mr);
     } else {
       transform_buffers buffers(shape_, mr);
-      compute(in, out, residual, act_, shape_, buffers);
+      core::parallel_region([&](const core::team& threads) {
+        compute(in, out, residual, act_, shape_, buffers, threads);
+      });
     }
   }
 
@@ -245,41 +247,43 @@ class winograd_conv {
     transform_buffers buffers(one, mr);
     const tensor_view<float, layout::nhwc> x(pixels.data(), one.input_dims()), y(results.data(), one.output_dims());
     constexpr index_t block = 64;  // pixels per transpose task
-    for (index_t n = 0; n < shape_.n; ++n) {
-      const T* planes = in.data() + n * C * hw;
-      core::parallel_for((hw + block - 1) / block, [&](index_t b) {
-        const index_t i0 = b * block, m = std::min(block, hw - i0);
-        float* rows[block];
-        for (index_t i = 0; i < m; ++i) rows[i] = pixels.data() + (i0 + i) * C;
-        if constexpr (std::is_same_v<T, float>) {
-          kernel::columns_to_rows(planes + i0, hw, C, rows, int(m));
-        } else {
-          for (index_t c = 0; c < C; ++c)
-            for (index_t i = 0; i < m; ++i) rows[i][c] = float(planes[c * hw + i0 + i]);
-        }
-      });
-      compute(tensor_view<const float, layout::nhwc>(x), y, static_cast<const float*>(nullptr),
-              residual ? activation::none : act_, one, buffers);
-      T* dst = out.data() + n * K * pq;
-      const T* res = residual ? residual + n * K * pq : nullptr;
-      core::parallel_for((pq + block - 1) / block, [&](index_t b) {
-        const index_t i0 = b * block, m = std::min(block, pq - i0);
-        const float* rows[block];
-        for (index_t i = 0; i < m; ++i) rows[i] = results.data() + (i0 + i) * K;
-        if constexpr (std::is_same_v<T, float>) {
-          kernel::rows_to_columns(rows, int(m), int(m), K, dst + i0, pq);
-          if (res)
-            for (index_t k = 0; k < K; ++k) finish_residual(dst + k * pq + i0, res + k * pq + i0, m);
-        } else {
-          for (index_t k = 0; k < K; ++k)
-            for (index_t i = 0; i < m; ++i) {
-              float v = rows[i][k];
-              if (res) v = activated(v + float(res[k * pq + i0 + i]), act_);
-              dst[k * pq + i0 + i] = T(v);
-            }
-        }
-      });
-    }
+    core::parallel_region([&](const core::team& threads) {
+      for (index_t n = 0; n < shape_.n; ++n) {
+        const T* planes = in.data() + n * C * hw;
+        threads.for_each((hw + block - 1) / block, [&](index_t b) {
+          const index_t i0 = b * block, m = std::min(block, hw - i0);
+          float* rows[block];
+          for (index_t i = 0; i < m; ++i) rows[i] = pixels.data() + (i0 + i) * C;
+          if constexpr (std::is_same_v<T, float>) {
+            kernel::columns_to_rows(planes + i0, hw, C, rows, int(m));
+          } else {
+            for (index_t c = 0; c < C; ++c)
+              for (index_t i = 0; i < m; ++i) rows[i][c] = float(planes[c * hw + i0 + i]);
+          }
+        });
+        compute(tensor_view<const float, layout::nhwc>(x), y, static_cast<const float*>(nullptr),
+                residual ? activation::none : act_, one, buffers, threads);
+        T* dst = out.data() + n * K * pq;
+        const T* res = residual ? residual + n * K * pq : nullptr;
+        threads.for_each((pq + block - 1) / block, [&](index_t b) {
+          const index_t i0 = b * block, m = std::min(block, pq - i0);
+          const float* rows[block];
+          for (index_t i = 0; i < m; ++i) rows[i] = results.data() + (i0 + i) * K;
+          if constexpr (std::is_same_v<T, float>) {
+            kernel::rows_to_columns(rows, int(m), int(m), K, dst + i0, pq);
+            if (res)
+              for (index_t k = 0; k < K; ++k) finish_residual(dst + k * pq + i0, res + k * pq + i0, m);
+          } else {
+            for (index_t k = 0; k < K; ++k)
+              for (index_t i = 0; i < m; ++i) {
+                float v = rows[i][k];
+                if (res) v = activated(v + float(res[k * pq + i0 + i]), act_);
+                dst[k * pq + i0 + i] = T(v);
+              }
+          }
+        });
+      }
+    });
   }
 
   /// y[i] = act(y[i] + residual[i]) for i < m.
@@ -309,10 +313,11 @@ class winograd_conv {
   };
 
   /// The convolution of `sh` on NHWC views (SIMD over channels, the last C % 16 or K % 16
-  /// channels scalar), finishing with `act`.
+  /// channels scalar), finishing with `act`; called by every thread of `threads`.
   template <class In, class Out>
   void compute(tensor_view<const In, layout::nhwc> in, tensor_view<Out, layout::nhwc> out, const Out* residual,
-               activation act, const conv2d_shape& sh, transform_buffers& buffers) const {
+               activation act, const conv2d_shape& sh, transform_buffers& buffers,
+               const core::team& threads) const {
     using B = wino_batch;
     using arch = kernel::default_arch;
     const wino_plan plan = wino_plan::of(sh);
@@ -329,7 +334,7 @@ class winograd_conv {
       const index_t nt = std::min(plan.chunk_tiles, plan.tiles - t0);
       const index_t v_xi = nt * C, m_xi = nt * K;  // strides between transformed points
       // 1. Input transform: V[xi][t][c] = (B^T d B)[xi] of tile t0 + t, channel c.
-      core::parallel_for(nt, [&](index_t lt) {
+      threads.for_each(nt, [&](index_t lt) {
         const index_t t = t0 + lt;
         const index_t n = t / per_image, th = t % per_image / plan.tiles_w, tw = t % plan.tiles_w;
         const index_t y0 = th * wino_m - sh.pad_top, x0 = tw * wino_m - sh.pad_left;
@@ -359,7 +364,7 @@ class winograd_conv {
       // 2. Products: M[xi][t][k] = sum_c V[xi][t][c] U[xi][c][k], per (xi, K panel, row
       //    block of tiles); the U panel stays in cache across the row blocks.
       const index_t row_blocks = (nt + tile::mr - 1) / tile::mr;
-      core::parallel_for(wino_xi * k_panels * row_blocks, [&](index_t i) {
+      threads.for_each(wino_xi * k_panels * row_blocks, [&](index_t i) {
         const index_t xi = i / (k_panels * row_blocks), kp = i / row_blocks % k_panels;
         const index_t rb = i % row_blocks;
         const index_t r0 = rb * tile::mr;
@@ -373,7 +378,7 @@ class winograd_conv {
                                     kernel::tile_epilogue{false, false});
       });
       // 3. Output transform with the epilogue: y = act(A^T m A + bias + residual).
-      core::parallel_for(nt, [&](index_t lt) {
+      threads.for_each(nt, [&](index_t lt) {
         const index_t t = t0 + lt;
         const index_t n = t / per_image, th = t % per_image / plan.tiles_w, tw = t % plan.tiles_w;
         const index_t p_lo = th * wino_m, q_lo = tw * wino_m;
