@@ -48,8 +48,19 @@ std::vector<named_shape> depthwise_shapes() {
   v.push_back({"dw_c40_q7", make_shape(2, 40, 7, 7, 40, 3, 3, 1, 1, 1, 40)});
   v.push_back({"dw_c32_q21", make_shape(1, 32, 4, 21, 32, 3, 3, 1, 1, 1, 32)});
   v.push_back({"dw_c32_pad3", make_shape(1, 32, 5, 12, 32, 3, 3, 1, 3, 1, 32)});  // rows all padding
+  // Stride 2: rows of narrow pixels take the spans (blocks of 4, 2 and 1), wide ones the pixel
+  // pairs; SAME-style padding (right and bottom only) with tail channels.
   v.push_back({"dw_c64_s2", make_shape(1, 64, 16, 16, 64, 3, 3, 2, 1, 1, 64)});
   v.push_back({"dw_c48_s2_unpadded", make_shape(2, 48, 9, 18, 48, 3, 3, 2, 0, 1, 48)});
+  v.push_back({"dw_c200_s2", make_shape(1, 200, 7, 9, 200, 3, 3, 2, 1, 1, 200)});
+  // 2 KiB per tap of NHWC weights: packed one vector apart (dw_tap_stride).
+  v.push_back({"dw_c512_taps_padded", make_shape(1, 512, 5, 6, 512, 3, 3, 1, 1, 1, 512)});
+  v.push_back({"dw_c512_s2_taps_padded", make_shape(1, 512, 6, 7, 512, 3, 3, 2, 1, 1, 512)});
+  v.push_back({"dw_c20_s2_same", [] {
+                 conv2d_shape s = make_shape(1, 20, 10, 13, 20, 3, 3, 2, 0, 1, 20);
+                 s.pad_bottom = s.pad_right = 1;
+                 return s;
+               }()});
   v.push_back({"dw_stride40_scalar_rows", [] {  // NCHW phase buffer too large: scalar rows
                  conv2d_shape s = make_shape(1, 3, 5, 100, 3, 3, 3, 1, 1, 1, 3);
                  s.stride_w = 40;
@@ -90,6 +101,10 @@ TEMPLATE_TEST_CASE("depthwise fp32 footprint is exact", "[conv_fast][depthwise][
                                                                 : 13 * 9;
   CHECK(conv_type::footprint_of(sh).weights == (packed + 13) * index_t(sizeof(float)));
   CHECK(conv_type::workspace_bytes(sh) == 0);
+  // 512 channels are 2 KiB per tap: NHWC pads each tap by one vector (dw_tap_stride).
+  const conv2d_shape deep = make_shape(1, 512, 4, 4, 512, 3, 3, 1, 1, 1, 512);
+  const index_t deep_packed = std::is_same_v<TestType, layout::nhwc> ? 9 * (512 + lanes) : 512 * 9;
+  CHECK(conv_type::footprint_of(deep).weights == (deep_packed + 512) * index_t(sizeof(float)));
 }
 
 TEMPLATE_TEST_CASE("depthwise refuses shapes that are not depthwise", "[conv_fast][depthwise][errors]",

@@ -25,6 +25,8 @@ std::vector<named_shape> depthwise_fp16_shapes() {
   v.push_back({"dw_9x9_many_taps", make_shape(1, 11, 12, 12, 11, 9, 9, 1, 4, 1, 11)});
   v.push_back({"dw_c8_wide", make_shape(1, 8, 4, 70, 8, 3, 3, 1, 1, 1, 8)});
   v.push_back({"dw_c37_span", make_shape(2, 37, 7, 29, 37, 3, 3, 1, 1, 1, 37)});  // NHWC row spans
+  v.push_back({"dw_c64_s2_span", make_shape(1, 64, 9, 11, 64, 3, 3, 2, 1, 1, 64)});  // and stride 2
+  v.push_back({"dw_c512_taps_padded", make_shape(1, 512, 4, 5, 512, 3, 3, 1, 1, 1, 512)});
   v.push_back({"dw_stride40_scalar_rows", [] {
                  conv2d_shape s = make_shape(1, 3, 5, 100, 3, 3, 3, 1, 1, 1, 3);
                  s.stride_w = 40;

@@ -78,6 +78,18 @@ template <class T>
   else return nullptr;
 }
 
+/// Elements between the NHWC packed weights of two taps: c rounded up to the SIMD width, one
+/// vector more where that is a multiple of 512 (2 KiB of fp32). The weights of one channel
+/// block are then one L1 set apart from tap to tap instead of all in one set or two (1,024
+/// fp32 channels: 4 KiB per tap, the L1's way size), where they compete with the input pixels
+/// of the same channels: MobileNet's conv_dw_13 (7 x 7 x 1,024) went from 54 to 57 GFLOP/s on
+/// average over placements of its tensors, its slowest placement from 33 to 45. Counted in
+/// elements, so that fp16 packs exactly half the bytes of fp32.
+constexpr index_t dw_tap_stride(index_t c) noexcept {
+  const index_t cp = (c + dw_lanes - 1) / dw_lanes * dw_lanes;
+  return cp % 512 == 0 ? cp + dw_lanes : cp;
+}
+
 /// Arguments shared by every row of one call; T is the storage of weights and activations.
 template <class T>
 struct dw_args {
@@ -185,22 +197,30 @@ inline constexpr int dw_span_pixels = 8;
 inline constexpr int dw_span_pixels = 4;
 #endif
 
-/// NHWC, stride 1 along the row: every output pixel of one row, channel block by channel
-/// block, with tap rows [r_lo, r_hi) inside the input (the others are in the padding and left
-/// out). `row` is input column 0 of tap row r_lo and `row_step` the distance between tap rows;
-/// pixel q's first tap reads column q - pad_left. The block's KR x KS weights stay in
-/// registers along the row and dw_span_pixels outputs are computed at once, each input
-/// vector loaded once per tap row for up to KS of them: (3 + 9 / 8) / 9 loads per FMA for 3x3
-/// where dw_nhwc_pixel_pair needs 1.5. Blocks whose taps reach past either end of the row skip
-/// the columns in the padding (checked per load); the others load without checks. (At stride 2
-/// the same scheme measured slower than the pixel pairs on MobileNet's 14x14 and 28x28 layers:
-/// stride-2 layers keep the pairs.) Each output sums its taps in (r, s) order, as dw_nhwc_pixel
-/// does, so results are the same. Channels past the last full vector go through
-/// dw_nhwc_pixel_from, with the taps of each pixel inside the input.
-template <int KR, int KS, class T>
+/// At stride 2, dw_nhwc_span computes 4 outputs at once: their 9 input columns per tap row
+/// are as many concurrent streams as the 8 outputs of stride 1 read (the whole-row blocks of 8
+/// measured slower). It takes stride-2 rows whose pixels are at most this many bytes (fp32:
+/// 128 channels): on Zen 4, MobileNet's 64- and 128-channel layers ran 22% and 11% faster
+/// than with dw_nhwc_pixel_pair, its 256- and 512-channel ones 5-7% slower, their input
+/// columns 1-2 KiB apart.
+inline constexpr index_t dw_span_s2_pixel_bytes = 512;
+
+/// NHWC, stride SW (1 or 2) along the row: every output pixel of one row, channel block by
+/// channel block, with tap rows [r_lo, r_hi) inside the input (the others are in the padding
+/// and left out). `row` is input column 0 of tap row r_lo and `row_step` the distance between
+/// tap rows; pixel q's first tap reads column q * SW - pad_left. The block's KR x KS weights
+/// stay in registers along the row and dw_span_pixels outputs (4 at stride 2: dw_span_s2_pixel_bytes) are
+/// computed at once, each input vector loaded once per tap row for all the outputs it feeds:
+/// (3 + 9 / 8) / 9 loads per FMA for 3x3 at stride 1, (9 * 3 + 9) / 36 at stride 2, where
+/// dw_nhwc_pixel_pair needs 1.5. Blocks whose taps reach past either end of the row skip the
+/// columns in the padding (checked per load); the others load without checks. Each output sums
+/// its taps in (r, s) order, as dw_nhwc_pixel does, so results are the same. Channels past the
+/// last full vector go through dw_nhwc_pixel_from, with the taps of each pixel inside the input.
+template <int KR, int KS, int SW, int PR, class T>
 void dw_nhwc_span(const dw_args<T>& a, const T* row, index_t row_step, index_t r_lo, index_t r_hi,
                   index_t pad_left, index_t W, index_t Q, const index_t* ioff, index_t C, index_t Cp,
-                  T* o, const T* res) {
+                  T* o, const T* res, index_t out_step = 0) {
+  static_assert(PR == 1 || PR == 2, "one output row, or two whose taps all lie inside the input");
   constexpr int taps = KR * KS;
   const index_t c_vec = C / dw_lanes * dw_lanes;
   // Pixel blocks outside, channel blocks inside: consecutive loads walk along the channels of
@@ -208,64 +228,76 @@ void dw_nhwc_span(const dw_args<T>& a, const T* row, index_t row_step, index_t r
   // between pixels and map a row's pixels onto a few cache sets).
   auto pixels = [&](index_t q, auto count, auto checked) {
     constexpr int N = decltype(count)::value;
-    const index_t x0 = q - pad_left;  // input column of input pixel 0 of the block
+    const index_t x0 = q * SW - pad_left;  // input column of input pixel 0 of the block
     for (index_t c0 = 0; c0 < c_vec; c0 += dw_lanes) {
       dw_batch w[taps];
       DLAS_UNROLL
       for (int t = 0; t < taps; ++t) w[t] = dw_load(a.w + t * Cp + c0);
-      dw_batch acc[N];
+      dw_batch acc[PR][N];
       DLAS_UNROLL
-      for (int j = 0; j < N; ++j) acc[j] = dw_batch(0.0f);
-      DLAS_UNROLL
-      for (int r = 0; r < KR; ++r) {
-        if (r < r_lo || r >= r_hi) continue;  // a tap row in the padding
+      for (int pr = 0; pr < PR; ++pr)
         DLAS_UNROLL
-        for (int i = 0; i < N + KS - 1; ++i) {  // input pixel i feeds outputs i - s
+        for (int j = 0; j < N; ++j) acc[pr][j] = dw_batch(0.0f);
+      // Input row k is tap row k of output row 0 and k - 1 of output row 1.
+      DLAS_UNROLL
+      for (int k = 0; k < KR + PR - 1; ++k) {
+        if (PR == 1 && (k < r_lo || k >= r_hi)) continue;  // a tap row in the padding
+        DLAS_UNROLL
+        for (int i = 0; i < (N - 1) * SW + KS; ++i) {  // input pixel i feeds outputs (i - s) / SW
           if constexpr (decltype(checked)::value)
             if (x0 + i < 0 || x0 + i >= W) continue;  // a column in the padding
-          const dw_batch x = dw_load(row + (r - r_lo) * row_step + (x0 + i) * C + c0);
+          const dw_batch x = dw_load(row + (k - r_lo) * row_step + (x0 + i) * C + c0);
           DLAS_UNROLL
-          for (int s = 0; s < KS; ++s)
-            if (i - s >= 0 && i - s < N) acc[i - s] = kernel::fmadd(x, w[r * KS + s], acc[i - s]);
+          for (int pr = 0; pr < PR; ++pr)
+            DLAS_UNROLL
+            for (int s = 0; s < KS; ++s)
+              if (k - pr >= 0 && k - pr < KR && i - s >= 0 && (i - s) % SW == 0 && (i - s) / SW < N)
+                acc[pr][(i - s) / SW] = kernel::fmadd(x, w[(k - pr) * KS + s], acc[pr][(i - s) / SW]);
         }
       }
       const dw_batch bias = dw_load(a.bias + c0);
       DLAS_UNROLL
-      for (int j = 0; j < N; ++j) {
-        const index_t at = (q + j) * C + c0;
-        dw_store(o + at, dw_finish(acc[j], bias, res ? res + at : nullptr, a.act));
-      }
+      for (int pr = 0; pr < PR; ++pr)
+        DLAS_UNROLL
+        for (int j = 0; j < N; ++j) {
+          const index_t at = pr * out_step + (q + j) * C + c0;
+          dw_store(o + at, dw_finish(acc[pr][j], bias, res ? res + at : nullptr, a.act));
+        }
     }
   };
   auto block = [&](index_t q, auto count) {
     constexpr int N = decltype(count)::value;
-    if (q - pad_left >= 0 && q + N + KS - 2 - pad_left < W) pixels(q, count, std::false_type{});
+    if (q * SW - pad_left >= 0 && (q + N - 1) * SW + KS - 1 - pad_left < W) pixels(q, count, std::false_type{});
     else pixels(q, count, std::true_type{});
   };
   // Blocks of 8 (or 4), then 4, 2 and 1; rows of 7 or 14 pixels (MobileNet's deepest layers)
   // in blocks of 7 where the registers hold them: a third fewer loads than 8 + 4 + 2.
+  constexpr int span = SW == 1 ? dw_span_pixels : 4;
   index_t q = 0;
-  if constexpr (dw_span_pixels > 4)
-    if (Q % dw_span_pixels != 0 && Q % 7 == 0)
+  if constexpr (span > 4)
+    if (Q % span != 0 && Q % 7 == 0)
       for (; q < Q; q += 7) block(q, std::integral_constant<int, 7>{});
-  for (; q + dw_span_pixels <= Q; q += dw_span_pixels) block(q, std::integral_constant<int, dw_span_pixels>{});
-  if constexpr (dw_span_pixels > 4)
+  for (; q + span <= Q; q += span) block(q, std::integral_constant<int, span>{});
+  if constexpr (span > 4)
     if (q + 4 <= Q) block(q, std::integral_constant<int, 4>{}), q += 4;
   if (q + 2 <= Q) block(q, std::integral_constant<int, 2>{}), q += 2;
   if (q < Q) block(q, std::integral_constant<int, 1>{});
   if (c_vec < C) {  // the taps inside, relative to column 0 of tap row r_lo
     index_t off[taps], tap[taps];
-    for (q = 0; q < Q; ++q) {
+    for (index_t pq = 0; pq < PR * Q; ++pq) {
+      q = pq % Q;
+      const index_t pr = pq / Q;  // output row pr reads from input row pr on
       index_t n = 0;
       for (index_t r = r_lo; r < r_hi; ++r)
         for (index_t s = 0; s < KS; ++s) {
-          const index_t x = q - pad_left + s;
+          const index_t x = q * SW - pad_left + s;
           if (x < 0 || x >= W) continue;
-          off[n] = ioff[r * KS + s] - ioff[r_lo * KS] + (q - pad_left) * C;
+          off[n] = ioff[r * KS + s] - ioff[r_lo * KS] + (q * SW - pad_left) * C;
           tap[n++] = r * KS + s;
         }
-      dw_nhwc_pixel_from<0>(a, row, off, tap, c_vec, C - c_vec, Cp, o + q * C,
-                            res ? res + q * C : nullptr, n);
+      const index_t at = pr * out_step + q * C;
+      dw_nhwc_pixel_from<0>(a, row + pr * row_step, off, tap, c_vec, C - c_vec, Cp, o + at,
+                            res ? res + at : nullptr, n);
     }
   }
 }
@@ -280,7 +312,7 @@ void dw_nhwc_row(const dw_args<T>& a, const T* in, T* out, const T* residual, in
   const conv2d_shape& sh = *a.sh;
   const index_t R = KR ? KR : sh.r, S = KS ? KS : sh.s;
   const index_t C = sh.c, W = sh.w, Q = sh.output_w();
-  const index_t Cp = (C + dw_lanes - 1) / dw_lanes * dw_lanes;  // packed channel stride
+  const index_t Cp = dw_tap_stride(C);  // packed weights: tap stride
   const index_t y0 = p * sh.stride_h - sh.pad_top;
   const T* in_n = in + n * sh.h * W * C;
   const index_t out_row = (n * sh.output_h() + p) * Q * C;
@@ -293,10 +325,11 @@ void dw_nhwc_row(const dw_args<T>& a, const T* in, T* out, const T* residual, in
       itap[r * S + s] = r * S + s;
     }
   const bool rows_inside = y0 >= 0 && y0 + (R - 1) * sh.dilation_h < sh.h;
-  // Stride 1 along the row: the whole row goes through dw_nhwc_span, with the tap rows
-  // inside the input.
+  // Stride 1 along the row, or stride 2 on narrow pixels (dw_span_s2_pixel_bytes): the whole
+  // row goes through dw_nhwc_span, with the tap rows inside the input.
   if constexpr (KR * KS > 0)
-    if (sh.stride_w == 1 && sh.dilation_w == 1) {
+    if (sh.dilation_w == 1 &&
+        (sh.stride_w == 1 || (sh.stride_w == 2 && C * index_t(sizeof(T)) <= dw_span_s2_pixel_bytes))) {
       const index_t dh = sh.dilation_h;
       const index_t r_lo = std::min<index_t>(R, y0 >= 0 ? 0 : (-y0 + dh - 1) / dh);
       const index_t r_hi = std::clamp<index_t>(sh.h - y0 > 0 ? (sh.h - y0 + dh - 1) / dh : 0, r_lo, R);
@@ -304,7 +337,8 @@ void dw_nhwc_row(const dw_args<T>& a, const T* in, T* out, const T* residual, in
         const T* row = in_n + (y0 + r_lo * dh) * W * C;
         T* o = out + out_row;
         const T* res = residual ? residual + out_row : nullptr;
-        dw_nhwc_span<KR, KS>(a, row, dh * W * C, r_lo, r_hi, sh.pad_left, W, Q, ioff, C, Cp, o, res);
+        if (sh.stride_w == 1) dw_nhwc_span<KR, KS, 1, 1>(a, row, dh * W * C, r_lo, r_hi, sh.pad_left, W, Q, ioff, C, Cp, o, res);
+        else dw_nhwc_span<KR, KS, 2, 1>(a, row, dh * W * C, r_lo, r_hi, sh.pad_left, W, Q, ioff, C, Cp, o, res);
         return;
       }
     }
@@ -341,6 +375,32 @@ void dw_nhwc_row(const dw_args<T>& a, const T* in, T* out, const T* residual, in
   }
 }
 
+/// NHWC: output rows [p, p + count) of image n, count 1 or 2. Two stride-1 rows whose taps all
+/// lie inside the input go through dw_nhwc_span together where the registers hold both rows'
+/// accumulators (AVX-512, NEON): each input row is loaded once for both, R + 1 rows for two
+/// outputs instead of 2R. Other rows go one by one (dw_nhwc_row).
+template <int KR, int KS, class T>
+void dw_nhwc_rows(const dw_args<T>& a, const T* in, T* out, const T* residual, index_t n, index_t p,
+                  index_t count) {
+  if constexpr (KR * KS > 0 && dw_span_pixels > 4) {
+    const conv2d_shape& sh = *a.sh;
+    const index_t y0 = p * sh.stride_h - sh.pad_top;
+    if (count == 2 && sh.stride_h == 1 && sh.stride_w == 1 && sh.dilation_h == 1 && sh.dilation_w == 1 &&
+        y0 >= 0 && y0 + KR < sh.h) {
+      const index_t C = sh.c, W = sh.w, Q = sh.output_w();
+      index_t ioff[KR * KS];
+      for (index_t r = 0; r < KR; ++r)
+        for (index_t s = 0; s < KS; ++s) ioff[r * KS + s] = (r * W + s) * C;
+      const index_t out_row = (n * sh.output_h() + p) * Q * C;
+      dw_nhwc_span<KR, KS, 1, 2>(a, in + (n * sh.h + y0) * W * C, W * C, 0, KR, sh.pad_left, W, Q, ioff, C,
+                                 dw_tap_stride(C), out + out_row, residual ? residual + out_row : nullptr,
+                                 Q * C);
+      return;
+    }
+  }
+  for (index_t i = 0; i < count; ++i) dw_nhwc_row<KR, KS>(a, in, out, residual, n, p + i);
+}
+
 /// NHWC for kernels with more than dw_max_taps taps: per pixel and channel block, taps in the
 /// padding skipped by bounds checks.
 template <class T>
@@ -348,7 +408,7 @@ void dw_nhwc_row_large(const dw_args<T>& a, const T* in, T* out, const T* residu
                               index_t n, index_t p) {
   const conv2d_shape& sh = *a.sh;
   const index_t R = sh.r, S = sh.s, C = sh.c, W = sh.w, Q = sh.output_w();
-  const index_t Cp = (C + dw_lanes - 1) / dw_lanes * dw_lanes;
+  const index_t Cp = dw_tap_stride(C);
   const index_t c_vec = C / dw_lanes * dw_lanes;
   const index_t y0 = p * sh.stride_h - sh.pad_top;
   const T* in_n = in + n * sh.h * W * C;
@@ -508,8 +568,8 @@ inline status depthwise_can_implement(const conv2d_shape& sh) {
 /// epilogue).
 ///
 /// Weights are repacked at construction: NHWC as R x S x Cp (Cp = c rounded up to the SIMD
-/// width, zero-filled) so that one aligned load gives one tap of V channels; NCHW as the
-/// C x R x S matrix as given. Each output row is computed by one thread in a fixed order, so
+/// width, zero-filled, dw_tap_stride) so that one aligned load gives one tap of V channels;
+/// NCHW as the C x R x S matrix as given. Each output row is computed by one thread in a fixed order, so
 /// results are bitwise identical for any thread count. No workspace.
 template <layout_policy Layout, class T>
 class depthwise_conv {
@@ -524,8 +584,7 @@ class depthwise_conv {
 
   /// Packed weights plus the bias: the same formula the constructor allocates with.
   static constexpr index_t packed_weight_elements(const conv2d_shape& sh) noexcept {
-    const index_t cp = (sh.c + dw_lanes - 1) / dw_lanes * dw_lanes;
-    return nhwc ? sh.r * sh.s * cp : sh.c * sh.r * sh.s;
+    return nhwc ? sh.r * sh.s * dw_tap_stride(sh.c) : sh.c * sh.r * sh.s;
   }
   static constexpr index_t weight_bytes(const conv2d_shape& sh, index_t = 0) noexcept {
     return buffer_bytes<T>(packed_weight_elements(sh)) + buffer_bytes<float>(sh.k);
@@ -537,7 +596,7 @@ class depthwise_conv {
     const T* w = weights.matrix().data();  // C x (R * S)
     const index_t taps = sh.r * sh.s;
     if constexpr (nhwc) {
-      const index_t cp = packed_.size() / taps;
+      const index_t cp = dw_tap_stride(sh.c);
       for (index_t c = 0; c < sh.c; ++c)
         for (index_t t = 0; t < taps; ++t) packed_[t * cp + c] = w[c * taps + t];
     } else {
@@ -559,12 +618,14 @@ class depthwise_conv {
     T* y = out.data();
     const index_t P = sh.output_h();
     if constexpr (nhwc) {
-      auto rows = [&](auto kernel) {
-        core::parallel_for(sh.n * P, [&](index_t i) { kernel(args, x, y, residual, i / P, i % P); });
-      };
-      if (sh.r == 3 && sh.s == 3) rows(dw_nhwc_row<3, 3, T>);
-      else if (sh.r * sh.s <= dw_max_taps) rows(dw_nhwc_row<0, 0, T>);
-      else rows(dw_nhwc_row_large<T>);
+      const index_t pairs = (P + 1) / 2;  // tasks of two output rows (dw_nhwc_rows)
+      core::parallel_for(sh.n * pairs, [&](index_t i) {
+        const index_t n = i / pairs, p = i % pairs * 2, count = std::min<index_t>(2, P - p);
+        if (sh.r == 3 && sh.s == 3) dw_nhwc_rows<3, 3>(args, x, y, residual, n, p, count);
+        else if (sh.r * sh.s <= dw_max_taps) dw_nhwc_rows<0, 0>(args, x, y, residual, n, p, count);
+        else
+          for (index_t j = p; j < p + count; ++j) dw_nhwc_row_large(args, x, y, residual, n, j);
+      });
     } else {
       auto rows = [&](auto kernel) {
         core::parallel_for(sh.n * sh.c, [&](index_t nc) {
