@@ -620,61 +620,82 @@ class int8_gemm_conv {
         const int vec = nhwc ? n / 16 * 16 : 0;
         std::optional<panel_finisher<Out, Epilogue>> panel_finish;
         if (vec > 0) panel_finish.emplace(*this, k0, (g * panels + j) * (nr / 8), vec, folded, finish);
-        const std::int32_t* tile_bias = folded;  // the bias the finisher holds
-        // One tile of m rows: row i's outputs from out_at(i) (NHWC) and its output pixel
-        // pixel_at(i) counted from the image's first.
-        auto run_tile = [&](int m, kernel::i8_row_runs runs, const std::int8_t* const* a, const std::int8_t* bt,
-                            auto out_at, auto pixel_at) {
-          using tails = typename Rows::tail_tiles;
-          if constexpr (nhwc && tile::finishes_in_registers) {
-            if (vec == nr) {
-              with_tile<tails>(m, [&](auto sized) {
-                decltype(sized)::run_to(runs, a, bt, m, [&](int i, int jb, auto v) {
-                  (*panel_finish)(jb, v, residual, y, out_at(i) + jb * 16);
-                });
-              });
-              return;
-            }
-          }
-          // Rows of one run here: the padded image's (R runs) always take the register path.
-          with_tile<tails>(m, [&](auto sized) { decltype(sized)::run(kq, a, bt, acc, m); });
-          for (int i = 0; i < m; ++i)
-            for (int jb = 0; jb < vec / 16; ++jb)
-              (*panel_finish)(jb, acc + i * nr + jb * 16, residual, y, out_at(i) + jb * 16);
-          for (int i = 0; i < m; ++i) {
-            const index_t p = pixel_at(i);
-            for (int jj = vec; jj < n; ++jj) {
-              const index_t k = k0 + jj;
-              const index_t o = nhwc ? (img * pq + p) * sh.k + k : (img * sh.k + k) * pq + p;
-              y[o] = finish.from_total(
-                  std::int32_t(std::uint32_t(acc[i * nr + jj]) + std::uint32_t(tile_bias[k])), k,
-                  residual ? residual + o : nullptr);
-            }
-          }
-        };
-        for (index_t t = t0; t < t1; ++t) {
-          if constexpr (Rows::consecutive) {
+        if constexpr (Rows::consecutive) {
+          for (index_t t = t0; t < t1; ++t) {
             const index_t p0 = t * mr;
             const int m = int(std::min<index_t>(mr, np - p0));
             const std::int8_t* a[mr];
             rows.tile(p0, m, a);
             const index_t o0 = (img * pq + c0 + p0) * sh.k + k0;  // NHWC: row i at o0 + i * K
-            run_tile(m, rows.runs(), a, b, [&](int i) { return o0 + i * sh.k; },
-                     [&](int i) { return c0 + p0 + i; });
-          } else {
+            if constexpr (nhwc && tile::finishes_in_registers) {
+              if (vec == nr) {
+                with_tile<kernel::i8_gemm_tail_tiles>(m, [&](auto sized) {
+                  decltype(sized)::run_to(rows.runs(), a, b, m, [&](int i, int jb, auto v) {
+                    (*panel_finish)(jb, v, residual, y, o0 + i * sh.k + jb * 16);
+                  });
+                });
+                continue;
+              }
+            }
+            // Rows of one run here: the padded image's (R runs) always take the register path.
+            with_tile<kernel::i8_gemm_tail_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, a, b, acc, m); });
+            index_t pixels[mr];
+            for (int i = 0; i < mr; ++i) pixels[i] = c0 + p0 + i;
+            finish_sums(acc, m, pixels, img, k0, n, vec, folded, panel_finish, residual, y, finish);
+          }
+        } else {
+          const std::int32_t* tile_bias = folded;  // the bias the finisher holds
+          const index_t first = img * pq + c0;
+          for (index_t t = t0; t < t1; ++t) {
             a_tile at;
             rows.tile(t, at);
             if (at.folded != tile_bias) {
               tile_bias = at.folded;
               if (panel_finish) panel_finish->rebias(tile_bias, k0, vec);
             }
-            const index_t first = img * pq + c0;
-            run_tile(at.m, at.runs, at.a, b + at.b_offset, [&](int i) { return (first + at.pixel[i]) * sh.k + k0; },
-                     [&](int i) { return c0 + at.pixel[i]; });
+            const int m = at.m;
+            const std::int8_t* bt = b + at.b_offset;
+            if constexpr (nhwc && tile::finishes_in_registers) {
+              if (vec == nr) {
+                with_tile<kernel::i8_gemm_short_tiles>(m, [&](auto sized) {
+                  decltype(sized)::run_to(at.runs, at.a, bt, m, [&](int i, int jb, auto v) {
+                    (*panel_finish)(jb, v, residual, y, (first + at.pixel[i]) * sh.k + k0 + jb * 16);
+                  });
+                });
+                continue;
+              }
+            }
+            with_tile<kernel::i8_gemm_short_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, at.a, bt, acc, m); });
+            index_t pixels[mr];
+            for (int i = 0; i < mr; ++i) pixels[i] = c0 + at.pixel[i];
+            finish_sums(acc, m, pixels, img, k0, n, vec, tile_bias, panel_finish, residual, y, finish);
           }
         }
       }
     });
+  }
+
+  /// Finishes a tile's sums from memory (acc: m rows of NR), where the register path does not
+  /// (panels narrower than NR, NCHW): row i is output pixel pixels[i] of image img, channels
+  /// [k0, k0 + n); whole 16-channel blocks of NHWC through the panel's finisher, the rest one
+  /// by one with `bias`. Out of line: the hot tiles take the register path.
+  template <class Finisher, class Out, class Epilogue>
+  [[gnu::noinline]] void finish_sums(const std::int32_t* acc, int m, const index_t* pixels, index_t img, index_t k0,
+                                     int n, int vec, const std::int32_t* bias,
+                                     const std::optional<Finisher>& panel_finish, const Out* residual, Out* y,
+                                     const Epilogue& finish) const {
+    const conv2d_shape& sh = shape_;
+    const index_t pq = sh.output_h() * sh.output_w();
+    for (int i = 0; i < m; ++i)
+      for (int jb = 0; jb < vec / 16; ++jb)
+        (*panel_finish)(jb, acc + i * nr + jb * 16, residual, y, (img * pq + pixels[i]) * sh.k + k0 + jb * 16);
+    for (int i = 0; i < m; ++i)
+      for (int jj = vec; jj < n; ++jj) {
+        const index_t k = k0 + jj, p = pixels[i];
+        const index_t o = nhwc ? (img * pq + p) * sh.k + k : (img * sh.k + k) * pq + p;
+        y[o] = finish.from_total(std::int32_t(std::uint32_t(acc[i * nr + jj]) + std::uint32_t(bias[k])), k,
+                                 residual ? residual + o : nullptr);
+      }
   }
 
   /// Calls f(Tile{}) with the smallest of Tails (kernel::i8_gemm_tail_tiles or
