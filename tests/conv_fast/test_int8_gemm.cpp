@@ -44,6 +44,11 @@ std::vector<named_shape> padded_image_shapes() {
   strided.stride_h = 2;
   return {
       {"3x3_c64_k64_p1", make_shape(1, 64, 7, 7, 64, 3, 3, 1, 1)},
+      // Tap regions: border columns split off bands of 4+ rows, two border columns per side
+      // (5x5, pad 2), output rows whose taps all lie in the padding (pad 3).
+      {"3x3_c16_14x14_p1", make_shape(1, 16, 14, 14, 32, 3, 3, 1, 1)},
+      {"5x5_c8_p2_batch2", make_shape(2, 8, 9, 10, 32, 5, 5, 1, 2)},
+      {"3x3_c4_p3", make_shape(1, 4, 5, 6, 32, 3, 3, 1, 3)},
       {"3x3_c8_k32_p0_batch2", make_shape(2, 8, 6, 9, 32, 3, 3, 1, 0)},
       {"3x3_asym_pad_s2", asym},
       {"3x5_pad2", wide},

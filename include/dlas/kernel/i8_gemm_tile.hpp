@@ -99,13 +99,16 @@ constexpr index_t i8_padded_depth(index_t kdim) noexcept {
 }
 
 /// Where i8_gemm_tile::run_to finds a row of A: `count` runs of `steps` depth steps (4 bytes
-/// each), run k starting `stride` bytes after run k - 1; the panel's steps follow the runs in
-/// order. One run of all steps is a contiguous row; R runs of S * C bytes, one image row
-/// apart, are the taps of an R x S kernel read from an NHWC image in place (implicit im2col).
+/// each), run k starting `stride` bytes after run k - 1; the panel's runs start `b_steps` steps
+/// apart (0: `steps`, back to back). One run of all steps is a contiguous row; R runs of
+/// S * C bytes, one image row apart, are the taps of an R x S kernel read from an NHWC image
+/// in place (implicit im2col); shorter runs with b_steps = S * C / 4 leave out taps in the
+/// padding.
 struct i8_row_runs {
   index_t count = 1;
   index_t steps = 0;
   index_t stride = 0;
+  index_t b_steps = 0;
 };
 
 /// C (MR x NR int32, row-major, row stride NR) = A (m x kdim) * B (kdim x NR), all int8.
@@ -248,7 +251,8 @@ struct i8_gemm_tile {
       DLAS_UNROLL
       for (int j = 0; j < nacc; ++j) acc[i][j] = vnni::zero();
     }
-    for (index_t r = 0; r < runs.count; ++r, b += runs.steps * nr * 4) {
+    const index_t b_run = (runs.b_steps ? runs.b_steps : runs.steps) * nr * 4;
+    for (index_t r = 0; r < runs.count; ++r, b += b_run) {
       const std::int8_t* ar[MR];
       DLAS_UNROLL
       for (int i = 0; i < MR; ++i) ar[i] = ap[i] + r * runs.stride;
