@@ -322,8 +322,10 @@ class int8_gemm_conv {
     if (reads_padded_image(sh)) {
       aligned_buffer<std::int8_t> image(padded_image_bytes(sh), uninitialized, mr_);
       const index_t wp = sh.w + sh.pad_left + sh.pad_right, row = wp * sh.c;
-      const region_rows regions{image.data(), row, this,
-                                region_bias_.data() + (std::is_same_v<In, std::uint8_t> ? 0 : sh.k)};
+      // Region biases exist only where the padded taps are left out (skips_padded_taps).
+      const std::int32_t* region_bias =
+          region_bias_.size() > 0 ? region_bias_.data() + (std::is_same_v<In, std::uint8_t> ? 0 : sh.k) : nullptr;
+      const region_rows regions{image.data(), row, this, region_bias};
       const image_rows pixels{image.data(), sh.output_w(), sh.stride_h * row, sh.stride_w * sh.c,
                               kernel::i8_row_runs{sh.r, run_bytes(sh) / kernel::i8_depth_step, row}};
       const index_t rows_end = (sh.h + sh.pad_top + sh.pad_bottom) * row;
