@@ -205,12 +205,14 @@ inline constexpr int dw_span_pixels = 4;
 /// columns 1-2 KiB apart.
 inline constexpr index_t dw_span_s2_pixel_bytes = 512;
 
-/// NHWC, stride SW (1 or 2) along the row: every output pixel of one row, channel block by
+/// NHWC, stride SW (1 or 2) along the row: every output pixel of PR output rows (1, or 2 at
+/// stride 1 whose taps all lie inside the input, out_step elements apart), channel block by
 /// channel block, with tap rows [r_lo, r_hi) inside the input (the others are in the padding
-/// and left out). `row` is input column 0 of tap row r_lo and `row_step` the distance between
-/// tap rows; pixel q's first tap reads column q * SW - pad_left. The block's KR x KS weights
-/// stay in registers along the row and dw_span_pixels outputs (4 at stride 2: dw_span_s2_pixel_bytes) are
-/// computed at once, each input vector loaded once per tap row for all the outputs it feeds:
+/// and left out; PR = 2 reads KR + 1 input rows). `row` is input column 0 of tap row r_lo and
+/// `row_step` the distance between tap rows; pixel q's first tap reads column q * SW -
+/// pad_left. The block's KR x KS weights stay in registers along the row and dw_span_pixels
+/// outputs per row (4 at stride 2: dw_span_s2_pixel_bytes) are computed at once, each input
+/// vector loaded once per tap row for all the outputs it feeds:
 /// (3 + 9 / 8) / 9 loads per FMA for 3x3 at stride 1, (9 * 3 + 9) / 36 at stride 2, where
 /// dw_nhwc_pixel_pair needs 1.5. Blocks whose taps reach past either end of the row skip the
 /// columns in the padding (checked per load); the others load without checks. Each output sums
@@ -337,8 +339,10 @@ void dw_nhwc_row(const dw_args<T>& a, const T* in, T* out, const T* residual, in
         const T* row = in_n + (y0 + r_lo * dh) * W * C;
         T* o = out + out_row;
         const T* res = residual ? residual + out_row : nullptr;
-        if (sh.stride_w == 1) dw_nhwc_span<KR, KS, 1, 1>(a, row, dh * W * C, r_lo, r_hi, sh.pad_left, W, Q, ioff, C, Cp, o, res);
-        else dw_nhwc_span<KR, KS, 2, 1>(a, row, dh * W * C, r_lo, r_hi, sh.pad_left, W, Q, ioff, C, Cp, o, res);
+        if (sh.stride_w == 1)
+          dw_nhwc_span<KR, KS, 1, 1>(a, row, dh * W * C, r_lo, r_hi, sh.pad_left, W, Q, ioff, C, Cp, o, res);
+        else
+          dw_nhwc_span<KR, KS, 2, 1>(a, row, dh * W * C, r_lo, r_hi, sh.pad_left, W, Q, ioff, C, Cp, o, res);
         return;
       }
     }
@@ -569,8 +573,8 @@ inline status depthwise_can_implement(const conv2d_shape& sh) {
 ///
 /// Weights are repacked at construction: NHWC as R x S x Cp (Cp = c rounded up to the SIMD
 /// width, zero-filled, dw_tap_stride) so that one aligned load gives one tap of V channels;
-/// NCHW as the C x R x S matrix as given. Each output row is computed by one thread in a fixed order, so
-/// results are bitwise identical for any thread count. No workspace.
+/// NCHW as the C x R x S matrix as given. Each output row is computed by one thread in a fixed
+/// order, so results are bitwise identical for any thread count. No workspace.
 template <layout_policy Layout, class T>
 class depthwise_conv {
   static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;

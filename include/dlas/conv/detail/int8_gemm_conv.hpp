@@ -204,7 +204,7 @@ class int8_gemm_conv {
     }
   }
   /// Tiles of a region: its pixels row by row, in tiles of nearly equal size (kernel::
-  /// i8_gemm_tail_tiles has one for every row count).
+  /// i8_gemm_short_tiles has one for every row count).
   static constexpr index_t region_tiles(const tap_region& g) noexcept {
     return ((g.y1 - g.y0) * (g.x1 - g.x0) + mr - 1) / mr;
   }
@@ -264,7 +264,7 @@ class int8_gemm_conv {
       bias_s8_[k] = std::int32_t(std::uint32_t(b + (i8_input_offset<std::int8_t> - t - zp) * sum));
     }
     index_t i = 0;
-    if (skips_padded_taps(sh)) for_each_region(sh, [&](const tap_region& g) {
+    if (regions_.size() > 0) for_each_region(sh, [&](const tap_region& g) {
       regions_[i] = g;
       // Nearly equal tiles: the first n % count hold one pixel more.
       const index_t w = g.x1 - g.x0, n = (g.y1 - g.y0) * w, count = region_tiles(g);
@@ -322,9 +322,10 @@ class int8_gemm_conv {
     if (reads_padded_image(sh)) {
       aligned_buffer<std::int8_t> image(padded_image_bytes(sh), uninitialized, mr_);
       const index_t wp = sh.w + sh.pad_left + sh.pad_right, row = wp * sh.c;
-      // Region biases exist only where the padded taps are left out (skips_padded_taps).
+      // Regions exist only where the padded taps are left out (skips_padded_taps).
+      const bool by_region = regions_.size() > 0;
       const std::int32_t* region_bias =
-          region_bias_.size() > 0 ? region_bias_.data() + (std::is_same_v<In, std::uint8_t> ? 0 : sh.k) : nullptr;
+          by_region ? region_bias_.data() + (std::is_same_v<In, std::uint8_t> ? 0 : sh.k) : nullptr;
       const region_rows regions{image.data(), row, this, region_bias};
       const image_rows pixels{image.data(), sh.output_w(), sh.stride_h * row, sh.stride_w * sh.c,
                               kernel::i8_row_runs{sh.r, run_bytes(sh) / kernel::i8_depth_step, row}};
@@ -334,7 +335,7 @@ class int8_gemm_conv {
         core::parallel_for(sh.h + sh.pad_top + sh.pad_bottom, [&](index_t yp) {
           pad_image_row(in, img, yp, pad, image.data() + yp * row);
         });
-        if (skips_padded_taps(sh)) gemm(regions, pq, img, 0, 0, out.data(), residual, folded, finish);
+        if (by_region) gemm(regions, pq, img, 0, 0, out.data(), residual, folded, finish);
         else gemm(pixels, pq, img, 0, 0, out.data(), residual, folded, finish);
       }
       return;
@@ -631,7 +632,7 @@ class int8_gemm_conv {
             const index_t o0 = (img * pq + c0 + p0) * sh.k + k0;  // NHWC: row i at o0 + i * K
             if constexpr (nhwc && tile::finishes_in_registers) {
               if (vec == nr) {
-                with_tile<kernel::i8_gemm_tail_tiles>(m, [&](auto sized) {
+                with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
                   decltype(sized)::run_to(rows.runs(), a, b, m, [&](int i, int jb, auto v) {
                     (*panel_finish)(jb, v, residual, y, o0 + i * sh.k + jb * 16);
                   });
@@ -640,7 +641,7 @@ class int8_gemm_conv {
               }
             }
             // Rows of one run here: the padded image's (R runs) always take the register path.
-            with_tile<kernel::i8_gemm_tail_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, a, b, acc, m); });
+            with_tile<typename Rows::tail_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, a, b, acc, m); });
             index_t pixels[mr];
             for (int i = 0; i < mr; ++i) pixels[i] = c0 + p0 + i;
             finish_sums(acc, m, pixels, img, k0, n, vec, folded, panel_finish, residual, y, finish);
@@ -659,7 +660,7 @@ class int8_gemm_conv {
             const std::int8_t* bt = b + at.b_offset;
             if constexpr (nhwc && tile::finishes_in_registers) {
               if (vec == nr) {
-                with_tile<kernel::i8_gemm_short_tiles>(m, [&](auto sized) {
+                with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
                   decltype(sized)::run_to(at.runs, at.a, bt, m, [&](int i, int jb, auto v) {
                     (*panel_finish)(jb, v, residual, y, (first + at.pixel[i]) * sh.k + k0 + jb * 16);
                   });
@@ -667,7 +668,7 @@ class int8_gemm_conv {
                 continue;
               }
             }
-            with_tile<kernel::i8_gemm_short_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, at.a, bt, acc, m); });
+            with_tile<typename Rows::tail_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, at.a, bt, acc, m); });
             index_t pixels[mr];
             for (int i = 0; i < mr; ++i) pixels[i] = c0 + at.pixel[i];
             finish_sums(acc, m, pixels, img, k0, n, vec, tile_bias, panel_finish, residual, y, finish);
