@@ -25,4 +25,7 @@ TEST_CASE("fp16 rounds a K-blocked sum once", "[conv_fast][fp16]") {
                                       {"deep_3x3", make_shape(1, 70, 5, 5, 18, 3, 3, 1, 1)}};
   check_fp16_shapes<conv2d<test_layout, precision::fp16, sparsity::dense, algo::im2col_gemm>>(deep);
   check_fp16_shapes<conv2d<test_layout, precision::fp16, sparsity::dense, algo::direct>>(deep);
+  check_fp16_shapes<conv2d<test_layout, precision::fp16, sparsity::dense, algo::spatial_pack>>(deep);
+  const std::vector<named_shape> deep_1x1{deep[0], {"deep_1x1_s2", make_shape(2, 300, 5, 6, 40, 1, 1, 2, 0)}};
+  check_fp16_shapes<conv2d<test_layout, precision::fp16, sparsity::dense, algo::pointwise>>(deep_1x1);
 }

@@ -227,6 +227,48 @@ TEMPLATE_LIST_TEST_CASE("fp16 gemm tiles match an fp64 product of the halves", "
   }
 }
 
+TEST_CASE("the fp32 tile's half epilogue rounds the fp32 epilogue's result once", "[kernel][fp16]") {
+  // The fp16 convolutions' last K block: accumulate onto fp32 partial sums, add bias and a
+  // half residual, apply the activation and store half; every tile size, full and edge.
+  using T = kernel::f32_gemm_tile<>;
+  constexpr index_t kc = 37, ldc = T::nr + 5;
+  const auto av = random_floats(std::size_t(T::mr * kc), 21);
+  const auto bv = random_floats(std::size_t(kc * T::nr), 22);
+  const auto bias = random_floats(std::size_t(T::nr), 23);
+  const auto partial = random_floats(std::size_t(T::mr * ldc), 24);
+  const auto res = random_floats(std::size_t(T::mr * ldc), 25);
+  std::vector<half> res_half(res.begin(), res.end());
+  std::vector<float> res_rounded(res_half.begin(), res_half.end());
+  std::vector<const float*> a(T::mr);
+  for (int i = 0; i < T::mr; ++i) a[std::size_t(i)] = av.data() + i * kc;
+  for (activation act : {activation::none, activation::relu, activation::relu6})
+    for (int m : {1, T::mr - 1, T::mr})
+      for (int n : {1, T::nr - 3, T::nr}) {
+        CAPTURE(int(act), m, n);
+        kernel::tile_epilogue ep;
+        ep.accumulate = true;
+        ep.bias = kernel::bias_mode::per_col;
+        ep.bias_ptr = bias.data();
+        ep.act = act;
+        std::vector<float> want = partial;
+        ep.residual = res_rounded.data();
+        kernel::run_rows<T>(kc, a.data(), bv.data(), want.data(), ldc, m, n, ep);
+        std::vector<float> sums = partial;
+        std::vector<half> got(std::size_t(T::mr * ldc), half(-7.0f));
+        ep.residual = nullptr;
+        ep.residual_half = res_half.data();
+        ep.out_half = got.data();
+        kernel::run_rows<T>(kc, a.data(), bv.data(), sums.data(), ldc, m, n, ep);
+        CHECK(sums == partial);  // the fp32 partial sums are only read
+        for (int i = 0; i < T::mr; ++i)
+          for (index_t j = 0; j < ldc; ++j) {
+            const std::size_t o = std::size_t(i * ldc + j);
+            if (i < m && j < n) REQUIRE(got[o].bits == half(want[o]).bits);
+            else REQUIRE(got[o].bits == half(-7.0f).bits);  // outside the tile: untouched
+          }
+      }
+}
+
 TEST_CASE("half load and store hooks round like dlas::half", "[kernel][fp16]") {
   using A = kernel::default_arch;
   constexpr std::size_t n = kernel::f32_batch<A>::size;

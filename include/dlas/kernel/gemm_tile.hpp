@@ -24,7 +24,9 @@ enum class bias_mode { none, per_row, per_col };
 ///
 /// `accumulate` starts from C's current values (a later block of the K dimension), so a sum
 /// split into blocks is computed in exactly the order of the unsplit one. `finish` applies
-/// y = act(acc + bias + residual), the semantics of conv::epilogue, to the last block.
+/// y = act(acc + bias + residual), the semantics of conv::epilogue, to the last block, and
+/// stores y to C, or rounded once to half to `out_half` (fp16 outputs: C then only holds
+/// the partial sums of earlier blocks).
 struct tile_epilogue {
   bool accumulate = false;        ///< start from C instead of zero
   bool finish = true;             ///< apply bias, residual and activation before storing
@@ -32,6 +34,8 @@ struct tile_epilogue {
   const float* bias_ptr = nullptr;  ///< bias of row 0 / column 0 of the tile
   const float* residual = nullptr;  ///< residual at the tile origin, same row stride as C
   activation act = activation::none;
+  half* out_half = nullptr;       ///< finish: the half output at the tile origin (stride of C)
+  const half* residual_half = nullptr;  ///< a half residual instead of `residual`
 };
 
 /// The epilogue of one element (row i, column j of the tile) in scalar code: the same
@@ -41,6 +45,7 @@ struct tile_epilogue {
   if (ep.bias == bias_mode::per_row) v += ep.bias_ptr[i];
   else if (ep.bias == bias_mode::per_col) v += ep.bias_ptr[j];
   if (ep.residual) v += ep.residual[i * ldc + j];
+  else if (ep.residual_half) v += float(ep.residual_half[i * ldc + j]);
   if (ep.act != activation::none) {
     v = std::max(v, 0.0f);
     if (ep.act == activation::relu6) v = std::min(v, 6.0f);
@@ -58,7 +63,7 @@ struct tile_epilogue {
 ///
 /// A is always fp32: each A value is broadcast once per MR x NV FMAs, where a widening
 /// conversion per broadcast would cost as much as the FMAs it feeds; the fp16 drivers widen
-/// A once per call instead and reuse it across every panel.
+/// A once per block of rows instead and reuse it across every panel.
 ///
 /// \tparam T     storage type of B (float or dlas::half)
 /// \tparam MR    rows of the register tile
@@ -129,9 +134,14 @@ struct gemm_tile {
             if (ep.bias == bias_mode::per_row) v += batch(ep.bias_ptr[i]);
             else if (ep.bias == bias_mode::per_col) v += batch::load_unaligned(ep.bias_ptr + j * lanes);
             if (ep.residual) v += batch::load_unaligned(ep.residual + i * ldc + j * lanes);
+            else if (ep.residual_half) v += kernel::load_as_f32<Arch>(ep.residual_half + i * ldc + j * lanes);
             if (ep.act != activation::none) {
               v = xsimd::max(v, batch(0.0f));
               if (ep.act == activation::relu6) v = xsimd::min(v, batch(6.0f));
+            }
+            if (ep.out_half) {
+              kernel::store_from_f32<Arch>(ep.out_half + i * ldc + j * lanes, v);
+              continue;
             }
           }
           v.store_unaligned(c + i * ldc + j * lanes);
@@ -147,7 +157,13 @@ struct gemm_tile {
     for (int i = 0; i < m; ++i)
       for (int j = 0; j < n; ++j) {
         float v = tmp[i * nr + j];
-        if (ep.finish) v = kernel::finish_scalar(v, ep, i, j, ldc);
+        if (ep.finish) {
+          v = kernel::finish_scalar(v, ep, i, j, ldc);
+          if (ep.out_half) {
+            ep.out_half[i * ldc + j] = half(v);
+            continue;
+          }
+        }
         c[i * ldc + j] = v;
       }
   }

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "dlas/config.hpp"
+#include "dlas/conv/detail/widen.hpp"
 #include "dlas/conv/options.hpp"
 #include "dlas/conv/weights.hpp"
 #include "dlas/core/buffer.hpp"
@@ -28,9 +29,6 @@ namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 
 /// The register tile every fp32 GEMM-based algorithm uses (6x16 on AVX2).
 using f32_tile = kernel::f32_gemm_tile<>;
-/// The tile whose B panels are stored as T (float or half), same blocking as f32_tile.
-template <class T>
-using tile_for = std::conditional_t<std::is_same_v<T, float>, f32_tile, kernel::f16_gemm_tile<>>;
 inline constexpr int tile_mr = f32_tile::mr;
 inline constexpr int tile_nr = f32_tile::nr;
 
@@ -117,35 +115,78 @@ struct nhwc_problem {
   index_t kdim = 0;               ///< depth
   index_t segment = 0;            ///< K blocks never cross a multiple of this (A row runs)
   const T* b = nullptr;           ///< packed panels of this group
-  float* c = nullptr;             ///< output at (pixel 0, first channel of the group)
+  float* c = nullptr;             ///< output at (pixel 0, first channel of the group); with
+                                  ///< out_half, the partial sums (null for one K block)
   index_t ldc = 0;                ///< output row stride (K)
   const float* bias = nullptr;    ///< bias of the group's first channel
   const float* residual = nullptr;  ///< residual at the same offset as c, or null
   bool finish = true;             ///< apply bias, residual and activation
   activation act = activation::none;
+  half* out_half = nullptr;       ///< fp16: the output at the same offset as c
+  const half* residual_half = nullptr;  ///< fp16: the residual, or null
+  float* scratch = nullptr;       ///< half B: nhwc_scratch_elements floats
+
+  /// The same problem from pixel p on (pixels - p of them).
+  nhwc_problem from_pixel(index_t p) const noexcept {
+    nhwc_problem q = *this;
+    const index_t off = p * ldc;
+    q.pixels = pixels - p;
+    if (c) q.c = c + off;
+    if (residual) q.residual = residual + off;
+    if (out_half) q.out_half = out_half + off;
+    if (residual_half) q.residual_half = residual_half + off;
+    return q;
+  }
 };
+
+/// How nhwc_gemm splits `pixels` x `cols` into work items: row blocks of equal size (at most
+/// rows_block_tiles tiles) times groups of panels, enough for 16 items. Small images
+/// (ResNet-50's 14x14 layers: 33 tiles) otherwise leave a last, nearly empty row block and
+/// one thread idle for most of the call.
+struct nhwc_split {
+  index_t tiles, panels, block_tiles, row_blocks, panel_groups, panels_per_group;
+  constexpr nhwc_split(index_t pixels, index_t cols) noexcept
+      : tiles(ceil_div(pixels, tile_mr)),
+        panels(ceil_div(cols, tile_nr)),
+        block_tiles(ceil_div(tiles, ceil_div(tiles, rows_block_tiles))),
+        row_blocks(ceil_div(tiles, block_tiles)),
+        panel_groups(std::clamp<index_t>(ceil_div(16, row_blocks), 1, panels)),
+        panels_per_group(ceil_div(panels, panel_groups)) {}
+  constexpr index_t items() const noexcept { return row_blocks * panel_groups; }
+};
+
+/// Scratch slots of an nhwc_gemm over half weights: slot s serves items s, s + 16, ..., so
+/// the scratch does not grow with the image and the split does not depend on the thread
+/// count.
+inline constexpr index_t max_nhwc_slots = 16;
+
+/// Floats of nhwc_problem::scratch that nhwc_gemm needs for weights stored as T: per slot,
+/// one K block of a B panel widened to fp32 (none for float).
+template <class T>
+constexpr index_t nhwc_scratch_elements(index_t pixels, index_t cols, index_t kdim) noexcept {
+  if (!std::is_same_v<T, half> || pixels == 0 || cols == 0) return 0;
+  return std::min(nhwc_split(pixels, cols).items(), max_nhwc_slots) * std::min(k_block, kdim) * tile_nr;
+}
 
 /// Runs an NHWC GEMM, threaded over blocks of pixels and panels of channels.
 ///
 /// `rows(p0, m, k0, out)` writes m pointers: out[i] = &A[p0 + i][k0], each valid up to the end
-/// of k0's segment. They are formed once per K block and row tile and reused for every panel.
-/// Loops: (blocks of rows x groups of panels) in parallel; K blocks; panels; row tiles. Each
-/// output element is summed in the same order for any thread count.
+/// of k0's segment. They are formed once per K block and row tile and reused for every panel. Loops: (blocks of rows x
+/// groups of panels) in parallel; K blocks; panels; row tiles. Each output element is summed
+/// in the same order for any thread count. With out_half, the last K block's tiles round
+/// their finished outputs to half in registers.
+///
+/// Half weights: each K block of a B panel is widened into the item's scratch slot once for
+/// the block's row tiles, and the fp32 tile runs at the fp32 rate (widening in registers
+/// costs a conversion per MR FMAs, measured 1.15-1.2x the fp32 time on Zen 4).
 template <class T, class Rows>
 void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
-  const index_t tiles = ceil_div(pb.pixels, tile_mr);
-  const index_t panels = ceil_div(pb.cols, tile_nr);
-  // Row blocks of equal size (at most rows_block_tiles tiles), and enough panel groups for 16
-  // work items: small images (ResNet-50's 14x14 layers: 33 tiles) otherwise leave a last,
-  // nearly empty row block and one thread idle for most of the call.
-  const index_t block_tiles = ceil_div(tiles, ceil_div(tiles, rows_block_tiles));
-  const index_t row_blocks = ceil_div(tiles, block_tiles);
-  const index_t panel_groups = std::clamp<index_t>(ceil_div(16, row_blocks), 1, panels);
-  const index_t panels_per_group = ceil_div(panels, panel_groups);
-  core::parallel_for(row_blocks * panel_groups, [&](index_t item) {
-    const index_t tb = item / panel_groups, pg = item % panel_groups;
-    const index_t t0 = tb * block_tiles, t1 = std::min(tiles, t0 + block_tiles);
-    const index_t j0 = pg * panels_per_group, j1 = std::min(panels, j0 + panels_per_group);
+  constexpr bool half_b = std::is_same_v<T, half>;
+  const nhwc_split sp(pb.pixels, pb.cols);
+  auto run_item = [&](index_t item, float* b32) {
+    const index_t tb = item / sp.panel_groups, pg = item % sp.panel_groups;
+    const index_t t0 = tb * sp.block_tiles, t1 = std::min(sp.tiles, t0 + sp.block_tiles);
+    const index_t j0 = pg * sp.panels_per_group, j1 = std::min(sp.panels, j0 + sp.panels_per_group);
     const float* a[rows_block_tiles * tile_mr];
     for (index_t seg0 = 0; seg0 < pb.kdim; seg0 += pb.segment) {
       const index_t seg_end = std::min(pb.kdim, seg0 + pb.segment);
@@ -153,7 +194,8 @@ void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
         const index_t kc = std::min(k_block, seg_end - k0);
         for (index_t t = t0; t < t1; ++t) {
           const index_t p0 = t * tile_mr;
-          rows(p0, int(std::min<index_t>(tile_mr, pb.pixels - p0)), k0, a + (t - t0) * tile_mr);
+          const int m = int(std::min<index_t>(tile_mr, pb.pixels - p0));
+          rows(p0, m, k0, a + (t - t0) * tile_mr);
         }
         kernel::tile_epilogue ep;
         ep.accumulate = k0 > 0;
@@ -163,18 +205,32 @@ void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
         for (index_t j = j0; j < j1; ++j) {
           const int n = int(std::min<index_t>(tile_nr, pb.cols - j * tile_nr));
           const T* b = pb.b + j * tile_nr * pb.kdim + k0 * tile_nr;
+          const float* b_tile = nullptr;
+          if constexpr (half_b) widen_run(b, b32, kc * tile_nr), b_tile = b32;
+          else b_tile = b;
           ep.bias_ptr = pb.bias + j * tile_nr;
           for (index_t t = t0; t < t1; ++t) {
             const index_t p0 = t * tile_mr;
             const int m = int(std::min<index_t>(tile_mr, pb.pixels - p0));
             const index_t off = p0 * pb.ldc + j * tile_nr;
             ep.residual = pb.residual ? pb.residual + off : nullptr;
-            kernel::run_rows<tile_for<T>>(kc, a + (t - t0) * tile_mr, b, pb.c + off, pb.ldc, m, n, ep);
+            ep.out_half = pb.out_half ? pb.out_half + off : nullptr;
+            ep.residual_half = pb.residual_half ? pb.residual_half + off : nullptr;
+            kernel::run_rows<f32_tile>(kc, a + (t - t0) * tile_mr, b_tile, pb.c ? pb.c + off : nullptr,
+                                       pb.ldc, m, n, ep);
           }
         }
       }
     }
-  });
+  };
+  if constexpr (!half_b) {
+    core::parallel_for(sp.items(), [&](index_t item) { run_item(item, nullptr); });
+  } else {
+    const index_t slots = std::min(sp.items(), max_nhwc_slots), slot = std::min(k_block, pb.kdim) * tile_nr;
+    core::parallel_for(slots, [&](index_t s) {
+      for (index_t item = s; item < sp.items(); item += slots) run_item(item, pb.scratch + s * slot);
+    });
+  }
 }
 
 /// One NCHW GEMM: C (kg x pixels, row stride ldc) = A (weight rows) * B (pixel panels).

@@ -34,13 +34,16 @@ namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 ///   spatial_pack  the input is repacked once per image into a zero-padded NHWC tile; NCHW
 ///                 also computes into an NHWC output tile that is unpacked (with the epilogue)
 ///
-/// fp16 (T = half): the packed weights stay half (NHWC B panels are widened in registers by
-/// the f16 tile). Each call widens one image of input into an fp32 workspace, so that the
-/// A operand the tile broadcasts needs no conversion and the gathers above run unchanged;
-/// NCHW widens the weight rows (its A operand) once per call. The GEMM writes fp32 sums plus
-/// bias into an image-sized fp32 workspace, and one pass adds the residual, applies the
-/// activation and rounds once to half (epilogue order of conv::epilogue), so a sum split into
-/// K blocks never passes through half precision.
+/// fp16 (T = half): the packed weights stay half and the arithmetic is the fp32 tile's.
+/// Each call widens one image of input into an fp32 workspace, so that the A operand the
+/// tile broadcasts needs no conversion and the gathers above run unchanged (widening only
+/// the rows each work item reads was measured no faster: on small images several items
+/// read the same rows). NHWC: nhwc_gemm widens each K block of a B panel once for its
+/// block of row tiles, and the tile of the last K block adds bias and residual, applies the
+/// activation and rounds once to half in registers (epilogue order of conv::epilogue); a
+/// sum split into several K blocks keeps its partial sums in an image-sized fp32 workspace,
+/// never in half. NCHW widens the weight rows (its A operand) once per call and rounds the
+/// fp32 output image in one pass.
 template <class Layout, class Algorithm, class T = float>
 class gemm_conv {
   static constexpr bool half_storage = std::is_same_v<T, half>;
@@ -74,8 +77,12 @@ class gemm_conv {
     return packed_weights<T>::bytes(sh, weight_form);
   }
 
-  /// Exactly the floats one call allocates (the workspace is reused across images and groups).
+  /// Exactly the floats one call allocates (the workspace is reused across images and groups):
+  /// the gathers' buffers, then the scratch of an nhwc_gemm over half weights.
   static constexpr index_t workspace_elements(const conv2d_shape& sh) noexcept {
+    return gather_elements(sh) + gemm_scratch_elements(sh);
+  }
+  static constexpr index_t gather_elements(const conv2d_shape& sh) noexcept {
     const index_t pq = sh.output_h() * sh.output_w(), kdim = gemm_depth(sh);
     const index_t padded = (sh.h + sh.pad_top + sh.pad_bottom) * (sh.w + sh.pad_left + sh.pad_right) * sh.c;
     if constexpr (is_spatial) return nhwc ? padded : padded + pq * sh.k;
@@ -85,13 +92,23 @@ class gemm_conv {
     else if constexpr (nhwc) return has_padding(sh) ? sh.c_per_group() : 0;  // a zero row
     else return panel_slots(pq) * slot_panels(pq) * kdim * tile_nr;
   }
-  /// fp16 only: the fp32 image of input, the fp32 image of output, and (NCHW rows) the fp32
-  /// weights, each one buffer.
+  static constexpr index_t gemm_scratch_elements(const conv2d_shape& sh) noexcept {
+    const index_t pq = sh.output_h() * sh.output_w(), kg = sh.k_per_group(), kdim = gemm_depth(sh);
+    if constexpr (!half_storage || (!nhwc && !is_spatial)) return 0;
+    else if constexpr (is_im2col) {
+      const index_t chunk = std::min(pq, im2col_chunk(sh));  // whole chunks, then the rest
+      return std::max(nhwc_scratch_elements<half>(chunk, kg, kdim),
+                      nhwc_scratch_elements<half>(pq % chunk, kg, kdim));
+    } else return nhwc_scratch_elements<half>(pq, kg, kdim);
+  }
+  /// fp16 only: the fp32 image of input, the fp32 image of output (NHWC: partial sums, only
+  /// when the GEMM has several K blocks), and (NCHW rows) the fp32 weights, each one buffer.
   static constexpr index_t widened_input_elements(const conv2d_shape& sh) noexcept {
     return half_storage ? sh.c * sh.h * sh.w : 0;
   }
   static constexpr index_t widened_output_elements(const conv2d_shape& sh) noexcept {
-    return half_storage ? sh.k * sh.output_h() * sh.output_w() : 0;
+    if (!half_storage || (nhwc && gemm_depth(sh) <= std::min(k_block, nhwc_segment(sh)))) return 0;
+    return sh.k * sh.output_h() * sh.output_w();
   }
   static constexpr index_t widened_weight_elements(const conv2d_shape& sh) noexcept {
     return widen_rows ? sh.weight_elements() : 0;
@@ -129,11 +146,17 @@ class gemm_conv {
       aligned_buffer<float> w32 = detail::workspace(widened_weight_elements(sh), mr);
       if constexpr (widen_rows) detail::widen(weights_.matrix(), w32.data(), sh.weight_elements());
       for (index_t img = 0; img < sh.n; ++img) {
-        detail::widen(in.data() + img * in_image, x32.data(), in_image);
-        // Sums plus bias in fp32; the residual and activation go with the rounding to half.
-        run_image(x32.data(), y32.data(), nullptr, activation::none, w32.data(), ws.data());
-        detail::narrow_finish(y32.data(), residual ? residual + img * out_image : nullptr, act_,
-                              out.data() + img * out_image, out_image);
+        const half* xi = in.data() + img * in_image;
+        half* yi = out.data() + img * out_image;
+        const half* ri = residual ? residual + img * out_image : nullptr;
+        detail::widen(xi, x32.data(), in_image);
+        if constexpr (nhwc) {
+          run_nhwc(x32.data(), y32.data(), nullptr, act_, ws.data(), 0, yi, ri);
+        } else {
+          // Sums plus bias in fp32; the residual and activation go with the rounding to half.
+          run_nchw(x32.data(), y32.data(), nullptr, activation::none, w32.data(), ws.data(), 0);
+          detail::narrow_finish(y32.data(), ri, act_, yi, out_image);
+        }
       }
     }
   }
@@ -162,6 +185,11 @@ class gemm_conv {
     else run_nchw(x, y, residual, act, rows, ws, 0);
   }
 
+  /// Depth of the runs the NHWC GEMM's K blocks never cross (nhwc_problem::segment).
+  static constexpr index_t nhwc_segment(const conv2d_shape& sh) noexcept {
+    return is_direct ? sh.c_per_group() : is_spatial ? spatial_segment(sh) : gemm_depth(sh);
+  }
+
   /// Copies image `img` into ws as a zero-padded (H + pads) x (W + pads) x C NHWC tile.
   template <class Src>
   void pack_padded(float* ws, Src&& src) const {
@@ -180,8 +208,10 @@ class gemm_conv {
     });
   }
 
+  /// One image of NHWC: x and y point at it. fp16: y16 and r16 are the half output and
+  /// residual, y the fp32 partial sums (or null).
   void run_nhwc(const float* x, float* y, const float* residual, activation act, float* ws,
-                index_t img) const {
+                index_t img, half* y16 = nullptr, const half* r16 = nullptr) const {
     const conv2d_shape& sh = shape_;
     const index_t pq = sh.output_h() * sh.output_w();
     const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kdim = gemm_depth(sh);
@@ -199,14 +229,17 @@ class gemm_conv {
       pb.pixels = pq;
       pb.cols = kg;
       pb.kdim = kdim;
-      pb.segment = is_direct ? cg : is_spatial ? spatial_segment(sh) : kdim;
+      pb.segment = nhwc_segment(sh);
       pb.b = weights_.matrix() + g * kernel::packed_panels_elements<tile_nr>(kdim, kg);
       const index_t off = img * pq * sh.k + g * kg;
-      pb.c = y + off;
+      pb.c = y ? y + off : nullptr;
       pb.ldc = sh.k;
       pb.bias = weights_.bias() + g * kg;
       pb.residual = residual ? residual + off : nullptr;
       pb.act = act;
+      pb.out_half = y16 ? y16 + off : nullptr;
+      pb.residual_half = r16 ? r16 + off : nullptr;
+      pb.scratch = ws + gather_elements(sh);
       if constexpr (is_pointwise) {
         if (sh.stride_h == 1 && sh.stride_w == 1 && !has_padding(sh)) {
           const float* base = x + img * pq * sh.c + g * cg;  // output pixel = input pixel
@@ -253,10 +286,8 @@ class gemm_conv {
               }
             }
           });
-          nhwc_problem<T> part = pb;
+          nhwc_problem<T> part = pb.from_pixel(c0);
           part.pixels = np;
-          part.c = pb.c + c0 * pb.ldc;
-          part.residual = pb.residual ? pb.residual + c0 * pb.ldc : nullptr;
           nhwc_gemm(part, [&](index_t p0, int m, index_t k0, const float** a) {
             for (int i = 0; i < m; ++i) a[i] = ws + (p0 + i) * kdim + k0;
           });
@@ -296,6 +327,7 @@ class gemm_conv {
         pb.ldc = sh.k;
         pb.bias = weights_.bias() + g * kg;
         pb.finish = false;
+        pb.scratch = ws + gather_elements(sh);
         nhwc_gemm(pb, [&](index_t p0, int m, index_t k0, const float** a) {
           const index_t rs = k0 / cg;
           detail::nhwc_tap_rows(sh, ws, wp, true, 0, g, p0, m, rs / sh.s, rs % sh.s,

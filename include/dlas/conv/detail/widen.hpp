@@ -20,16 +20,21 @@ namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 /// dominates the scheduling, small enough that two threads share an image.
 inline constexpr index_t widen_block = 8192;
 
-/// dst[i] = float(src[i]) for i < n (exact), vectorised with kernel::load_as_f32.
-inline void widen(const half* src, float* dst, index_t n) {
+/// dst[i] = float(src[i]) for i < n (exact) on the calling thread, vectorised with
+/// kernel::load_as_f32.
+inline void widen_run(const half* src, float* dst, index_t n) noexcept {
   using batch = kernel::f32_batch<kernel::default_arch>;
   constexpr index_t lanes = index_t(batch::size);
+  index_t i = 0;
+  for (; i + lanes <= n; i += lanes) kernel::load_as_f32<kernel::default_arch>(src + i).store_unaligned(dst + i);
+  for (; i < n; ++i) dst[i] = float(src[i]);
+}
+
+/// widen_run over n elements, in parallel blocks.
+inline void widen(const half* src, float* dst, index_t n) {
   core::parallel_for((n + widen_block - 1) / widen_block, [&](index_t b) {
-    const index_t i0 = b * widen_block, i1 = std::min(n, i0 + widen_block);
-    index_t i = i0;
-    for (; i + lanes <= i1; i += lanes)
-      kernel::load_as_f32<kernel::default_arch>(src + i).store_unaligned(dst + i);
-    for (; i < i1; ++i) dst[i] = float(src[i]);
+    const index_t i0 = b * widen_block;
+    widen_run(src + i0, dst + i0, std::min(n, i0 + widen_block) - i0);
   });
 }
 
