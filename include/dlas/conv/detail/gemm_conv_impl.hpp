@@ -101,10 +101,12 @@ class gemm_conv {
                       nhwc_scratch_elements<half>(pq % chunk, kg, kdim));
     } else return nhwc_scratch_elements<half>(pq, kg, kdim);
   }
-  /// fp16 only: the fp32 image of input, the fp32 image of output (NHWC: partial sums, only
-  /// when the GEMM has several K blocks), and (NCHW rows) the fp32 weights, each one buffer.
+  /// fp16 only: the fp32 image of input (strided NHWC pointwise: only the pixels it reads),
+  /// the fp32 image of output (NHWC: partial sums, only when the GEMM has several K blocks),
+  /// and (NCHW rows) the fp32 weights, each one buffer.
   static constexpr index_t widened_input_elements(const conv2d_shape& sh) noexcept {
-    return half_storage ? sh.c * sh.h * sh.w : 0;
+    if (!half_storage) return 0;
+    return widens_read_pixels(sh) ? sh.c * sh.output_h() * sh.output_w() : sh.c * sh.h * sh.w;
   }
   static constexpr index_t widened_output_elements(const conv2d_shape& sh) noexcept {
     if (!half_storage || (nhwc && gemm_depth(sh) <= std::min(k_block, nhwc_segment(sh)))) return 0;
@@ -149,10 +151,13 @@ class gemm_conv {
         const half* xi = in.data() + img * in_image;
         half* yi = out.data() + img * out_image;
         const half* ri = residual ? residual + img * out_image : nullptr;
-        detail::widen(xi, x32.data(), in_image);
         if constexpr (nhwc) {
-          run_nhwc(x32.data(), y32.data(), nullptr, act_, ws.data(), 0, yi, ri);
+          const bool read_pixels = widens_read_pixels(sh);
+          if (read_pixels) widen_read_pixels(xi, x32.data());
+          else detail::widen(xi, x32.data(), in_image);
+          run_nhwc(x32.data(), y32.data(), nullptr, act_, ws.data(), 0, yi, ri, read_pixels);
         } else {
+          detail::widen(xi, x32.data(), in_image);
           // Sums plus bias in fp32; the residual and activation go with the rounding to half.
           run_nchw(x32.data(), y32.data(), nullptr, activation::none, w32.data(), ws.data(), 0);
           detail::narrow_finish(y32.data(), ri, act_, yi, out_image);
@@ -185,6 +190,23 @@ class gemm_conv {
     else run_nchw(x, y, residual, act, rows, ws, 0);
   }
 
+  /// A strided 1x1 kernel without padding reads the input pixels (p * stride, q * stride)
+  /// only: fp16 NHWC widens those (a quarter of the image at stride 2) into a P x Q image
+  /// that the GEMM then reads as a stride-1 one.
+  static constexpr bool widens_read_pixels(const conv2d_shape& sh) noexcept {
+    return half_storage && nhwc && is_pointwise && !has_padding(sh) && (sh.stride_h > 1 || sh.stride_w > 1);
+  }
+
+  /// Widens the pixels a widens_read_pixels kernel reads from one half image x into x32.
+  void widen_read_pixels(const half* x, float* x32) const {
+    const conv2d_shape& sh = shape_;
+    const index_t Q = sh.output_w();
+    core::parallel_for(sh.output_h(), [&](index_t p) {
+      for (index_t q = 0; q < Q; ++q)
+        detail::widen_run(x + (p * sh.stride_h * sh.w + q * sh.stride_w) * sh.c, x32 + (p * Q + q) * sh.c, sh.c);
+    });
+  }
+
   /// Depth of the runs the NHWC GEMM's K blocks never cross (nhwc_problem::segment).
   static constexpr index_t nhwc_segment(const conv2d_shape& sh) noexcept {
     return is_direct ? sh.c_per_group() : is_spatial ? spatial_segment(sh) : gemm_depth(sh);
@@ -209,9 +231,10 @@ class gemm_conv {
   }
 
   /// One image of NHWC: x and y point at it. fp16: y16 and r16 are the half output and
-  /// residual, y the fp32 partial sums (or null).
+  /// residual, y the fp32 partial sums (or null); `read_pixels`: x holds only the pixels a
+  /// strided pointwise kernel reads (widen_read_pixels).
   void run_nhwc(const float* x, float* y, const float* residual, activation act, float* ws,
-                index_t img, half* y16 = nullptr, const half* r16 = nullptr) const {
+                index_t img, half* y16 = nullptr, const half* r16 = nullptr, bool read_pixels = false) const {
     const conv2d_shape& sh = shape_;
     const index_t pq = sh.output_h() * sh.output_w();
     const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kdim = gemm_depth(sh);
@@ -241,7 +264,7 @@ class gemm_conv {
       pb.residual_half = r16 ? r16 + off : nullptr;
       pb.scratch = ws + gather_elements(sh);
       if constexpr (is_pointwise) {
-        if (sh.stride_h == 1 && sh.stride_w == 1 && !has_padding(sh)) {
+        if (read_pixels || (sh.stride_h == 1 && sh.stride_w == 1 && !has_padding(sh))) {
           const float* base = x + img * pq * sh.c + g * cg;  // output pixel = input pixel
           nhwc_gemm(pb, [&](index_t p0, int m, index_t k0, const float** a) {
             for (int i = 0; i < m; ++i) a[i] = base + (p0 + i) * sh.c + k0;
