@@ -26,6 +26,8 @@ TEST_CASE("fp16 rounds a K-blocked sum once", "[conv_fast][fp16]") {
   check_fp16_shapes<conv2d<test_layout, precision::fp16, sparsity::dense, algo::im2col_gemm>>(deep);
   check_fp16_shapes<conv2d<test_layout, precision::fp16, sparsity::dense, algo::direct>>(deep);
   check_fp16_shapes<conv2d<test_layout, precision::fp16, sparsity::dense, algo::spatial_pack>>(deep);
-  const std::vector<named_shape> deep_1x1{deep[0], {"deep_1x1_s2", make_shape(2, 300, 5, 6, 40, 1, 1, 2, 0)}};
+  // 12 and 1 pixels (2 and 1 row tiles: B widened in registers), 9 pixels of a stride 2.
+  const std::vector<named_shape> deep_1x1{deep[0], {"deep_fc", make_shape(2, 300, 1, 1, 40, 1, 1, 1, 0)},
+                                          {"deep_1x1_s2", make_shape(2, 300, 5, 6, 40, 1, 1, 2, 0)}};
   check_fp16_shapes<conv2d<test_layout, precision::fp16, sparsity::dense, algo::pointwise>>(deep_1x1);
 }

@@ -159,6 +159,8 @@ struct nhwc_split {
 /// the scratch does not grow with the image and the split does not depend on the thread
 /// count.
 inline constexpr index_t max_nhwc_slots = 16;
+/// Row tiles an nhwc_gemm item needs for widening its half B blocks to pay (see nhwc_gemm).
+inline constexpr index_t min_widened_tiles = 3;
 
 /// Floats of nhwc_problem::scratch that nhwc_gemm needs for weights stored as T: per slot,
 /// one K block of a B panel widened to fp32 (none for float).
@@ -178,7 +180,9 @@ constexpr index_t nhwc_scratch_elements(index_t pixels, index_t cols, index_t kd
 ///
 /// Half weights: each K block of a B panel is widened into the item's scratch slot once for
 /// the block's row tiles, and the fp32 tile runs at the fp32 rate (widening in registers
-/// costs a conversion per MR FMAs, measured 1.15-1.2x the fp32 time on Zen 4).
+/// costs a conversion per MR FMAs, measured 1.15-1.2x the fp32 time on Zen 4). An item of
+/// fewer than min_widened_tiles row tiles (a fully connected layer: one) reads each weight
+/// about once, and the f16 tile widens B in registers instead.
 template <class T, class Rows>
 void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
   constexpr bool half_b = std::is_same_v<T, half>;
@@ -188,6 +192,7 @@ void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
     const index_t t0 = tb * sp.block_tiles, t1 = std::min(sp.tiles, t0 + sp.block_tiles);
     const index_t j0 = pg * sp.panels_per_group, j1 = std::min(sp.panels, j0 + sp.panels_per_group);
     const float* a[rows_block_tiles * tile_mr];
+    const bool widen_b = half_b && t1 - t0 >= min_widened_tiles;
     for (index_t seg0 = 0; seg0 < pb.kdim; seg0 += pb.segment) {
       const index_t seg_end = std::min(pb.kdim, seg0 + pb.segment);
       for (index_t k0 = seg0; k0 < seg_end; k0 += k_block) {
@@ -205,9 +210,8 @@ void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
         for (index_t j = j0; j < j1; ++j) {
           const int n = int(std::min<index_t>(tile_nr, pb.cols - j * tile_nr));
           const T* b = pb.b + j * tile_nr * pb.kdim + k0 * tile_nr;
-          const float* b_tile = nullptr;
-          if constexpr (half_b) widen_run(b, b32, kc * tile_nr), b_tile = b32;
-          else b_tile = b;
+          if constexpr (half_b)
+            if (widen_b) widen_run(b, b32, kc * tile_nr);
           ep.bias_ptr = pb.bias + j * tile_nr;
           for (index_t t = t0; t < t1; ++t) {
             const index_t p0 = t * tile_mr;
@@ -216,8 +220,11 @@ void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
             ep.residual = pb.residual ? pb.residual + off : nullptr;
             ep.out_half = pb.out_half ? pb.out_half + off : nullptr;
             ep.residual_half = pb.residual_half ? pb.residual_half + off : nullptr;
-            kernel::run_rows<f32_tile>(kc, a + (t - t0) * tile_mr, b_tile, pb.c ? pb.c + off : nullptr,
-                                       pb.ldc, m, n, ep);
+            float* c = pb.c ? pb.c + off : nullptr;
+            const float* const* at = a + (t - t0) * tile_mr;
+            if constexpr (!half_b) kernel::run_rows<f32_tile>(kc, at, b, c, pb.ldc, m, n, ep);
+            else if (widen_b) kernel::run_rows<f32_tile>(kc, at, b32, c, pb.ldc, m, n, ep);
+            else kernel::run_rows<kernel::f16_gemm_tile<>>(kc, at, b, c, pb.ldc, m, n, ep);
           }
         }
       }
