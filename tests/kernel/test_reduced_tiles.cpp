@@ -258,7 +258,7 @@ TEST_CASE("the fp32 tile's half epilogue rounds the fp32 epilogue's result once"
         ep.residual = nullptr;
         ep.residual_half = res_half.data();
         ep.out_half = got.data();
-        kernel::run_rows<T>(kc, a.data(), bv.data(), sums.data(), ldc, m, n, ep);
+        kernel::run_rows<T, true>(kc, a.data(), bv.data(), sums.data(), ldc, m, n, ep);
         CHECK(sums == partial);  // the fp32 partial sums are only read
         for (int i = 0; i < T::mr; ++i)
           for (index_t j = 0; j < ldc; ++j) {

@@ -89,7 +89,9 @@ struct gemm_tile {
 
   /// Computes one tile; see the class comment. m in [1, MR], n in [1, NR], kc >= 0. `ldb`:
   /// elements from one row of B to the next (NR for a packed panel; an NCHW plane's pixel
-  /// count when B is read in place).
+  /// count when B is read in place). HalfOut: the instance that honours ep.out_half and
+  /// ep.residual_half (fp32 outputs keep the epilogue without them).
+  template <bool HalfOut = false>
   static void run(index_t kc, const float* const* a, const T* b, float* c, index_t ldc, int m, int n,
                   const tile_epilogue& ep, index_t ldb = nr) noexcept {
     constexpr int lanes = int(batch::size);
@@ -134,12 +136,12 @@ struct gemm_tile {
             if (ep.bias == bias_mode::per_row) v += batch(ep.bias_ptr[i]);
             else if (ep.bias == bias_mode::per_col) v += batch::load_unaligned(ep.bias_ptr + j * lanes);
             if (ep.residual) v += batch::load_unaligned(ep.residual + i * ldc + j * lanes);
-            else if (ep.residual_half) v += kernel::load_as_f32<Arch>(ep.residual_half + i * ldc + j * lanes);
+            else if (HalfOut && ep.residual_half) v += kernel::load_as_f32<Arch>(ep.residual_half + i * ldc + j * lanes);
             if (ep.act != activation::none) {
               v = xsimd::max(v, batch(0.0f));
               if (ep.act == activation::relu6) v = xsimd::min(v, batch(6.0f));
             }
-            if (ep.out_half) {
+            if (HalfOut && ep.out_half) {
               kernel::store_from_f32<Arch>(ep.out_half + i * ldc + j * lanes, v);
               continue;
             }
@@ -159,7 +161,7 @@ struct gemm_tile {
         float v = tmp[i * nr + j];
         if (ep.finish) {
           v = kernel::finish_scalar(v, ep, i, j, ldc);
-          if (ep.out_half) {
+          if (HalfOut && ep.out_half) {
             ep.out_half[i * ldc + j] = half(v);
             continue;
           }
@@ -171,7 +173,7 @@ struct gemm_tile {
 
 /// Runs `Tile` on m rows through the instance with exactly m rows (MR = m, same NV and Arch),
 /// so that a last row tile with m < MR keeps the vector epilogue instead of the scalar one.
-template <class Tile>
+template <class Tile, bool HalfOut = false>
 [[gnu::always_inline]] inline void run_rows(index_t kc, const float* const* a,
                                             const typename Tile::storage_type* b, float* c,
                                             index_t ldc, int m, int n, const tile_epilogue& ep,
@@ -179,9 +181,9 @@ template <class Tile>
   using T = typename Tile::storage_type;
   using A = typename Tile::arch_type;
   constexpr int nv = Tile::nr / int(Tile::batch::size);
-  if (m == Tile::mr) return Tile::run(kc, a, b, c, ldc, m, n, ep, ldb);
+  if (m == Tile::mr) return Tile::template run<HalfOut>(kc, a, b, c, ldc, m, n, ep, ldb);
   [&]<int... I>(std::integer_sequence<int, I...>) {
-    ((m == I + 1 ? gemm_tile<T, I + 1, nv, A>::run(kc, a, b, c, ldc, m, n, ep, ldb) : void()), ...);
+    ((m == I + 1 ? gemm_tile<T, I + 1, nv, A>::template run<HalfOut>(kc, a, b, c, ldc, m, n, ep, ldb) : void()), ...);
   }(std::make_integer_sequence<int, Tile::mr - 1>{});
 }
 

@@ -223,8 +223,8 @@ void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
             float* c = pb.c ? pb.c + off : nullptr;
             const float* const* at = a + (t - t0) * tile_mr;
             if constexpr (!half_b) kernel::run_rows<f32_tile>(kc, at, b, c, pb.ldc, m, n, ep);
-            else if (widen_b) kernel::run_rows<f32_tile>(kc, at, b32, c, pb.ldc, m, n, ep);
-            else kernel::run_rows<kernel::f16_gemm_tile<>>(kc, at, b, c, pb.ldc, m, n, ep);
+            else if (widen_b) kernel::run_rows<f32_tile, true>(kc, at, b32, c, pb.ldc, m, n, ep);
+            else kernel::run_rows<kernel::f16_gemm_tile<>, true>(kc, at, b, c, pb.ldc, m, n, ep);
           }
         }
       }
