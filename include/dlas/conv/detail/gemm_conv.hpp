@@ -251,6 +251,20 @@ struct nchw_problem {
   const float* bias = nullptr;    ///< bias of the group's first channel
   const float* residual = nullptr;  ///< residual at the same offset as c, or null
   activation act = activation::none;
+  half* out_half = nullptr;       ///< fp16: the output at the same offset as c (c: partial
+                                  ///< sums, null for one K block)
+  const half* residual_half = nullptr;  ///< fp16: the residual, or null
+
+  /// The same problem from pixel p on (pixels - p of them).
+  nchw_problem from_pixel(index_t p) const noexcept {
+    nchw_problem q = *this;
+    q.pixels = pixels - p;
+    if (c) q.c = c + p;
+    if (residual) q.residual = residual + p;
+    if (out_half) q.out_half = out_half + p;
+    if (residual_half) q.residual_half = residual_half + p;
+    return q;
+  }
 };
 
 /// At most this many panels are packed and computed together by the NCHW drivers: the weight
@@ -276,8 +290,8 @@ constexpr index_t panel_slots(index_t pixels) noexcept {
 /// [j * NR, j * NR + NR) for j in [j0, j1) and ldb[j - j0] to its row stride: packed into
 /// `slot` (consecutive panels of kdim * NR floats, stride NR) if needed, or the input itself.
 /// Slot s serves panel groups s, s + nslots, ...; the split does not depend on the thread
-/// count.
-template <class Panels>
+/// count. HalfOut: pb.out_half may be set (fp16 outputs, see nchw_problem).
+template <bool HalfOut = false, class Panels>
 void nchw_gemm(const nchw_problem& pb, Panels&& panels_of, float* slots, index_t nslots) {
   const index_t panels = ceil_div(pb.pixels, tile_nr);
   const index_t per_group = slot_panels(pb.pixels);
@@ -307,8 +321,13 @@ void nchw_gemm(const nchw_problem& pb, Panels&& panels_of, float* slots, index_t
             const int n = int(std::min<index_t>(tile_nr, pb.pixels - j * tile_nr));
             const index_t off = r0 * pb.ldc + j * tile_nr;
             ep.residual = pb.residual ? pb.residual + off : nullptr;
-            kernel::run_rows<f32_tile>(kc, a, b[j - j0] + k0 * ldb[j - j0], pb.c + off, pb.ldc, m, n, ep,
-                                       ldb[j - j0]);
+            float* c = pb.c ? pb.c + off : nullptr;
+            const float* bj = b[j - j0] + k0 * ldb[j - j0];
+            if constexpr (HalfOut) {
+              ep.out_half = pb.out_half ? pb.out_half + off : nullptr;
+              ep.residual_half = pb.residual_half ? pb.residual_half + off : nullptr;
+            }
+            kernel::run_rows<f32_tile, HalfOut>(kc, a, bj, c, pb.ldc, m, n, ep, ldb[j - j0]);
           }
         }
       }

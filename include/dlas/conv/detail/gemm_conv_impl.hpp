@@ -39,11 +39,11 @@ namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 /// tile broadcasts needs no conversion and the gathers above run unchanged (widening only
 /// the rows each work item reads was measured no faster: on small images several items
 /// read the same rows). NHWC: nhwc_gemm widens each K block of a B panel once for its
-/// block of row tiles, and the tile of the last K block adds bias and residual, applies the
-/// activation and rounds once to half in registers (epilogue order of conv::epilogue); a
-/// sum split into several K blocks keeps its partial sums in an image-sized fp32 workspace,
-/// never in half. NCHW widens the weight rows (its A operand) once per call and rounds the
-/// fp32 output image in one pass.
+/// block of row tiles. NCHW widens the weight rows (its A operand) once per call. The tile
+/// of the last K block adds bias and residual, applies the activation and rounds once to
+/// half in registers (epilogue order of conv::epilogue); a sum split into several K blocks
+/// keeps its partial sums in an image-sized fp32 workspace, never in half. NCHW spatial_pack
+/// rounds while it unpacks its NHWC output tile.
 template <class Layout, class Algorithm, class T = float>
 class gemm_conv {
   static constexpr bool half_storage = std::is_same_v<T, half>;
@@ -102,15 +102,16 @@ class gemm_conv {
     } else return nhwc_scratch_elements<half>(pq, kg, kdim);
   }
   /// fp16 only: the fp32 image of input (strided NHWC pointwise: only the pixels it reads),
-  /// the fp32 image of output (NHWC: partial sums, only when the GEMM has several K blocks),
-  /// and (NCHW rows) the fp32 weights, each one buffer.
+  /// the fp32 partial sums of an output image (only when the GEMM has several K blocks), and
+  /// (NCHW rows) the fp32 weights, each one buffer.
   static constexpr index_t widened_input_elements(const conv2d_shape& sh) noexcept {
     if (!half_storage) return 0;
     return widens_read_pixels(sh) ? sh.c * sh.output_h() * sh.output_w() : sh.c * sh.h * sh.w;
   }
   static constexpr index_t widened_output_elements(const conv2d_shape& sh) noexcept {
-    if (!half_storage || (nhwc && gemm_depth(sh) <= std::min(k_block, nhwc_segment(sh)))) return 0;
-    return sh.k * sh.output_h() * sh.output_w();
+    if (!half_storage || (!nhwc && is_spatial)) return 0;  // NCHW spatial: its output tile
+    const index_t segment = nhwc ? nhwc_segment(sh) : gemm_depth(sh);
+    return gemm_depth(sh) <= std::min(k_block, segment) ? 0 : sh.k * sh.output_h() * sh.output_w();
   }
   static constexpr index_t widened_weight_elements(const conv2d_shape& sh) noexcept {
     return widen_rows ? sh.weight_elements() : 0;
@@ -158,9 +159,7 @@ class gemm_conv {
           run_nhwc(x32.data(), y32.data(), nullptr, act_, ws.data(), 0, yi, ri, read_pixels);
         } else {
           detail::widen(xi, x32.data(), in_image);
-          // Sums plus bias in fp32; the residual and activation go with the rounding to half.
-          run_nchw(x32.data(), y32.data(), nullptr, activation::none, w32.data(), ws.data(), 0);
-          detail::narrow_finish(y32.data(), ri, act_, yi, out_image);
+          run_nchw(x32.data(), y32.data(), nullptr, act_, w32.data(), ws.data(), 0, yi, ri);
         }
       }
     }
@@ -325,8 +324,10 @@ class gemm_conv {
     }
   }
 
+  /// One image of NCHW: x and y point at it. fp16: y16 and r16 are the half output and
+  /// residual, y the fp32 partial sums (or null).
   void run_nchw(const float* x, float* y, const float* residual, activation act, const float* rows,
-                float* ws, index_t img) const {
+                float* ws, index_t img, half* y16 = nullptr, const half* r16 = nullptr) const {
     const conv2d_shape& sh = shape_;
     const index_t pq = sh.output_h() * sh.output_w();
     const index_t cg = sh.c_per_group(), kg = sh.k_per_group(), kdim = gemm_depth(sh);
@@ -367,12 +368,14 @@ class gemm_conv {
         ep.bias = kernel::bias_mode::per_row;
         ep.act = act;
         for (index_t k = 0; k < sh.k; ++k) {
-          float* dst = y + (img * sh.k + k) * pq;
-          const float* res = residual ? residual + (img * sh.k + k) * pq : nullptr;
+          const index_t o = (img * sh.k + k) * pq;
           ep.bias_ptr = bias + k;
           for (index_t i = i0; i < i1; ++i) {
-            ep.residual = res ? res + i : nullptr;
-            dst[i] = kernel::finish_scalar(tile_out[i * sh.k + k], ep, 0, 0, 0);
+            ep.residual = residual ? residual + o + i : nullptr;
+            ep.residual_half = r16 ? r16 + o + i : nullptr;
+            const float v = kernel::finish_scalar(tile_out[i * sh.k + k], ep, 0, 0, 0);
+            if (y16) y16[o + i] = half(v);
+            else y[o + i] = v;
           }
         }
       });
@@ -385,11 +388,13 @@ class gemm_conv {
       pb.kdim = kdim;
       pb.a = rows + g * kg * kdim;
       const index_t off = (img * sh.k + g * kg) * pq;
-      pb.c = y + off;
+      pb.c = y ? y + off : nullptr;
       pb.ldc = pq;
       pb.bias = weights_.bias() + g * kg;
       pb.residual = residual ? residual + off : nullptr;
       pb.act = act;
+      pb.out_half = y16 ? y16 + off : nullptr;
+      pb.residual_half = r16 ? r16 + off : nullptr;
       if constexpr (is_im2col) {
         const index_t chunk = im2col_chunk(sh);
         for (index_t c0 = 0; c0 < pq; c0 += chunk) {
@@ -400,11 +405,9 @@ class gemm_conv {
             detail::pack_nchw_panels(sh, x, img, g, c0 + q0,
                                      std::min(per_group * tile_nr, np - q0), ws + q0 * kdim);
           });
-          nchw_problem part = pb;
+          nchw_problem part = pb.from_pixel(c0);
           part.pixels = np;
-          part.c = pb.c + c0;
-          part.residual = pb.residual ? pb.residual + c0 : nullptr;
-          nchw_gemm(
+          nchw_gemm<half_storage>(
               part,
               [&](index_t j0, index_t j1, float*, const float** b, index_t* ldb) {
                 for (index_t j = j0; j < j1; ++j) b[j - j0] = ws + j * kdim * tile_nr, ldb[j - j0] = tile_nr;
@@ -416,7 +419,7 @@ class gemm_conv {
         // panels are read in place (row stride: the plane), the last partial one is packed.
         const bool in_place = is_pointwise && sh.stride_h == 1 && sh.stride_w == 1 && !has_padding(sh);
         const float* xg = x + (img * sh.c + g * cg) * pq;
-        nchw_gemm(
+        nchw_gemm<half_storage>(
             pb,
             [&](index_t j0, index_t j1, float* slot, const float** b, index_t* ldb) {
               if (in_place) {
