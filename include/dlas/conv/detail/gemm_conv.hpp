@@ -42,6 +42,12 @@ inline constexpr index_t max_panel_slots = 16;
 
 constexpr index_t ceil_div(index_t a, index_t b) noexcept { return (a + b - 1) / b; }
 
+/// p + off, or null for a null p (optional operands: residual, partial sums, half output).
+template <class P>
+constexpr P* at_or_null(P* p, index_t off) noexcept {
+  return p ? p + off : nullptr;
+}
+
 /// Columns of one group's weight matrix: C/groups * R * S.
 constexpr index_t gemm_depth(const conv2d_shape& sh) noexcept {
   return sh.c_per_group() * sh.r * sh.s;
@@ -129,12 +135,9 @@ struct nhwc_problem {
   /// The same problem from pixel p on (pixels - p of them).
   nhwc_problem from_pixel(index_t p) const noexcept {
     nhwc_problem q = *this;
-    const index_t off = p * ldc;
     q.pixels = pixels - p;
-    if (c) q.c = c + off;
-    if (residual) q.residual = residual + off;
-    if (out_half) q.out_half = out_half + off;
-    if (residual_half) q.residual_half = residual_half + off;
+    q.c = at_or_null(c, p * ldc), q.residual = at_or_null(residual, p * ldc);
+    q.out_half = at_or_null(out_half, p * ldc), q.residual_half = at_or_null(residual_half, p * ldc);
     return q;
   }
 };
@@ -173,10 +176,10 @@ constexpr index_t nhwc_scratch_elements(index_t pixels, index_t cols, index_t kd
 /// Runs an NHWC GEMM, threaded over blocks of pixels and panels of channels.
 ///
 /// `rows(p0, m, k0, out)` writes m pointers: out[i] = &A[p0 + i][k0], each valid up to the end
-/// of k0's segment. They are formed once per K block and row tile and reused for every panel. Loops: (blocks of rows x
-/// groups of panels) in parallel; K blocks; panels; row tiles. Each output element is summed
-/// in the same order for any thread count. With out_half, the last K block's tiles round
-/// their finished outputs to half in registers.
+/// of k0's segment. They are formed once per K block and row tile and reused for every panel.
+/// Loops: (blocks of rows x groups of panels) in parallel; K blocks; panels; row tiles. Each
+/// output element is summed in the same order for any thread count. With out_half, the last
+/// K block's tiles round their finished outputs to half in registers.
 ///
 /// Half weights: each K block of a B panel is widened into the item's scratch slot once for
 /// the block's row tiles, and the fp32 tile runs at the fp32 rate (widening in registers
@@ -217,10 +220,10 @@ void nhwc_gemm(const nhwc_problem<T>& pb, Rows&& rows) {
             const index_t p0 = t * tile_mr;
             const int m = int(std::min<index_t>(tile_mr, pb.pixels - p0));
             const index_t off = p0 * pb.ldc + j * tile_nr;
-            ep.residual = pb.residual ? pb.residual + off : nullptr;
-            ep.out_half = pb.out_half ? pb.out_half + off : nullptr;
-            ep.residual_half = pb.residual_half ? pb.residual_half + off : nullptr;
-            float* c = pb.c ? pb.c + off : nullptr;
+            ep.residual = at_or_null(pb.residual, off);
+            ep.out_half = at_or_null(pb.out_half, off);
+            ep.residual_half = at_or_null(pb.residual_half, off);
+            float* c = at_or_null(pb.c, off);
             const float* const* at = a + (t - t0) * tile_mr;
             if constexpr (!half_b) kernel::run_rows<f32_tile>(kc, at, b, c, pb.ldc, m, n, ep);
             else if (widen_b) kernel::run_rows<f32_tile, true>(kc, at, b32, c, pb.ldc, m, n, ep);
@@ -259,10 +262,8 @@ struct nchw_problem {
   nchw_problem from_pixel(index_t p) const noexcept {
     nchw_problem q = *this;
     q.pixels = pixels - p;
-    if (c) q.c = c + p;
-    if (residual) q.residual = residual + p;
-    if (out_half) q.out_half = out_half + p;
-    if (residual_half) q.residual_half = residual_half + p;
+    q.c = at_or_null(c, p), q.residual = at_or_null(residual, p);
+    q.out_half = at_or_null(out_half, p), q.residual_half = at_or_null(residual_half, p);
     return q;
   }
 };
@@ -298,7 +299,7 @@ void nchw_gemm(const nchw_problem& pb, Panels&& panels_of, float* slots, index_t
   const index_t groups = ceil_div(panels, per_group);
   const index_t tiles = ceil_div(pb.rows, tile_mr);
   core::parallel_for(nslots, [&](index_t s) {
-    float* slot = slots ? slots + s * per_group * pb.kdim * tile_nr : nullptr;
+    float* slot = at_or_null(slots, s * per_group * pb.kdim * tile_nr);
     for (index_t gi = s; gi < groups; gi += nslots) {
       const index_t j0 = gi * per_group, j1 = std::min(panels, j0 + per_group);
       const float* b[panels_per_slot];
@@ -320,12 +321,12 @@ void nchw_gemm(const nchw_problem& pb, Panels&& panels_of, float* slots, index_t
           for (index_t j = j0; j < j1; ++j) {
             const int n = int(std::min<index_t>(tile_nr, pb.pixels - j * tile_nr));
             const index_t off = r0 * pb.ldc + j * tile_nr;
-            ep.residual = pb.residual ? pb.residual + off : nullptr;
-            float* c = pb.c ? pb.c + off : nullptr;
+            ep.residual = at_or_null(pb.residual, off);
+            float* c = at_or_null(pb.c, off);
             const float* bj = b[j - j0] + k0 * ldb[j - j0];
             if constexpr (HalfOut) {
-              ep.out_half = pb.out_half ? pb.out_half + off : nullptr;
-              ep.residual_half = pb.residual_half ? pb.residual_half + off : nullptr;
+              ep.out_half = at_or_null(pb.out_half, off);
+              ep.residual_half = at_or_null(pb.residual_half, off);
             }
             kernel::run_rows<f32_tile, HalfOut>(kc, a, bj, c, pb.ldc, m, n, ep, ldb[j - j0]);
           }

@@ -142,7 +142,7 @@ class gemm_conv {
     if constexpr (!half_storage) {
       for (index_t img = 0; img < sh.n; ++img)
         run_image(in.data() + img * in_image, out.data() + img * out_image,
-                  residual ? residual + img * out_image : nullptr, act_, weights_.matrix(), ws.data());
+                  at_or_null(residual, img * out_image), act_, weights_.matrix(), ws.data());
     } else {
       aligned_buffer<float> x32 = detail::workspace(widened_input_elements(sh), mr);
       aligned_buffer<float> y32 = detail::workspace(widened_output_elements(sh), mr);
@@ -151,7 +151,7 @@ class gemm_conv {
       for (index_t img = 0; img < sh.n; ++img) {
         const half* xi = in.data() + img * in_image;
         half* yi = out.data() + img * out_image;
-        const half* ri = residual ? residual + img * out_image : nullptr;
+        const half* ri = at_or_null(residual, img * out_image);
         if constexpr (nhwc) {
           const bool read_pixels = widens_read_pixels(sh);
           if (read_pixels) widen_read_pixels(xi, x32.data());
@@ -254,13 +254,13 @@ class gemm_conv {
       pb.segment = nhwc_segment(sh);
       pb.b = weights_.matrix() + g * kernel::packed_panels_elements<tile_nr>(kdim, kg);
       const index_t off = img * pq * sh.k + g * kg;
-      pb.c = y ? y + off : nullptr;
+      pb.c = at_or_null(y, off);
       pb.ldc = sh.k;
       pb.bias = weights_.bias() + g * kg;
-      pb.residual = residual ? residual + off : nullptr;
+      pb.residual = at_or_null(residual, off);
       pb.act = act;
-      pb.out_half = y16 ? y16 + off : nullptr;
-      pb.residual_half = r16 ? r16 + off : nullptr;
+      pb.out_half = at_or_null(y16, off);
+      pb.residual_half = at_or_null(r16, off);
       pb.scratch = ws + gather_elements(sh);
       if constexpr (is_pointwise) {
         if (read_pixels || (sh.stride_h == 1 && sh.stride_w == 1 && !has_padding(sh))) {
@@ -371,8 +371,8 @@ class gemm_conv {
           const index_t o = (img * sh.k + k) * pq;
           ep.bias_ptr = bias + k;
           for (index_t i = i0; i < i1; ++i) {
-            ep.residual = residual ? residual + o + i : nullptr;
-            ep.residual_half = r16 ? r16 + o + i : nullptr;
+            ep.residual = at_or_null(residual, o + i);
+            ep.residual_half = at_or_null(r16, o + i);
             const float v = kernel::finish_scalar(tile_out[i * sh.k + k], ep, 0, 0, 0);
             if (y16) y16[o + i] = half(v);
             else y[o + i] = v;
@@ -388,13 +388,13 @@ class gemm_conv {
       pb.kdim = kdim;
       pb.a = rows + g * kg * kdim;
       const index_t off = (img * sh.k + g * kg) * pq;
-      pb.c = y ? y + off : nullptr;
+      pb.c = at_or_null(y, off);
       pb.ldc = pq;
       pb.bias = weights_.bias() + g * kg;
-      pb.residual = residual ? residual + off : nullptr;
+      pb.residual = at_or_null(residual, off);
       pb.act = act;
-      pb.out_half = y16 ? y16 + off : nullptr;
-      pb.residual_half = r16 ? r16 + off : nullptr;
+      pb.out_half = at_or_null(y16, off);
+      pb.residual_half = at_or_null(r16, off);
       if constexpr (is_im2col) {
         const index_t chunk = im2col_chunk(sh);
         for (index_t c0 = 0; c0 < pq; c0 += chunk) {
