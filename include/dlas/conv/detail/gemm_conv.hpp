@@ -143,18 +143,20 @@ struct nhwc_problem {
 };
 
 /// How nhwc_gemm splits `pixels` x `cols` into work items: row blocks of equal size (at most
-/// rows_block_tiles tiles) times groups of panels, enough for 16 items. Small images
+/// rows_block_tiles tiles) times groups of panels, enough for about 16 items. Small images
 /// (ResNet-50's 14x14 layers: 33 tiles) otherwise leave a last, nearly empty row block and
-/// one thread idle for most of the call.
+/// one thread idle for most of the call. Every group holds panels: 8 panels asked to split
+/// 6 ways make 4 groups of 2, not 6 groups of which 2 are empty (threads given equal item
+/// counts would get unequal work).
 struct nhwc_split {
-  index_t tiles, panels, block_tiles, row_blocks, panel_groups, panels_per_group;
+  index_t tiles, panels, block_tiles, row_blocks, panels_per_group, panel_groups;
   constexpr nhwc_split(index_t pixels, index_t cols) noexcept
       : tiles(ceil_div(pixels, tile_mr)),
         panels(ceil_div(cols, tile_nr)),
         block_tiles(ceil_div(tiles, ceil_div(tiles, rows_block_tiles))),
         row_blocks(ceil_div(tiles, block_tiles)),
-        panel_groups(std::clamp<index_t>(ceil_div(16, row_blocks), 1, panels)),
-        panels_per_group(ceil_div(panels, panel_groups)) {}
+        panels_per_group(ceil_div(panels, std::clamp<index_t>(ceil_div(16, row_blocks), 1, panels))),
+        panel_groups(ceil_div(panels, panels_per_group)) {}
   constexpr index_t items() const noexcept { return row_blocks * panel_groups; }
 };
 
