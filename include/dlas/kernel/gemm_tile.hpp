@@ -63,7 +63,7 @@ struct tile_epilogue {
 ///
 /// A is always fp32: each A value is broadcast once per MR x NV FMAs, where a widening
 /// conversion per broadcast would cost as much as the FMAs it feeds; the fp16 drivers widen
-/// A once per block of rows instead and reuse it across every panel.
+/// A once per image instead and reuse it across every panel.
 ///
 /// \tparam T     storage type of B (float or dlas::half)
 /// \tparam MR    rows of the register tile

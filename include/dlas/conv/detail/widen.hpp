@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file widen.hpp
-/// \brief The two conversion passes of the fp16 kernels: half -> fp32 into a workspace, and
-/// fp32 sums -> half outputs with the residual and activation of the fused epilogue (that
-/// last step, finish_run, also finishes the fp32 CSR kernels' scratch tiles).
+/// \brief The conversions of the fp16 kernels: half -> fp32 into a workspace (whole images,
+/// or runs such as a GEMM's weight block), and fp32 sums -> half outputs with the residual
+/// and activation of the fused epilogue, used by the CSR kernels (the dense GEMM tiles round
+/// in registers; finish_run also finishes the fp32 CSR kernels' scratch tiles).
 #pragma once
 
 #include <algorithm>
