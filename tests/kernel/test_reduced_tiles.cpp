@@ -108,8 +108,9 @@ TEMPLATE_TEST_CASE("run_to hands over exact sums of rows read as runs", "[kernel
   for (int i = 0; i < T::mr; ++i) a[i] = image.data() + i * 7;
   for (int m = 1; m <= T::mr; ++m) {
     std::vector<std::int32_t> got(std::size_t(T::mr * T::nr), -1);
-    T::run_to(runs, a, b.data(), m, [&](int i, int j, __m512i v) {
-      _mm512_storeu_si512(got.data() + i * T::nr + j * 16, v);
+    T::run_to(runs, a, b.data(), m, [&](int i, auto... v) {
+      int j = 0;
+      (_mm512_storeu_si512(got.data() + i * T::nr + 16 * j++, v), ...);
     });
     for (int i = 0; i < T::mr; ++i)
       for (int j = 0; j < T::nr; ++j) {
@@ -200,6 +201,58 @@ TEST_CASE("the vector requantisation equals fixed_point_multiplier::apply bit fo
     for (int j = 0; j < 16; ++j) CHECK(int(s8[j]) == base + j - 128);
   }
 }
+
+#if defined(__AVX512F__)
+TEST_CASE("the fused row requantisation equals apply(acc + bias) wherever it fuses", "[kernel][int8]") {
+  using rq = kernel::i8_row_requantizer32;
+  // What fuses() admits: no int32 wrap of acc + bias, shifts of at least 32, and the zero
+  // point's rounding term small enough for the 64-bit sum.
+  CHECK(rq::fuses(255 * 127 * 64, 1000, 32, 40, 0));
+  CHECK_FALSE(rq::fuses(255 * 127 * 64, 1000, 31, 40, 0));
+  CHECK_FALSE(rq::fuses(std::int64_t(1) << 30, std::int64_t(1) << 30, 32, 40, 0));
+  CHECK(rq::fuses(std::int64_t(1) << 30, (std::int64_t(1) << 30) - 1, 32, 40, 0));
+  CHECK(rq::fuses(1000, 0, 32, 54, 255));  // 511 * 2^53 < 2^62
+  CHECK_FALSE(rq::fuses(1000, 0, 32, 55, 255));
+  CHECK(rq::fuses(1000, 0, 32, 62, 0));
+  std::mt19937 gen(23);
+  const optimize::output_clamp clamps[] = {{0, 255}, {-128, 127}, {6, 200}, {-100, 90}, {0, 97}, {-128, 40}};
+  for (int rep = 0; rep < 3000; ++rep) {
+    // Sums and biases up to the largest that cannot wrap: |acc| + |b| < 2^31.
+    const std::int64_t acc_bound = rep % 4 == 0 ? (std::int64_t(1) << 30) : 255 * 127 * std::int64_t(1 + gen() % 4608);
+    const std::int64_t bias_bound = (std::int64_t(1) << 31) - 1 - acc_bound;
+    const std::int32_t zp = std::int32_t(gen() % 256) - 128;
+    const optimize::output_clamp c = clamps[rep % 6];
+    kernel::i8_requant8 q[4] = {};
+    optimize::fixed_point_multiplier fm[32];
+    std::int32_t bias[32], acc[32];
+    std::int32_t lo_shift = 62, hi_shift = 32;
+    for (int j = 0; j < 32; ++j) {
+      fm[j].multiplier = std::int32_t((1u << 30) + gen() % (1u << 30));
+      fm[j].shift = std::int32_t(32 + gen() % (rep % 3 == 0 ? 22 : 8));
+      lo_shift = std::min(lo_shift, fm[j].shift), hi_shift = std::max(hi_shift, fm[j].shift);
+      q[j / 8].set(j % 8, fm[j].multiplier, fm[j].shift);
+      auto pick = [&](std::int64_t bound) {
+        const std::int64_t extremes[] = {-bound, bound, 0, -1, 1};
+        return std::int32_t(rep % 5 == 1 ? extremes[gen() % 5] : std::int64_t(gen() % std::uint64_t(2 * bound + 1)) - bound);
+      };
+      bias[j] = pick(bias_bound);
+      acc[j] = pick(acc_bound);
+    }
+    if (!rq::fuses(acc_bound, bias_bound, lo_shift, hi_shift, zp)) continue;
+    const rq requantize(q, bias, zp, c.lo, c.hi, c.lo >= 0 ? 0 : -128, c.lo >= 0 ? 255 : 127);
+    const __m512i a0 = _mm512_loadu_si512(acc), a1 = _mm512_loadu_si512(acc + 16);
+    std::uint8_t out_u8[32];
+    std::int8_t out_s8[32];
+    if (c.lo >= 0) requantize(a0, a1, out_u8);
+    else requantize(a0, a1, out_s8);
+    for (int j = 0; j < 32; ++j) {
+      CAPTURE(rep, j, acc[j], bias[j], fm[j].multiplier, fm[j].shift, zp, c.lo, c.hi);
+      const std::int32_t want = c(fm[j].apply(acc[j] + bias[j]) + zp);
+      REQUIRE((c.lo >= 0 ? std::int32_t(out_u8[j]) : std::int32_t(out_s8[j])) == want);
+    }
+  }
+}
+#endif
 
 TEMPLATE_LIST_TEST_CASE("fp16 gemm tiles match an fp64 product of the halves", "[kernel][fp16]",
                         kernel::f16_gemm_tiles) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "dlas/config.hpp"
 #include "dlas/core/shape.hpp"
@@ -180,10 +181,9 @@ struct i8_gemm_tile {
   /// sums can be finished without a round trip through memory.
   static constexpr bool finishes_in_registers = NV % 2 == 0;
 
-  /// The tile's sums handed to `sink(i, j, v)` where they are: v (__m512i) holds columns
-  /// [16 j, 16 j + 16) of row i, for rows i < m, all rows of block j before block j + 1 (so a
-  /// sink can hold one block's constants across the rows). Operands as for run(), with the
-  /// rows of A laid out as `runs` (a[i] points at row i's first run).
+  /// The tile's sums handed to `sink(i, v0, v1, ...)` where they are: v_j (__m512i) holds
+  /// columns [16 j, 16 j + 16) of row i, for rows i < m in order. Operands as for run(), with
+  /// the rows of A laid out as `runs` (a[i] points at row i's first run).
   template <class Sink>
   [[gnu::always_inline]] static void run_to(i8_row_runs runs, const std::int8_t* const* a, const std::int8_t* b,
                                             int m, Sink&& sink) noexcept {
@@ -193,11 +193,9 @@ struct i8_gemm_tile {
     vacc acc[MR][nacc];
     accumulate_avx512_vnni(runs, ap, b, acc);
     DLAS_UNROLL
-    for (int j = 0; j < nacc; ++j) {
-      DLAS_UNROLL
-      for (int i = 0; i < MR; ++i)
-        if (i < m) sink(i, j, acc[i][j]);
-    }
+    for (int i = 0; i < MR; ++i)
+      if (i < m)
+        [&]<std::size_t... J>(std::index_sequence<J...>) { sink(i, acc[i][J]...); }(std::make_index_sequence<nacc>{});
   }
 #else
   static constexpr bool finishes_in_registers = false;

@@ -201,6 +201,96 @@ class i8_requantizer16 {
 #endif
 };
 
+#if defined(__AVX512F__)
+/// The requantisation of an int8 GEMM tile's rows of 32 channels, straight from its
+/// accumulators (before the bias), with the bias and the output zero point folded into each
+/// channel's 64-bit rounding term: out = clamp(((acc + b) * m + 2^(s-1) + zp * 2^s) >> s),
+/// i8_requantize8 bit for bit wherever fuses() holds. The shift is taken in two steps, the
+/// high 32 bits of the 64-bit sum (so the odd channels' results land in place), then an
+/// arithmetic 32-bit shift by s - 32: floor(floor(x / 2^32) / 2^(s-32)) = floor(x / 2^s).
+/// Per 32 outputs: 4 vpmuldq, 2 shifts to reach the odd channels, 4 adds, 2 shuffles, 2
+/// 32-bit shifts and 3 packing operations whose saturation is the clamp to the type's range.
+class i8_row_requantizer32 {
+ public:
+  /// Whether the fused form is exact for sums |acc| <= acc_bound, folded biases
+  /// |b| <= bias_bound and the channels' shifts in [min_shift, max_shift]: acc + b must not
+  /// wrap in int32 (the epilogue wraps it), s >= 32 for the two-step shift, and
+  /// (|zp| + 1/2) * 2^s < 2^62 so that the 64-bit sum, under 2^62 in magnitude before the
+  /// rounding term, cannot overflow.
+  static constexpr bool fuses(std::int64_t acc_bound, std::int64_t bias_bound, std::int32_t min_shift,
+                              std::int32_t max_shift, std::int32_t zero_point) noexcept {
+    const std::int64_t zp = zero_point < 0 ? -std::int64_t(zero_point) : zero_point;
+    return acc_bound + bias_bound < (std::int64_t(1) << 31) && min_shift >= 32 && max_shift <= 62 &&
+           (2 * zp + 1) << (max_shift - 1) < (std::int64_t(1) << 62);
+  }
+
+  /// Channels of q[0..3] (8 each), folded biases bias[0..32).
+  i8_row_requantizer32(const i8_requant8* q, const std::int32_t* bias, std::int32_t zero_point, std::int32_t lo,
+                       std::int32_t hi, std::int32_t type_min, std::int32_t type_max) noexcept
+      : lo_(_mm512_set1_epi32(lo)), hi_(_mm512_set1_epi32(hi)), clamp_lo_(lo > type_min), clamp_hi_(hi < type_max) {
+    auto join = [](const void* a, const void* b) {
+      return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(a))),
+                                _mm256_loadu_si256(static_cast<const __m256i*>(b)), 1);
+    };
+    // The low 32 bits of each 64-bit shift, the even channels' slots first: channel order.
+    const __m512i to_channels = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    for (int b = 0; b < 2; ++b) {
+      const i8_requant8* qb = q + 2 * b;
+      mult_[b] = join(qb[0].mult, qb[1].mult);
+      mult_odd_[b] = _mm512_srli_epi64(mult_[b], 32);
+      __m512i shift64[2];
+      for (int h = 0; h < 2; ++h) {  // even, odd
+        const __m512i s = shift64[h] = join(qb[0].shift + 4 * h, qb[1].shift + 4 * h);
+        round_[b][h] = _mm512_add_epi64(
+            _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(s, _mm512_set1_epi64(1))),
+            _mm512_sllv_epi64(_mm512_set1_epi64(zero_point), s));
+      }
+      shift_[b] = _mm512_sub_epi32(_mm512_permutex2var_epi32(shift64[0], to_channels, shift64[1]),
+                                   _mm512_set1_epi32(32));
+    }
+    rebias(bias);
+  }
+
+  /// Takes the folded biases bias[0..32) (a tap region's) in place of the current ones.
+  void rebias(const std::int32_t* bias) noexcept {
+    for (int b = 0; b < 2; ++b) {
+      const __m512i v = _mm512_loadu_si512(bias + 16 * b);
+      sum_[b][0] = _mm512_add_epi64(_mm512_mul_epi32(v, mult_[b]), round_[b][0]);
+      sum_[b][1] = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), mult_odd_[b]), round_[b][1]);
+    }
+  }
+
+  /// out[0..32) (uint8_t or int8_t codes) from the accumulators of channels 0-15 and 16-31.
+  template <class Out>
+  [[gnu::always_inline]] void operator()(__m512i acc0, __m512i acc1, Out* out) const noexcept {
+    static_assert(sizeof(Out) == 1, "dlas::kernel::i8_row_requantizer32: 8-bit outputs");
+    const __m512i r0 = codes(0, acc0), r1 = codes(1, acc1);
+    // int16 then 8-bit saturation, within each 128-bit lane: channels 0-3 of r0, 0-3 of r1,
+    // 4-7 of r0, ...; the dword permutation restores the channel order.
+    const __m512i w = _mm512_packs_epi32(r0, r1);
+    const __m512i bytes = std::is_same_v<Out, std::uint8_t> ? _mm512_packus_epi16(w, w) : _mm512_packs_epi16(w, w);
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                        _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, bytes)));
+  }
+
+ private:
+  [[gnu::always_inline]] __m512i codes(int b, __m512i acc) const noexcept {
+    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, mult_[b]), sum_[b][0]);
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), mult_odd_[b]), sum_[b][1]);
+    // The high 32 bits: the even channels' moved down into the even lanes, the odd ones'
+    // already in the odd lanes.
+    __m512i r = _mm512_srav_epi32(_mm512_mask_shuffle_epi32(odd, 0x5555, even, _MM_PERM_DDBB), shift_[b]);
+    if (clamp_lo_) r = _mm512_max_epi32(r, lo_);
+    if (clamp_hi_) r = _mm512_min_epi32(r, hi_);
+    return r;
+  }
+
+  __m512i mult_[2], mult_odd_[2], round_[2][2], sum_[2][2], shift_[2], lo_, hi_;
+  bool clamp_lo_, clamp_hi_;
+};
+#endif
+
 /// One use of i8_requantizer16: 16 totals of channels q[0] (0-7) and q[1] (8-15).
 template <class Out>
 [[gnu::always_inline]] inline void i8_requantize16(const std::int32_t* total, const i8_requant8* q,

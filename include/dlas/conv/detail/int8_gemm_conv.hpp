@@ -286,6 +286,7 @@ class int8_gemm_conv {
       }
       ++i;
     });
+    decide_fused_finish();
     const index_t per_group = panels_per_group(sh) * nr * padded_depth(sh);
     for (index_t g = 0; g < sh.groups; ++g)
       for (index_t p = 0; p < panels_per_group(sh); ++p)
@@ -610,7 +611,12 @@ class int8_gemm_conv {
     const index_t panel_groups = std::clamp<index_t>((8 + row_blocks - 1) / row_blocks, 1, panels);
     const index_t per_panel_group = (panels + panel_groups - 1) / panel_groups;
     const std::int8_t* group_panels = panels_.data() + g * panels * nr * kd;
+    [[maybe_unused]] const bool fused = fused_finish(folded);
     core::parallel_for(row_blocks * panel_groups, [&](index_t item) {
+      // Locals, not the closure's references: the 8-bit stores could alias anything reached
+      // through memory, which would be reloaded after each.
+      const index_t k_out = sh.k, first = img * pq + c0;
+      Out* const out = y;
       const index_t tb = item / panel_groups, pg = item % panel_groups;
       const index_t t0 = tb * rows_block_tiles, t1 = std::min(tiles, t0 + rows_block_tiles);
       const index_t j0 = pg * per_panel_group, j1 = std::min(panels, j0 + per_panel_group);
@@ -623,32 +629,73 @@ class int8_gemm_conv {
         const int vec = nhwc ? n / 16 * 16 : 0;
         std::optional<panel_finisher<Out, Epilogue>> panel_finish;
         if (vec > 0) panel_finish.emplace(*this, k0, (g * panels + j) * (nr / 8), vec, folded, finish);
+#if DLAS_HAS_AVX512_VNNI
+        if constexpr (nhwc && tile::finishes_in_registers) {
+          static_assert(nr == 32, "i8_row_requantizer32 finishes rows of 32 channels");
+          // Every tile's rows go from the accumulators to the output: row_out(o, v...) stores
+          // a row's registers at o, the output offset of its pixel and the panel's first channel.
+          auto register_tiles = [&](auto&& rebias, auto&& row_out) {
+            if constexpr (Rows::consecutive) {
+              for (index_t t = t0; t < t1; ++t) {
+                const index_t p0 = t * mr;
+                const int m = int(std::min<index_t>(mr, np - p0));
+                const std::int8_t* a[mr];
+                rows.tile(p0, m, a);
+                const index_t o0 = (first + p0) * k_out + k0;  // row i at o0 + i * K
+                with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
+                  decltype(sized)::run_to(rows.runs(), a, b, m,
+                                          [&](int i, auto... v) { row_out(o0 + i * k_out, v...); });
+                });
+              }
+            } else {
+              const std::int32_t* tile_bias = folded;  // the bias the finisher holds
+              for (index_t t = t0; t < t1; ++t) {
+                a_tile at;
+                rows.tile(t, at);
+                if (at.folded != tile_bias) rebias(tile_bias = at.folded);
+                with_tile<typename Rows::tail_tiles>(at.m, [&](auto sized) {
+                  decltype(sized)::run_to(at.runs, at.a, b + at.b_offset, at.m, [&](int i, auto... v) {
+                    row_out((first + at.pixel[i]) * k_out + k0, v...);
+                  });
+                });
+              }
+            }
+          };
+          if (vec == nr) {
+            if constexpr (sizeof(Out) == 1) {
+              if (fused) {
+                const auto clamp = finish.clamp();
+                kernel::i8_row_requantizer32 requantize(requant_.data() + (g * panels + j) * (nr / 8), folded + k0,
+                                                        finish.zero_point(), clamp.lo, clamp.hi,
+                                                        std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max());
+                register_tiles([&](const std::int32_t* bias) { requantize.rebias(bias + k0); },
+                               [&](index_t o, auto v0, auto v1) { requantize(v0, v1, out + o); });
+                continue;
+              }
+            }
+            register_tiles([&](const std::int32_t* bias) { panel_finish->rebias(bias, k0, vec); },
+                           [&](index_t o, auto... v) {
+                             int jb = 0;
+                             (((*panel_finish)(jb, v, residual, out, o + 16 * jb), ++jb), ...);
+                           });
+            continue;
+          }
+        }
+#endif
+        // Rows of one run here: the padded image's (R runs) always take the register path.
         if constexpr (Rows::consecutive) {
           for (index_t t = t0; t < t1; ++t) {
             const index_t p0 = t * mr;
             const int m = int(std::min<index_t>(mr, np - p0));
             const std::int8_t* a[mr];
             rows.tile(p0, m, a);
-            const index_t o0 = (img * pq + c0 + p0) * sh.k + k0;  // NHWC: row i at o0 + i * K
-            if constexpr (nhwc && tile::finishes_in_registers) {
-              if (vec == nr) {
-                with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
-                  decltype(sized)::run_to(rows.runs(), a, b, m, [&](int i, int jb, auto v) {
-                    (*panel_finish)(jb, v, residual, y, o0 + i * sh.k + jb * 16);
-                  });
-                });
-                continue;
-              }
-            }
-            // Rows of one run here: the padded image's (R runs) always take the register path.
             with_tile<typename Rows::tail_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, a, b, acc, m); });
             index_t pixels[mr];
             for (int i = 0; i < mr; ++i) pixels[i] = c0 + p0 + i;
-            finish_sums(acc, m, pixels, img, k0, n, vec, folded, panel_finish, residual, y, finish);
+            finish_sums(acc, m, pixels, img, k0, n, vec, folded, panel_finish, residual, out, finish);
           }
         } else {
           const std::int32_t* tile_bias = folded;  // the bias the finisher holds
-          const index_t first = img * pq + c0;
           for (index_t t = t0; t < t1; ++t) {
             a_tile at;
             rows.tile(t, at);
@@ -657,25 +704,41 @@ class int8_gemm_conv {
               if (panel_finish) panel_finish->rebias(tile_bias, k0, vec);
             }
             const int m = at.m;
-            const std::int8_t* bt = b + at.b_offset;
-            if constexpr (nhwc && tile::finishes_in_registers) {
-              if (vec == nr) {
-                with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
-                  decltype(sized)::run_to(at.runs, at.a, bt, m, [&](int i, int jb, auto v) {
-                    (*panel_finish)(jb, v, residual, y, (first + at.pixel[i]) * sh.k + k0 + jb * 16);
-                  });
-                });
-                continue;
-              }
-            }
-            with_tile<typename Rows::tail_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, at.a, bt, acc, m); });
+            with_tile<typename Rows::tail_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, at.a, b + at.b_offset, acc, m); });
             index_t pixels[mr];
             for (int i = 0; i < mr; ++i) pixels[i] = c0 + at.pixel[i];
-            finish_sums(acc, m, pixels, img, k0, n, vec, tile_bias, panel_finish, residual, y, finish);
+            finish_sums(acc, m, pixels, img, k0, n, vec, tile_bias, panel_finish, residual, out, finish);
           }
         }
       }
     });
+  }
+
+  /// Decides, per input code type, whether 8-bit outputs take the fused requantisation
+  /// (kernel::i8_row_requantizer32::fuses): from the largest folded bias of any channel and
+  /// tap region, the bound on the tile's sums and the channels' shifts.
+  void decide_fused_finish() noexcept {
+    fused_[0] = fused_[1] = false;
+    if (!opt_.output_quant || multipliers_.size() == 0) return;
+    std::int32_t lo = 62, hi = 1;
+    for (const optimize::fixed_point_multiplier& fm : multipliers_) {
+      lo = std::min(lo, fm.shift);
+      hi = std::max(hi, fm.shift);
+    }
+    const std::int64_t acc_bound = std::int64_t(padded_depth(shape_)) * 255 * 127;
+    for (int type = 0; type < 2; ++type) {  // uint8, int8 input codes
+      std::int64_t bias_bound = 0;
+      auto bound = [&bias_bound](std::int32_t b) { bias_bound = std::max(bias_bound, b < 0 ? -std::int64_t(b) : b); };
+      for (const std::int32_t b : type == 0 ? bias_u8_ : bias_s8_) bound(b);
+      for (index_t i = 0; i < regions_.size(); ++i)
+        for (index_t k = 0; k < shape_.k; ++k) bound(region_bias_[(2 * i + type) * shape_.k + k]);
+#if DLAS_HAS_AVX512_VNNI
+      fused_[type] = kernel::i8_row_requantizer32::fuses(acc_bound, bias_bound, lo, hi, opt_.output_quant->zero_point);
+#endif
+    }
+  }
+  bool fused_finish(const std::int32_t* folded) const noexcept {
+    return fused_[folded == bias_u8_.data() ? 0 : 1];
   }
 
   /// Finishes a tile's sums from memory (acc: m rows of NR), where the register path does not
@@ -783,6 +846,7 @@ class int8_gemm_conv {
   aligned_buffer<tap_region> regions_;
   aligned_buffer<std::int32_t> region_bias_;
   aligned_buffer<region_tile> region_tiles_;
+  bool fused_[2] = {false, false};  // per input code type (uint8, int8): decide_fused_finish
 };
 
 }  // namespace dlas::conv::detail
