@@ -214,6 +214,8 @@ TEST_CASE("the fused row requantisation equals apply(acc + bias) wherever it fus
   CHECK(rq::fuses(1000, 0, 32, 54, 255));  // 511 * 2^53 < 2^62
   CHECK_FALSE(rq::fuses(1000, 0, 32, 55, 255));
   CHECK(rq::fuses(1000, 0, 32, 62, 0));
+  CHECK_FALSE(rq::fuses(1000, 0, 32, 62, INT32_MIN));
+  CHECK_FALSE(rq::fuses(1000, 0, 32, 63, 0));
   std::mt19937 gen(23);
   const optimize::output_clamp clamps[] = {{0, 255}, {-128, 127}, {6, 200}, {-100, 90}, {0, 97}, {-128, 40}};
   for (int rep = 0; rep < 3000; ++rep) {

@@ -221,7 +221,7 @@ class i8_row_requantizer32 {
                               std::int32_t max_shift, std::int32_t zero_point) noexcept {
     const std::int64_t zp = zero_point < 0 ? -std::int64_t(zero_point) : zero_point;
     return acc_bound + bias_bound < (std::int64_t(1) << 31) && min_shift >= 32 && max_shift <= 62 &&
-           (2 * zp + 1) << (max_shift - 1) < (std::int64_t(1) << 62);
+           2 * zp + 1 < (std::int64_t(1) << (63 - max_shift));  // (zp + 1/2) 2^s < 2^62
   }
 
   /// Channels of q[0..3] (8 each), folded biases bias[0..32).
