@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <memory_resource>
+#include <new>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -621,7 +622,16 @@ class int8_gemm_conv {
       const index_t t0 = tb * rows_block_tiles, t1 = std::min(tiles, t0 + rows_block_tiles);
       const index_t j0 = pg * per_panel_group, j1 = std::min(panels, j0 + per_panel_group);
       alignas(64) std::int32_t acc[mr * nr];
-      for (index_t j = j0; j < j1; ++j) {
+      index_t j_rest = j0;  // the panels the loop below finishes
+#if DLAS_HAS_AVX512_VNNI
+      if constexpr (nhwc && tile::finishes_in_registers && sizeof(Out) == 1 && Rows::consecutive) {
+        if (fused) {
+          j_rest = std::clamp(kg / nr, j0, j1);  // the full panels
+          fused_tiles(rows, np, t0, t1, g, j0, j_rest, first, out, folded, finish);
+        }
+      }
+#endif
+      for (index_t j = j_rest; j < j1; ++j) {
         const std::int8_t* b = group_panels + j * nr * kd;
         const int n = int(std::min<index_t>(nr, kg - j * nr));
         const index_t k0 = g * kg + j * nr;
@@ -663,7 +673,7 @@ class int8_gemm_conv {
           };
           if (vec == nr) {
             if constexpr (sizeof(Out) == 1) {
-              if (fused) {
+              if (fused) {  // tap regions (consecutive rows took fused_tiles)
                 const auto clamp = finish.clamp();
                 kernel::i8_row_requantizer32 requantize(requant_.data() + (g * panels + j) * (nr / 8), folded + k0,
                                                         finish.zero_point(), clamp.lo, clamp.hi,
@@ -713,6 +723,49 @@ class int8_gemm_conv {
       }
     });
   }
+
+#if DLAS_HAS_AVX512_VNNI
+  /// Tiles [t0, t1) x full panels [j0, j1) of one group to 8-bit outputs through the fused
+  /// requantisation (consecutive rows). Tiles outer and up to 8 panels inner, as many as fit in
+  /// half of L1: a tile row's 32-channel pieces of neighbouring panels complete its output lines
+  /// while they are in L1, where with the panels outer each 64-byte line took two 32-byte
+  /// writes a block of tiles apart (+1-2.5% on the 1x1 layers with 64 and 128 input channels).
+  /// Long reductions keep one panel per sweep, reused from L1 across the block's tiles.
+  template <class Rows, class Out, class Epilogue>
+  void fused_tiles(const Rows& rows, index_t np, index_t t0, index_t t1, index_t g, index_t j0, index_t j1,
+                   index_t first, Out* out, const std::int32_t* folded, const Epilogue& finish) const {
+    using requantizer = kernel::i8_row_requantizer32;
+    constexpr index_t max_chunk = 8;
+    const conv2d_shape& sh = shape_;
+    const index_t kd = padded_depth(sh), kg = sh.k_per_group(), k_out = sh.k, panels = panels_per_group(sh);
+    const std::int8_t* group_panels = panels_.data() + g * panels * nr * kd;
+    const index_t chunk = std::clamp<index_t>(16384 / (kd * nr), 1, max_chunk);
+    const auto clamp = finish.clamp();
+    alignas(64) unsigned char storage[max_chunk * sizeof(requantizer)];
+    requantizer* const requant = reinterpret_cast<requantizer*>(storage);
+    for (index_t jc = j0; jc < j1; jc += chunk) {
+      const index_t jn = std::min(j1, jc + chunk);
+      for (index_t j = jc; j < jn; ++j)
+        new (requant + (j - jc)) requantizer(requant_.data() + (g * panels + j) * (nr / 8), folded + g * kg + j * nr,
+                                             finish.zero_point(), clamp.lo, clamp.hi, std::numeric_limits<Out>::min(),
+                                             std::numeric_limits<Out>::max());
+      for (index_t t = t0; t < t1; ++t) {
+        const index_t p0 = t * mr;
+        const int m = int(std::min<index_t>(mr, np - p0));
+        const std::int8_t* a[mr];
+        rows.tile(p0, m, a);
+        for (index_t j = jc; j < jn; ++j) {
+          const index_t o0 = (first + p0) * k_out + g * kg + j * nr;  // row i at o0 + i * K
+          const requantizer& requantize = requant[j - jc];
+          with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
+            decltype(sized)::run_to(rows.runs(), a, group_panels + j * nr * kd, m,
+                                    [&](int i, auto v0, auto v1) { requantize(v0, v1, out + o0 + i * k_out); });
+          });
+        }
+      }
+    }
+  }
+#endif
 
   /// Decides, per input code type, whether 8-bit outputs take the fused requantisation
   /// (kernel::i8_row_requantizer32::fuses): from the largest folded bias of any channel and
