@@ -68,10 +68,20 @@ std::vector<named_shape> strided_pointwise_shapes() {
   return {{"1x1_s2_c16_batch2", make_shape(2, 16, 9, 8, 32, 1, 1, 2, 0)}, {"1x1_s3x2_c12", s32}};
 }
 
+/// NHWC 1x1 shapes with short reductions whose full panels run in chunks per tile (72 panels in
+/// 8 groups of 9: a chunk of 8 and one of 1; two convolution groups of 3 panels; a last panel
+/// of 16 channels after the chunks).
+std::vector<named_shape> panel_chunk_shapes() {
+  return {{"1x1_c32_k2304", make_shape(1, 32, 4, 4, 2304, 1, 1, 1, 0)},
+          {"1x1_c128_k192_groups2", make_shape(1, 128, 8, 9, 192, 1, 1, 1, 0, 1, 2)},
+          {"1x1_c32_k80_batch2", make_shape(2, 32, 17, 16, 80, 1, 1, 1, 0)}};
+}
+
 std::vector<named_shape> int8_shapes() {
   std::vector<named_shape> v = curated_shapes();
   for (const auto& ns : padded_image_shapes()) v.push_back(ns);
   for (const auto& ns : strided_pointwise_shapes()) v.push_back(ns);
+  for (const auto& ns : panel_chunk_shapes()) v.push_back(ns);
   for (const auto& ns : pointwise_shapes()) v.push_back(ns);
   for (const auto& ns : random_shapes(10, 808)) v.push_back(ns);
   return v;
