@@ -638,7 +638,9 @@ class int8_gemm_conv {
         // NHWC: the panel's whole 16-channel blocks go through the vector epilogue.
         const int vec = nhwc ? n / 16 * 16 : 0;
         std::optional<panel_finisher<Out, Epilogue>> panel_finish;
-        if (vec > 0) panel_finish.emplace(*this, k0, (g * panels + j) * (nr / 8), vec, folded, finish);
+        auto make_panel_finish = [&] {
+          if (vec > 0) panel_finish.emplace(*this, k0, (g * panels + j) * (nr / 8), vec, folded, finish);
+        };
 #if DLAS_HAS_AVX512_VNNI
         if constexpr (nhwc && tile::finishes_in_registers) {
           static_assert(nr == 32, "i8_row_requantizer32 finishes rows of 32 channels");
@@ -648,9 +650,8 @@ class int8_gemm_conv {
             if constexpr (Rows::consecutive) {
               for (index_t t = t0; t < t1; ++t) {
                 const index_t p0 = t * mr;
-                const int m = int(std::min<index_t>(mr, np - p0));
                 const std::int8_t* a[mr];
-                rows.tile(p0, m, a);
+                const int m = consecutive_tile(rows, t, np, a);
                 const index_t o0 = (first + p0) * k_out + k0;  // row i at o0 + i * K
                 with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
                   decltype(sized)::run_to(rows.runs(), a, b, m,
@@ -674,15 +675,13 @@ class int8_gemm_conv {
           if (vec == nr) {
             if constexpr (sizeof(Out) == 1) {
               if (fused) {  // tap regions (consecutive rows took fused_tiles)
-                const auto clamp = finish.clamp();
-                kernel::i8_row_requantizer32 requantize(requant_.data() + (g * panels + j) * (nr / 8), folded + k0,
-                                                        finish.zero_point(), clamp.lo, clamp.hi,
-                                                        std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max());
+                kernel::i8_row_requantizer32 requantize = row_requantizer<Out>(g, j, folded, finish);
                 register_tiles([&](const std::int32_t* bias) { requantize.rebias(bias + k0); },
                                [&](index_t o, auto v0, auto v1) { requantize(v0, v1, out + o); });
                 continue;
               }
             }
+            make_panel_finish();
             register_tiles([&](const std::int32_t* bias) { panel_finish->rebias(bias, k0, vec); },
                            [&](index_t o, auto... v) {
                              int jb = 0;
@@ -692,13 +691,13 @@ class int8_gemm_conv {
           }
         }
 #endif
+        make_panel_finish();
         // Rows of one run here: the padded image's (R runs) always take the register path.
         if constexpr (Rows::consecutive) {
           for (index_t t = t0; t < t1; ++t) {
             const index_t p0 = t * mr;
-            const int m = int(std::min<index_t>(mr, np - p0));
             const std::int8_t* a[mr];
-            rows.tile(p0, m, a);
+            const int m = consecutive_tile(rows, t, np, a);
             with_tile<typename Rows::tail_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, a, b, acc, m); });
             index_t pixels[mr];
             for (int i = 0; i < mr; ++i) pixels[i] = c0 + p0 + i;
@@ -725,6 +724,17 @@ class int8_gemm_conv {
   }
 
 #if DLAS_HAS_AVX512_VNNI
+  /// The fused requantisation of panel j of group g: its constants, the folded bias `folded`
+  /// of its channels, the epilogue's zero point and clamp.
+  template <class Out, class Epilogue>
+  kernel::i8_row_requantizer32 row_requantizer(index_t g, index_t j, const std::int32_t* folded,
+                                               const Epilogue& finish) const noexcept {
+    const index_t panels = panels_per_group(shape_), k0 = g * shape_.k_per_group() + j * nr;
+    const auto clamp = finish.clamp();
+    return {requant_.data() + (g * panels + j) * (nr / 8), folded + k0, finish.zero_point(), clamp.lo, clamp.hi,
+            std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()};
+  }
+
   /// Tiles [t0, t1) x full panels [j0, j1) of one group to 8-bit outputs through the fused
   /// requantisation (consecutive rows). Tiles outer and up to 8 panels inner, as many as fit in
   /// half of L1: a tile row's 32-channel pieces of neighbouring panels complete its output lines
@@ -740,20 +750,16 @@ class int8_gemm_conv {
     const index_t kd = padded_depth(sh), kg = sh.k_per_group(), k_out = sh.k, panels = panels_per_group(sh);
     const std::int8_t* group_panels = panels_.data() + g * panels * nr * kd;
     const index_t chunk = std::clamp<index_t>(16384 / (kd * nr), 1, max_chunk);
-    const auto clamp = finish.clamp();
     alignas(64) unsigned char storage[max_chunk * sizeof(requantizer)];
     requantizer* const requant = reinterpret_cast<requantizer*>(storage);
     for (index_t jc = j0; jc < j1; jc += chunk) {
       const index_t jn = std::min(j1, jc + chunk);
       for (index_t j = jc; j < jn; ++j)
-        new (requant + (j - jc)) requantizer(requant_.data() + (g * panels + j) * (nr / 8), folded + g * kg + j * nr,
-                                             finish.zero_point(), clamp.lo, clamp.hi, std::numeric_limits<Out>::min(),
-                                             std::numeric_limits<Out>::max());
+        new (requant + (j - jc)) requantizer(row_requantizer<Out>(g, j, folded, finish));
       for (index_t t = t0; t < t1; ++t) {
         const index_t p0 = t * mr;
-        const int m = int(std::min<index_t>(mr, np - p0));
         const std::int8_t* a[mr];
-        rows.tile(p0, m, a);
+        const int m = consecutive_tile(rows, t, np, a);
         for (index_t j = jc; j < jn; ++j) {
           const index_t o0 = (first + p0) * k_out + g * kg + j * nr;  // row i at o0 + i * K
           const requantizer& requantize = requant[j - jc];
@@ -790,8 +796,18 @@ class int8_gemm_conv {
 #endif
     }
   }
+  /// Whether 8-bit outputs from inputs whose folded bias is `folded` (bias_u8_ or bias_s8_)
+  /// take the fused requantisation.
   bool fused_finish(const std::int32_t* folded) const noexcept {
     return fused_[folded == bias_u8_.data() ? 0 : 1];
+  }
+
+  /// The row pointers of tile t of consecutive rows (pixels [t * mr, t * mr + m) of np); m.
+  template <class Rows>
+  static int consecutive_tile(const Rows& rows, index_t t, index_t np, const std::int8_t* (&a)[mr]) {
+    const int m = int(std::min<index_t>(mr, np - t * mr));
+    rows.tile(t * mr, m, a);
+    return m;
   }
 
   /// Finishes a tile's sums from memory (acc: m rows of NR), where the register path does not
