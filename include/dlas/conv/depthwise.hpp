@@ -51,9 +51,7 @@ template <class R>
                                                  activation act) noexcept {
   dw_batch y = acc + bias;
   if (residual) y += dw_load(residual);
-  if (act != activation::none) y = xsimd::max(y, dw_batch(0.0f));
-  if (act == activation::relu6) y = xsimd::min(y, dw_batch(6.0f));
-  return y;
+  return activated(y, act);
 }
 
 /// Scalar form, identical to epilogue<fp32, float>: y = act(acc + bias + residual).
@@ -61,9 +59,7 @@ template <class R>
 inline float dw_finish(float acc, float bias, const R* residual, activation act) noexcept {
   float y = acc + bias;
   if (residual) y += float(*residual);
-  if (act != activation::none) y = std::max(y, 0.0f);
-  if (act == activation::relu6) y = std::min(y, 6.0f);
-  return y;
+  return activated(y, act);
 }
 
 /// `p` itself when T is float; null otherwise (callers only use it on fp32 paths).

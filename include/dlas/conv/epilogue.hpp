@@ -64,11 +64,7 @@ class epilogue {
   }
 
   /// Applies the fused activation to a real value.
-  float activate(float y) const noexcept {
-    if (act_ == activation::none) return y;
-    y = std::max(y, 0.0f);
-    return act_ == activation::relu6 ? std::min(y, 6.0f) : y;
-  }
+  float activate(float y) const noexcept { return activated(y, act_); }
 
   /// The output for accumulator `acc` of channel k; `residual` may be null.
   Out operator()(accum_type acc, index_t k, const Out* residual) const noexcept {

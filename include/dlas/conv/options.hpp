@@ -3,9 +3,11 @@
 /// \brief Construction options of conv2d: fused activation, pruning threshold, quantisation.
 #pragma once
 
+#include <algorithm>
 #include <memory_resource>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 #include "dlas/config.hpp"
 #include "dlas/policy/precision.hpp"
@@ -14,6 +16,22 @@ namespace dlas::DLAS_ISA_NAMESPACE {
 
 /// Activation fused into the convolution's epilogue, after bias and residual add.
 enum class activation { none, relu, relu6 };
+
+/// act(v) for one value or one SIMD register of values (an xsimd batch, whose max and min are
+/// found by argument-dependent lookup): relu clamps below at 0, relu6 also above at 6. Every
+/// epilogue, scalar or vector, applies this one definition, so that edge elements handled in
+/// scalar code match the vector ones bit for bit.
+template <class V>
+[[gnu::always_inline]] constexpr V activated(V v, activation act) noexcept {
+  if (act == activation::none) return v;
+  if constexpr (std::is_floating_point_v<V>) {
+    v = std::max(v, V(0));
+    return act == activation::relu6 ? std::min(v, V(6)) : v;
+  } else {
+    v = max(v, V(0.0f));
+    return act == activation::relu6 ? min(v, V(6.0f)) : v;
+  }
+}
 
 constexpr std::string_view to_string(activation a) noexcept {
   return a == activation::relu ? "relu" : a == activation::relu6 ? "relu6" : "none";

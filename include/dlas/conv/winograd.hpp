@@ -295,16 +295,6 @@ class winograd_conv {
     for (index_t i = mv; i < m; ++i) y[i] = activated(y[i] + residual[i], act_);
   }
 
-  /// The fused activation of one value or one register of values.
-  static float activated(float v, activation act) noexcept {
-    if (act != activation::none) v = std::max(v, 0.0f);
-    return act == activation::relu6 ? std::min(v, 6.0f) : v;
-  }
-  static wino_batch activated(wino_batch v, activation act) noexcept {
-    if (act != activation::none) v = xsimd::max(v, wino_batch(0.0f));
-    return act == activation::relu6 ? xsimd::min(v, wino_batch(6.0f)) : v;
-  }
-
   /// The transformed input V and the products M of one chunk of tiles of `sh`.
   struct transform_buffers {
     aligned_buffer<float> v, m;

@@ -23,11 +23,6 @@
 namespace dlas::DLAS_ISA_NAMESPACE::graph {
 
 namespace detail {
-inline float activate(float v, activation act) noexcept {
-  if (act == activation::none) return v;
-  v = v < 0.0f ? 0.0f : v;
-  return act == activation::relu6 && v > 6.0f ? 6.0f : v;
-}
 /// Elements per parallel chunk of the flat element-wise loops.
 inline constexpr index_t elementwise_chunk = 16384;
 }  // namespace detail
@@ -50,7 +45,7 @@ void add(tensor_view<const T, L> a, tensor_view<const T, L> b, tensor_view<T, L>
                                     i1 = std::min(n, i0 + detail::elementwise_chunk);
                       for (index_t i = i0; i < i1; ++i)
                         out.data()[i] =
-                            T(detail::activate(float(a.data()[i]) + float(b.data()[i]), act));
+                            T(activated(float(a.data()[i]) + float(b.data()[i]), act));
                     });
 }
 
@@ -69,7 +64,7 @@ void activate(tensor_view<const T, L> in, tensor_view<T, L> out, activation act)
                       const index_t i0 = chunk * detail::elementwise_chunk,
                                     i1 = std::min(n, i0 + detail::elementwise_chunk);
                       for (index_t i = i0; i < i1; ++i)
-                        out.data()[i] = T(detail::activate(float(in.data()[i]), act));
+                        out.data()[i] = T(activated(float(in.data()[i]), act));
                     });
 }
 

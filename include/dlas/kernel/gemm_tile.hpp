@@ -46,11 +46,7 @@ struct tile_epilogue {
   else if (ep.bias == bias_mode::per_col) v += ep.bias_ptr[j];
   if (ep.residual) v += ep.residual[i * ldc + j];
   else if (ep.residual_half) v += float(ep.residual_half[i * ldc + j]);
-  if (ep.act != activation::none) {
-    v = std::max(v, 0.0f);
-    if (ep.act == activation::relu6) v = std::min(v, 6.0f);
-  }
-  return v;
+  return activated(v, ep.act);
 }
 
 /// C (m x n, row stride ldc, column stride 1) = A (m x kc) * B (kc x n), m <= MR, n <= NR.
@@ -137,10 +133,7 @@ struct gemm_tile {
             else if (ep.bias == bias_mode::per_col) v += batch::load_unaligned(ep.bias_ptr + j * lanes);
             if (ep.residual) v += batch::load_unaligned(ep.residual + i * ldc + j * lanes);
             else if (HalfOut && ep.residual_half) v += kernel::load_as_f32<Arch>(ep.residual_half + i * ldc + j * lanes);
-            if (ep.act != activation::none) {
-              v = xsimd::max(v, batch(0.0f));
-              if (ep.act == activation::relu6) v = xsimd::min(v, batch(6.0f));
-            }
+            v = activated(v, ep.act);
             if (HalfOut && ep.out_half) {
               kernel::store_from_f32<Arch>(ep.out_half + i * ldc + j * lanes, v);
               continue;

@@ -146,11 +146,7 @@ struct spmm_tile {
         for (int j = 0; j < NV; ++j) {
           batch v = acc[r][j] + bv;
           if (residual) v += batch::load_unaligned(residual[r] + j * lanes);
-          if (act != activation::none) {
-            v = xsimd::max(v, batch(0.0f));
-            if (act == activation::relu6) v = xsimd::min(v, batch(6.0f));
-          }
-          v.store_unaligned(y[r] + j * lanes);
+          activated(v, act).store_unaligned(y[r] + j * lanes);
         }
       }
       return;
@@ -162,11 +158,7 @@ struct spmm_tile {
       for (int i = 0; i < m; ++i) {
         float v = tmp[i] + bias[r];
         if (residual) v += residual[r][i];
-        if (act != activation::none) {
-          v = std::max(v, 0.0f);
-          if (act == activation::relu6) v = std::min(v, 6.0f);
-        }
-        y[r][i] = v;
+        y[r][i] = activated(v, act);
       }
     }
   }

@@ -416,9 +416,7 @@ class csr_conv {
         const fbatch p = xsimd::batch_cast<float>(ibatch::load_unaligned(sums + j) + b);
         const fbatch scale = nhwc ? fbatch::load_unaligned(scales + j) : fbatch(scales[row]);
         fbatch v = residual ? kernel::fmadd(p, scale, fbatch::load_unaligned(residual + j)) : p * scale;
-        if (act != activation::none) v = xsimd::max(v, fbatch(0.0f));
-        if (act == activation::relu6) v = xsimd::min(v, fbatch(6.0f));
-        v.store_unaligned(y + j);
+        activated(v, act).store_unaligned(y + j);
       }
     } else {
       kernel::i8_requant8 uniform[2] = {};  // NCHW: the row's channel in every lane

@@ -79,9 +79,7 @@ class i8_finisher16 {
     const activation act = finish_.act();
     const fbatch p = xsimd::batch_cast<float>(t);
     fbatch v = res ? kernel::fmadd(p, scale_[j], fbatch::load_unaligned(res + j * lanes)) : p * scale_[j];
-    if (act != activation::none) v = xsimd::max(v, fbatch(0.0f));
-    if (act == activation::relu6) v = xsimd::min(v, fbatch(6.0f));
-    v.store_unaligned(o + j * lanes);
+    activated(v, act).store_unaligned(o + j * lanes);
   }
 
   static requantizer make_requant(const kernel::i8_requant8* rq, const Epilogue& finish) noexcept {

@@ -616,7 +616,7 @@ class int8_gemm_conv {
     core::parallel_for(row_blocks * panel_groups, [&](index_t item) {
       // Locals, not the closure's references: the 8-bit stores could alias anything reached
       // through memory, which would be reloaded after each.
-      const index_t k_out = sh.k, first = img * pq + c0;
+      [[maybe_unused]] const index_t k_out = sh.k, first = img * pq + c0;
       Out* const out = y;
       const index_t tb = item / panel_groups, pg = item % panel_groups;
       const index_t t0 = tb * rows_block_tiles, t1 = std::min(tiles, t0 + rows_block_tiles);
@@ -784,7 +784,7 @@ class int8_gemm_conv {
       lo = std::min(lo, fm.shift);
       hi = std::max(hi, fm.shift);
     }
-    const std::int64_t acc_bound = std::int64_t(padded_depth(shape_)) * 255 * 127;
+    [[maybe_unused]] const std::int64_t acc_bound = std::int64_t(padded_depth(shape_)) * 255 * 127;
     for (int type = 0; type < 2; ++type) {  // uint8, int8 input codes
       std::int64_t bias_bound = 0;
       auto bound = [&bias_bound](std::int32_t b) { bias_bound = std::max(bias_bound, b < 0 ? -std::int64_t(b) : b); };

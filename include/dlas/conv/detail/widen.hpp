@@ -50,16 +50,12 @@ inline void finish_run(const float* sums, const T* residual, activation act, T* 
   for (; i + lanes <= n; i += lanes) {
     batch v = batch::load_unaligned(sums + i);
     if (residual) v += kernel::load_as_f32<kernel::default_arch>(residual + i);
-    if (act != activation::none) v = xsimd::max(v, batch(0.0f));
-    if (act == activation::relu6) v = xsimd::min(v, batch(6.0f));
-    kernel::store_from_f32<kernel::default_arch>(out + i, v);
+    kernel::store_from_f32<kernel::default_arch>(out + i, activated(v, act));
   }
   for (; i < n; ++i) {
     float v = sums[i];
     if (residual) v += float(residual[i]);
-    if (act != activation::none) v = std::max(v, 0.0f);
-    if (act == activation::relu6) v = std::min(v, 6.0f);
-    out[i] = T(v);
+    out[i] = T(activated(v, act));
   }
 }
 
