@@ -52,23 +52,10 @@ inline std::vector<named_shape> pointwise_shapes() {
 
 template <class Conv>
 void check_against_oracle(const conv2d_shape& sh, int act, bool residual, std::uint32_t seed) {
-  using L = typename Conv::layout_type;
   const auto w = random_floats(std::size_t(sh.weight_elements()), seed, -1, 1);
-  const auto b = random_floats(std::size_t(sh.k), seed + 1000);
-  const auto x = random_floats(std::size_t(sh.input_dims().elements()), seed + 2000, -2, 2);
-  const auto res = random_floats(std::size_t(sh.output_dims().elements()), seed + 3000);
-  conv2d_options opt;
-  opt.act = to_activation(act);
-  Conv conv(sh, w, b, opt);
-  auto in = from_values<float, L>(sh.input_dims(), x);
-  auto rt = from_values<float, L>(sh.output_dims(), res);
-  tensor<float, L> out(sh.output_dims());
-  if (residual) conv(in.cview(), out.view(), rt.cview());
-  else conv(in.cview(), out.view());
-  const auto rview = rt.cview();
-  const tensor64 want = expected_output(sh, in.cview(), w, b, residual ? &rview : nullptr, act);
+  const auto r = oracle_run<Conv>(sh, w, act, residual, seed);
   // Winograd's transforms: docs/winograd.md's bound; every other algorithm reorders sums only.
-  REQUIRE(relative_l2_error(out.cview(), want) <= (runs_winograd<Conv>(sh) ? 5e-5 : 1e-5));
+  REQUIRE(relative_l2_error(r.got.cview(), r.want) <= (runs_winograd<Conv>(sh) ? 5e-5 : 1e-5));
 }
 
 /// Every epilogue on every shape (both residual settings, all three activations).

@@ -111,6 +111,27 @@ TEMPLATE_TEST_CASE("depthwise int8 is exact at the extremes of codes and weights
                                       {"1x1_c20", dw_shape(1, 20, 4, 5, 1, 1, 1, 0)}});
 }
 
+TEMPLATE_TEST_CASE("depthwise int8 is exact with requantisation multipliers near 1 (shifts below 32)",
+                   "[conv_fast][depthwise][int8]", layout::nchw, layout::nhwc) {
+  // Input scale 0.5 and output scale 0.004 against weight scales near 1/127 put every
+  // channel's multiplier in [0.5, 2): shifts of 31 and 30, outside the short 8-bit finish of
+  // the 64- and 32-channel blocks, which must then take the general one.
+  std::mt19937 gen(99);
+  for (const conv2d_shape& sh : {dw_shape(1, 96, 7, 21, 3, 3, 1, 1), dw_shape(2, 33, 9, 19, 3, 3, 2, 1)}) {
+    const auto w = random_floats(std::size_t(sh.weight_elements()), 17, -1, 1);
+    const auto b = random_floats(std::size_t(sh.k), 18, -2, 2);
+    std::vector<float> codes(std::size_t(sh.input_dims().elements()));
+    for (float& v : codes) v = float(130 + gen() % 3);  // x - zp in {-1, 0, 1}: sums mostly in range
+    for (int act = 0; act < 3; ++act) {
+      CAPTURE(to_string(sh), act);
+      check_int8_exact<dw8<TestType>, std::uint8_t, std::uint8_t>(sh, codes, w, b, {0.5f, 131}, quant_params{0.004f, 9},
+                                                                  act, false);
+      check_int8_exact<dw8<TestType>, std::uint8_t, std::int8_t>(sh, codes, w, b, {0.5f, 131},
+                                                                 quant_params{0.003f, -20}, act, false);
+    }
+  }
+}
+
 TEMPLATE_TEST_CASE("int8 automatic picks depthwise for depthwise shapes and stays bit-exact",
                    "[conv_fast][depthwise][int8]", layout::nchw, layout::nhwc) {
   using conv = conv2d<TestType, precision::int8, sparsity::dense, algo::automatic>;

@@ -115,29 +115,15 @@ inline std::vector<named_shape> sparse_pointwise_shapes() {
 /// One call against the fp64 oracle run densely on the same (pruned) weights.
 template <class Conv>
 void check_against_oracle(const conv2d_shape& sh, pattern p, int act, bool residual, std::uint32_t seed) {
-  using L = typename Conv::layout_type;
-  const auto w = sparse_weights(sh, p, seed);
-  const auto b = random_floats(std::size_t(sh.k), seed + 1000);
-  const auto x = random_floats(std::size_t(sh.input_dims().elements()), seed + 2000, -2, 2);
-  const auto res = random_floats(std::size_t(sh.output_dims().elements()), seed + 3000);
-  conv2d_options opt;
-  opt.act = to_activation(act);
-  Conv conv(sh, w, b, opt);
-  auto in = from_values<float, L>(sh.input_dims(), x);
-  auto rt = from_values<float, L>(sh.output_dims(), res);
-  tensor<float, L> out(sh.output_dims());
-  if (residual) conv(in.cview(), out.view(), rt.cview());
-  else conv(in.cview(), out.view());
-  const auto rview = rt.cview();
-  const tensor64 want = expected_output(sh, in.cview(), w, b, residual ? &rview : nullptr, act);
+  const auto r = oracle_run<Conv>(sh, sparse_weights(sh, p, seed), act, residual, seed);
   if (p == pattern::empty) {
     // No non-zeros: exactly act(bias + residual), as the scalar epilogue computes it.
-    const tensor64 got = to_fp64(out.cview());
+    const tensor64 got = to_fp64(r.got.cview());
     bool exact = true;
-    for (std::size_t i = 0; i < want.v.size(); ++i) exact = exact && std::abs(got.v[i] - want.v[i]) <= 1e-6;
+    for (std::size_t i = 0; i < r.want.v.size(); ++i) exact = exact && std::abs(got.v[i] - r.want.v[i]) <= 1e-6;
     REQUIRE(exact);
   }
-  REQUIRE(relative_l2_error(out.cview(), want) <= 1e-5);
+  REQUIRE(relative_l2_error(r.got.cview(), r.want) <= 1e-5);
 }
 
 /// Every sparsity pattern on every shape: 20% and 4x1 blocks with all six epilogues (three

@@ -103,4 +103,34 @@ tensor64 expected_output(const conv2d_shape& sh, tensor_view<const T, Layout> in
   return want;
 }
 
+/// An fp32 kernel's output and the fp64 oracle's for the same operands (oracle_run).
+template <class Layout>
+struct oracle_outputs {
+  tensor<float, Layout> got;
+  tensor64 want;
+};
+
+/// One call of the fp32 convolution Conv with weights w, act (0 none, 1 relu, 2 relu6) and,
+/// if `residual`, a residual: bias in [-1, 1), input in [-2, 2) and residual in [-1, 1) drawn
+/// from seed + 1000, + 2000 and + 3000; with the oracle's output for the same values.
+template <class Conv>
+oracle_outputs<typename Conv::layout_type> oracle_run(const conv2d_shape& sh, const std::vector<float>& w, int act,
+                                                      bool residual, std::uint32_t seed) {
+  using L = typename Conv::layout_type;
+  const auto b = random_floats(std::size_t(sh.k), seed + 1000);
+  const auto x = random_floats(std::size_t(sh.input_dims().elements()), seed + 2000, -2, 2);
+  const auto res = random_floats(std::size_t(sh.output_dims().elements()), seed + 3000);
+  conv2d_options opt;
+  opt.act = to_activation(act);
+  const Conv conv(sh, w, b, opt);
+  const auto in = from_values<float, L>(sh.input_dims(), x);
+  const auto rt = from_values<float, L>(sh.output_dims(), res);
+  oracle_outputs<L> r{tensor<float, L>(sh.output_dims()), {}};
+  if (residual) conv(in.cview(), r.got.view(), rt.cview());
+  else conv(in.cview(), r.got.view());
+  const auto rview = rt.cview();
+  r.want = expected_output(sh, in.cview(), w, b, residual ? &rview : nullptr, act);
+  return r;
+}
+
 }  // namespace dlas::testing

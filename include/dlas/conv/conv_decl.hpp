@@ -3,7 +3,10 @@
 /// \brief The primary algorithm_impl template: a combination without a kernel stops here.
 #pragma once
 
+#include <string>
+
 #include "dlas/config.hpp"
+#include "dlas/core/error.hpp"
 #include "dlas/core/shape.hpp"
 #include "dlas/policy/algorithm.hpp"
 #include "dlas/policy/layout.hpp"
@@ -44,6 +47,13 @@ constexpr index_t workspace_bytes_for(const conv2d_shape& sh) noexcept {
     return Impl::template workspace_bytes<In>(sh);
   else
     return Impl::workspace_bytes(sh);
+}
+
+/// algo::pointwise's shape rule, shared by its dense, int8 and CSR kernels: a 1x1 kernel.
+inline status pointwise_can_implement(const conv2d_shape& sh) {
+  if (sh.r == 1 && sh.s == 1) return {};
+  return {errc::unsupported, "algo::pointwise needs a 1x1 kernel, got r = " + std::to_string(sh.r) +
+                                 ", s = " + std::to_string(sh.s) + "; use algo::direct or algo::im2col_gemm"};
 }
 
 }  // namespace dlas::conv

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <limits>
 #include <memory_resource>
 #include <type_traits>
+#include <utility>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -138,11 +141,12 @@ struct dw8_quad_ops<32> : kernel::vnni_ops<false> {
 /// into one 32-bit lane (vpunpck{l,h}bw, then {l,h}wd, within 128-bit lanes), so that one
 /// vpdpbusd adds four products (uint8 x int8, exact in int32) for a register of channels;
 /// register j, 128-bit lane L, int32 i then holds channel 16L + 4j + i, and a transpose of
-/// 128-bit lanes restores channel order. Writes Width sums plus `bias` (wrapping int32 adds).
+/// 128-bit lanes restores channel order: ordered[k] holds channels [k * Width / 4, (k + 1) *
+/// Width / 4).
 template <int Width>
-[[gnu::always_inline]] inline void dw8_quad_sums(const std::uint8_t* const* src, index_t quads, index_t c0,
-                                                 const std::int8_t* w, const std::int32_t* bias,
-                                                 std::int32_t* out) noexcept {
+[[gnu::always_inline]] inline void dw8_quad_accumulate(const std::uint8_t* const* src, index_t quads, index_t c0,
+                                                       const std::int8_t* w,
+                                                       typename dw8_quad_ops<Width>::reg (&ordered)[4]) noexcept {
   using ops = dw8_quad_ops<Width>;
   using reg = typename ops::reg;
   reg acc[4] = {ops::zero(), ops::zero(), ops::zero(), ops::zero()};
@@ -156,8 +160,17 @@ template <int Width>
     acc[2] = ops::dot(acc[2], ops::unpacklo16(ab_hi, cd_hi), ops::load(w + 2 * Width));
     acc[3] = ops::dot(acc[3], ops::unpackhi16(ab_hi, cd_hi), ops::load(w + 3 * Width));
   }
-  reg ordered[4];
   ops::transpose(acc, ordered);
+}
+
+/// dw8_quad_accumulate's Width sums plus `bias` (wrapping int32 adds), stored to out.
+template <int Width>
+[[gnu::always_inline]] inline void dw8_quad_sums(const std::uint8_t* const* src, index_t quads, index_t c0,
+                                                 const std::int8_t* w, const std::int32_t* bias,
+                                                 std::int32_t* out) noexcept {
+  using ops = dw8_quad_ops<Width>;
+  typename ops::reg ordered[4];
+  dw8_quad_accumulate<Width>(src, quads, c0, w, ordered);
   constexpr int lanes = Width / 4;  // int32 per register
   for (int k = 0; k < 4; ++k)
     ops::store(out + lanes * k, ops::add(ordered[k], ops::load(bias + lanes * k)));
@@ -265,6 +278,9 @@ constexpr int dw8_slot(int which, int j) noexcept { return which * 16 + j; }
 /// Most taps (r * s) the NHWC row gathers input pointers for on the stack; larger kernels
 /// take the scalar path.
 inline constexpr index_t dw8_max_taps = 64;
+/// Output pixels whose tap pointers the NHWC row gathers at once; each block of channels
+/// then runs them all through one set of finishers.
+inline constexpr index_t dw8_chunk_pixels = 16;
 
 /// int16 values of the NCHW rows' stack buffer; shapes needing more take the scalar path.
 inline constexpr index_t dw8_stack_values = 8192;
@@ -273,7 +289,7 @@ inline constexpr index_t dw8_stack_values = 8192;
 /// dilation, NCHW and NHWC, bit-exact with algo::reference.
 ///
 /// Each output is sum over the taps inside the input of (x - zero_point) * w, plus the bias,
-/// through conv::epilogue's from_total (vector form i8_finish16). NHWC sums x * w over every
+/// through conv::epilogue's from_total (vector form detail::i8_finisher16). NHWC sums x * w over every
 /// tap, padding taps reading a row of zero-point codes, and adds bias - zero_point * sum w
 /// (folded at construction); NCHW subtracts the zero point once per input value in its int16
 /// row copy, which holds 0 in the padding. Either way padding taps contribute exactly 0, as
@@ -379,6 +395,19 @@ class depthwise_int8_conv {
 #endif
       // The code whose x - zero_point is 0, as a byte of either input type.
       std::fill(zp_row_.begin(), zp_row_.end(), std::uint8_t(opt.input_quant.zero_point));
+#if DLAS_HAS_AVX512_VNNI
+      if (opt.output_quant && dw8_quad_end(sh.c) > 0) {
+        // Sums over every tap of uint8 codes times weights in [-128, 127].
+        std::int64_t bias_bound = 0;
+        std::int32_t lo = 62, hi = 1;
+        for (index_t c = 0; c < dw8_quad_end(sh.c); ++c) {
+          bias_bound = std::max<std::int64_t>(bias_bound, folded_[c] < 0 ? -std::int64_t(folded_[c]) : folded_[c]);
+          lo = std::min(lo, multipliers_[c].shift);
+          hi = std::max(hi, multipliers_[c].shift);
+        }
+        fused_ = kernel::i8_row_requantizer32::fuses(taps * 255 * 128, bias_bound, lo, hi, opt.output_quant->zero_point);
+      }
+#endif
     } else {
       std::copy(src, src + sh.c * taps, packed_.data());
     }
@@ -456,66 +485,124 @@ class depthwise_int8_conv {
       }
   }
 
-  /// NHWC: one output row (n, p) of every channel. Per output pixel, the input pointer of
-  /// every tap (the zero-point row for taps in the padding), then each block of 16 channels
-  /// runs through them a tap pair at a time; the last c % 16 channels are scalar. Sums are of
-  /// x * w over every tap, plus folded_ = bias - zp * sum w: padding taps read x = zp, so
-  /// this equals sum over the inside taps of (x - zp) * w, with no subtraction per tap.
+  /// NHWC: one output row (n, p) of every channel, in chunks of dw8_chunk_pixels output
+  /// pixels: the input pointer of every tap of the chunk's pixels (the zero-point row for
+  /// taps in the padding), then per block of channels the block's finishers (requantisation
+  /// constants loaded once) and every pixel of the chunk through them; the last c % 16
+  /// channels are scalar. Sums are of x * w over every tap, plus folded_ = bias - zp * sum w:
+  /// padding taps read x = zp, so this equals sum over the inside taps of (x - zp) * w, with
+  /// no subtraction per tap.
   template <class In, class Out, class Epilogue>
   void nhwc_row(tensor_view<const In, Layout> in, tensor_view<Out, Layout> out, const Out* residual,
                 const Epilogue& finish, index_t n, index_t p) const noexcept {
+    using finisher = detail::i8_finisher16<Out, Epilogue>;
     const conv2d_shape& sh = shape_;
     const index_t C = sh.c, W = sh.w, Q = sh.output_w(), taps = sh.r * sh.s, pairs = (taps + 1) / 2;
     const index_t blocks = padded_channels(sh) / dw8_lanes, c_vec = C / dw8_lanes * dw8_lanes;
+    // Pointers per pixel: every tap, then zero-weight partners up to whole quads and pairs.
+    const index_t stride = (taps + 3) / 4 * 4 + 1;
     const In* zrow = reinterpret_cast<const In*>(zp_row_.data());
     const In* in_n = in.data() + n * sh.h * W * C;
     const index_t y0 = p * sh.stride_h - sh.pad_top;
-    const In* src[dw8_max_taps + 4];
-    std::fill(src + taps, src + (taps + 3) / 4 * 4 + 1, zrow);  // partners with zero weights
+    const In* src[dw8_chunk_pixels * (dw8_max_taps + 5)];
     index_t c_quad = 0;  // channels below it: whole 64-channel blocks of vpdpbusd
 #if DLAS_HAS_AVX512_VNNI
     if constexpr (std::is_same_v<In, std::uint8_t>) c_quad = dw8_quad_end(C);
     [[maybe_unused]] const index_t quads = (taps + 3) / 4;
 #endif
-    for (index_t q = 0; q < Q; ++q) {
-      const index_t x0 = q * sh.stride_w - sh.pad_left;
-      for (index_t r = 0; r < sh.r; ++r)
-        for (index_t s = 0; s < sh.s; ++s) {
-          const index_t y = y0 + r * sh.dilation_h, x = x0 + s * sh.dilation_w;
-          src[r * sh.s + s] = y < 0 || y >= sh.h || x < 0 || x >= W ? zrow : in_n + (y * W + x) * C;
-        }
-      const index_t o = out.offset(n, 0, p, q);
-      const Out* res = residual ? residual + o : nullptr;
+    for (index_t q0 = 0; q0 < Q; q0 += dw8_chunk_pixels) {
+      const index_t count = std::min(dw8_chunk_pixels, Q - q0);
+      for (index_t j = 0; j < count; ++j) {
+        const In** sj = src + j * stride;
+        const index_t x0 = (q0 + j) * sh.stride_w - sh.pad_left;
+        for (index_t r = 0; r < sh.r; ++r)
+          for (index_t s = 0; s < sh.s; ++s) {
+            const index_t y = y0 + r * sh.dilation_h, x = x0 + s * sh.dilation_w;
+            sj[r * sh.s + s] = y < 0 || y >= sh.h || x < 0 || x >= W ? zrow : in_n + (y * W + x) * C;
+          }
+        std::fill(sj + taps, sj + stride, zrow);
+      }
+      const index_t o0 = out.offset(n, 0, p, q0);  // pixel j's channels at o0 + j * C
 #if DLAS_HAS_AVX512_VNNI
       if constexpr (std::is_same_v<In, std::uint8_t>) {
-        for (index_t c0 = 0; c0 < c_quad; c0 += dw8_quad_channels) {
-          alignas(64) std::int32_t t[dw8_quad_channels];
-          const index_t width = std::min(dw8_quad_channels, c_quad - c0);
+        // A block of Width channels from c0 for every pixel of the chunk.
+        auto quad_block = [&]<int Width>(index_t c0) {
           const std::int8_t* w = quads_.data() + c0 * 4 * quads;
-          if (width == 64) dw8_quad_sums<64>(src, quads, c0, w, folded_.data() + c0, t);
-          else dw8_quad_sums<32>(src, quads, c0, w, folded_.data() + c0, t);
-          for (index_t k = 0; k < width; k += 16)
-            i8_finish16(t + k, scales_.data() + c0 + k, requant_.data() + (c0 + k) / 8,
-                        res ? res + c0 + k : nullptr, finish, out.data() + o + c0 + k);
+          if constexpr (sizeof(Out) == 1) {
+            if (fused_) {
+              // 8-bit outputs, 32 channels per requantiser, the folded bias in its rounding term.
+              const auto clamp = finish.clamp();
+              auto requantizer = [&](index_t k0) {
+                return kernel::i8_row_requantizer32(requant_.data() + k0 / 8, folded_.data() + k0, finish.zero_point(),
+                                                    clamp.lo, clamp.hi, std::numeric_limits<Out>::min(),
+                                                    std::numeric_limits<Out>::max());
+              };
+              const kernel::i8_row_requantizer32 r0 = requantizer(c0);
+              typename dw8_quad_ops<Width>::reg v[4];
+              if constexpr (Width == 64) {
+                const kernel::i8_row_requantizer32 r1 = requantizer(c0 + 32);
+                for (index_t j = 0; j < count; ++j) {
+                  dw8_quad_accumulate<Width>(src + j * stride, quads, c0, w, v);
+                  Out* o = out.data() + o0 + j * C + c0;
+                  r0(v[0], v[1], o);
+                  r1(v[2], v[3], o + 32);
+                }
+              } else {
+                auto join = [](__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); };
+                for (index_t j = 0; j < count; ++j) {
+                  dw8_quad_accumulate<Width>(src + j * stride, quads, c0, w, v);
+                  r0(join(v[0], v[1]), join(v[2], v[3]), out.data() + o0 + j * C + c0);
+                }
+              }
+              return;
+            }
+          }
+          const auto f = finishers<finisher>(c0, finish, std::make_index_sequence<Width / 16>{});
+          for (index_t j = 0; j < count; ++j) {
+            alignas(64) std::int32_t t[Width];
+            dw8_quad_sums<Width>(src + j * stride, quads, c0, w, folded_.data() + c0, t);
+            const index_t o = o0 + j * C + c0;
+            for (int k = 0; k < Width / 16; ++k)
+              f[std::size_t(k)](t + 16 * k, residual ? residual + o + 16 * k : nullptr, out.data() + o + 16 * k);
+          }
+        };
+        for (index_t c0 = 0; c0 < c_quad; c0 += dw8_quad_channels) {
+          if (c_quad - c0 >= 64) quad_block.template operator()<64>(c0);
+          else quad_block.template operator()<32>(c0);
         }
       }
 #endif
       for (index_t c0 = c_quad; c0 < c_vec; c0 += dw8_lanes) {
-        dw8_sums acc;
-        const std::int16_t* w = packed_.data() + c0 / dw8_lanes * 32;
-        for (index_t i = 0; i < pairs; ++i, w += blocks * 32)
-          acc.add(dw8_widen(src[2 * i] + c0), dw8_widen(src[2 * i + 1] + c0), dw8_wpair(w));
-        alignas(32) std::int32_t t[dw8_lanes];
-        acc.store(t, folded_.data() + c0);
-        i8_finish16(t, scales_.data() + c0, requant_.data() + c0 / 8, res ? res + c0 : nullptr, finish,
-                    out.data() + o + c0);
+        const finisher f(scales_.data() + c0, requant_.data() + c0 / 8, finish);
+        for (index_t j = 0; j < count; ++j) {
+          const In* const* sj = src + j * stride;
+          dw8_sums acc;
+          const std::int16_t* w = packed_.data() + c0 / dw8_lanes * 32;
+          for (index_t i = 0; i < pairs; ++i, w += blocks * 32)
+            acc.add(dw8_widen(sj[2 * i] + c0), dw8_widen(sj[2 * i + 1] + c0), dw8_wpair(w));
+          alignas(32) std::int32_t t[dw8_lanes];
+          acc.store(t, folded_.data() + c0);
+          const index_t o = o0 + j * C + c0;
+          f(t, residual ? residual + o : nullptr, out.data() + o);
+        }
       }
-      for (index_t c = c_vec; c < C; ++c) {
-        std::uint32_t acc = std::uint32_t(folded_[c]);
-        for (index_t t = 0; t < taps; ++t) acc += std::uint32_t(std::int32_t(src[t][c]) * weight(c, t));
-        out.data()[o + c] = finish.from_total(std::int32_t(acc), c, res ? res + c : nullptr);
+      for (index_t j = 0; j < count; ++j) {
+        const In* const* sj = src + j * stride;
+        const index_t o = o0 + j * C;
+        for (index_t c = c_vec; c < C; ++c) {
+          std::uint32_t acc = std::uint32_t(folded_[c]);
+          for (index_t t = 0; t < taps; ++t) acc += std::uint32_t(std::int32_t(sj[t][c]) * weight(c, t));
+          out.data()[o + c] = finish.from_total(std::int32_t(acc), c, residual ? residual + o + c : nullptr);
+        }
       }
     }
+  }
+
+  /// The finishers of channels [c0 + 16 i, c0 + 16 i + 16) for each I.
+  template <class Finisher, class Epilogue, std::size_t... I>
+  std::array<Finisher, sizeof...(I)> finishers(index_t c0, const Epilogue& finish,
+                                               std::index_sequence<I...>) const noexcept {
+    return {Finisher(scales_.data() + c0 + 16 * I, requant_.data() + (c0 + 16 * I) / 8, finish)...};
   }
 
   /// NCHW: length of one phase of a row copy (whole segments plus the widest tap offset).
@@ -560,6 +647,7 @@ class depthwise_int8_conv {
     std::fill(scale, scale + dw8_lanes, scales_[c]);
     kernel::i8_requant8 rq[2];
     for (int j = 0; j < 16; ++j) rq[j / 8].set(j % 8, multipliers_[c].multiplier, multipliers_[c].shift);
+    const detail::i8_finisher16<Out, Epilogue> finish16(scale, rq, finish);  // the row's channel in every lane
     const index_t out_off = out.offset(n, c, p, 0);
     for (index_t q0 = 0; q0 < Q; q0 += segment) {
       dw8_sums acc0, acc1;
@@ -581,7 +669,7 @@ class depthwise_int8_conv {
       const index_t o = out_off + q0;
       index_t i = 0;
       for (; i + dw8_lanes <= count; i += dw8_lanes)
-        i8_finish16(t + i, scale, rq, residual ? residual + o + i : nullptr, finish, out.data() + o + i);
+        finish16(t + i, residual ? residual + o + i : nullptr, out.data() + o + i);
       for (; i < count; ++i)
         out.data()[o + i] = finish.from_total(t[i], c, residual ? residual + o + i : nullptr);
     }
@@ -597,6 +685,9 @@ class depthwise_int8_conv {
   aligned_buffer<std::int32_t> folded_;  // NHWC: bias - zero_point * sum of the channel's weights
   aligned_buffer<kernel::i8_requant8> requant_;
   aligned_buffer<std::uint8_t> zp_row_;
+  /// NHWC, uint8 codes on AVX-512 VNNI, 8-bit outputs: the quad blocks requantise through
+  /// kernel::i8_row_requantizer32, where its fuses() proves that form exact.
+  bool fused_ = false;
 };
 
 }  // namespace detail

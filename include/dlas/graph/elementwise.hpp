@@ -25,6 +25,15 @@ namespace dlas::DLAS_ISA_NAMESPACE::graph {
 namespace detail {
 /// Elements per parallel chunk of the flat element-wise loops.
 inline constexpr index_t elementwise_chunk = 16384;
+
+/// f(i) for every i in [0, n), in parallel chunks of elementwise_chunk.
+template <class F>
+void for_each_element(index_t n, F&& f) {
+  parallel_for_work((n + elementwise_chunk - 1) / elementwise_chunk, elementwise_chunk, [&](index_t chunk) {
+    const index_t i0 = chunk * elementwise_chunk, i1 = std::min(n, i0 + elementwise_chunk);
+    for (index_t i = i0; i < i1; ++i) f(i);
+  });
+}
 }  // namespace detail
 
 /// out = act(a + b), element by element; a, b and out share dims and layout (out may alias a
@@ -38,15 +47,9 @@ void add(tensor_view<const T, L> a, tensor_view<const T, L> b, tensor_view<T, L>
     return "add: operand dims " + to_string(a.dims()) + " and " + to_string(b.dims()) +
            " and output " + to_string(out.dims()) + " differ";
   });
-  const index_t n = out.size();
-  parallel_for_work((n + detail::elementwise_chunk - 1) / detail::elementwise_chunk,
-                    detail::elementwise_chunk, [&](index_t chunk) {
-                      const index_t i0 = chunk * detail::elementwise_chunk,
-                                    i1 = std::min(n, i0 + detail::elementwise_chunk);
-                      for (index_t i = i0; i < i1; ++i)
-                        out.data()[i] =
-                            T(activated(float(a.data()[i]) + float(b.data()[i]), act));
-                    });
+  detail::for_each_element(out.size(), [&](index_t i) {
+    out.data()[i] = T(activated(float(a.data()[i]) + float(b.data()[i]), act));
+  });
 }
 
 /// out = act(in) (ReLU or ReLU6), element by element; out may alias in.
@@ -58,14 +61,7 @@ void activate(tensor_view<const T, L> in, tensor_view<T, L> out, activation act)
     return "activate: input " + to_string(in.dims()) + " and output " + to_string(out.dims()) +
            " differ";
   });
-  const index_t n = out.size();
-  parallel_for_work((n + detail::elementwise_chunk - 1) / detail::elementwise_chunk,
-                    detail::elementwise_chunk, [&](index_t chunk) {
-                      const index_t i0 = chunk * detail::elementwise_chunk,
-                                    i1 = std::min(n, i0 + detail::elementwise_chunk);
-                      for (index_t i = i0; i < i1; ++i)
-                        out.data()[i] = T(activated(float(in.data()[i]), act));
-                    });
+  detail::for_each_element(out.size(), [&](index_t i) { out.data()[i] = T(activated(float(in.data()[i]), act)); });
 }
 
 /// Dims of the concatenation of `parts` along channels; errc::mismatched_buffer unless they

@@ -48,6 +48,22 @@ class model_builder {
     return push(std::move(n));
   }
 
+  /// A square r x r Conv2d without bias, padded by r / 2, then its BatchNorm2d: torchvision's
+  /// conv-BN block (ResNet, MobileNetV2).
+  int conv_bn(int x, const std::string& conv_name, const std::string& bn_name, index_t k, index_t r, index_t stride,
+              index_t groups = 1) {
+    x = conv(x, conv_name,
+             {.out_channels = k,
+              .kernel_h = r,
+              .kernel_w = r,
+              .stride_h = stride,
+              .stride_w = stride,
+              .pad_h = r / 2,
+              .pad_w = r / 2,
+              .groups = groups});
+    return batch_norm(x, bn_name);
+  }
+
   /// BatchNorm2d called `name`: weight, bias, running_mean, running_var, each [C].
   int batch_norm(int x, const std::string& name, double eps = 1e-5) {
     const index_t c = dims(x).c;

@@ -105,10 +105,7 @@ class csr_conv {
 
   static status can_implement(const conv2d_shape& sh) {
     if constexpr (is_pointwise)
-      if (sh.r != 1 || sh.s != 1)
-        return {errc::unsupported, "algo::pointwise needs a 1x1 kernel, got r = " +
-                                       std::to_string(sh.r) + ", s = " + std::to_string(sh.s) +
-                                       "; use algo::direct or algo::im2col_gemm"};
+      if (status s = pointwise_can_implement(sh); !s.ok()) return s;
     const index_t pq = sh.output_h() * sh.output_w();
     const index_t biggest = std::max({sh.c * sh.h * sh.w, kdim(sh) * (pq + mr),
                                       (sh.h + sh.pad_top + sh.pad_bottom) *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file i8_finish.hpp
-/// \brief i8_finish16: the vector form of epilogue<int8, Out>::from_total for 16 outputs, shared
+/// \brief i8_finisher16: the vector form of epilogue<int8, Out>::from_total for 16 outputs, shared
 /// by the int8 GEMM and depthwise kernels.
 #pragma once
 
@@ -97,13 +97,5 @@ class i8_finisher16 {
   fbatch scale_[to_float ? 16 / lanes : 1];
   [[no_unique_address]] requantizer requant_;
 };
-
-/// One use of i8_finisher16.
-template <class Out, class Epilogue>
-[[gnu::always_inline]] inline void i8_finish16(const std::int32_t* t, const float* scale,
-                                               const kernel::i8_requant8* rq, const Out* res,
-                                               const Epilogue& finish, Out* o) noexcept {
-  i8_finisher16<Out, Epilogue>(scale, rq, finish)(t, res, o);
-}
 
 }  // namespace dlas::conv::detail

@@ -76,11 +76,7 @@ class int8_gemm_conv {
   using weights_type = conv_weights<precision::int8, sparsity::dense>;
 
   static status can_implement(const conv2d_shape& sh) {
-    if constexpr (is_pointwise)
-      if (sh.r != 1 || sh.s != 1)
-        return {errc::unsupported, "algo::pointwise needs a 1x1 kernel, got r = " +
-                                       std::to_string(sh.r) + ", s = " + std::to_string(sh.s) +
-                                       "; use algo::direct or algo::im2col_gemm"};
+    if constexpr (is_pointwise) return pointwise_can_implement(sh);
     return {};
   }
 

@@ -19,19 +19,6 @@ namespace dlas::DLAS_ISA_NAMESPACE::graph {
 inline model mobilenet_v2(const model_options& o = {}) {
   detail::check_options(o, "mobilenet_v2");
   model_builder b("mobilenet_v2", o.input_dims());
-  auto conv_bn = [&](int x, const std::string& conv, const std::string& bn, index_t k, index_t r,
-                     index_t stride, index_t groups) {
-    x = b.conv(x, conv,
-               {.out_channels = k,
-                .kernel_h = r,
-                .kernel_w = r,
-                .stride_h = stride,
-                .stride_w = stride,
-                .pad_h = r / 2,
-                .pad_w = r / 2,
-                .groups = groups});
-    return b.batch_norm(x, bn);
-  };
   struct setting {
     index_t t, c;
     int n;
@@ -44,7 +31,7 @@ inline model mobilenet_v2(const model_options& o = {}) {
                                              {6, 96, 3, 1},
                                              {6, 160, 3, 2},
                                              {6, 320, 1, 1}}};
-  int x = b.relu6(conv_bn(b.input(), "features.0.0", "features.0.1", 32, 3, 2, 1), "features.0.2");
+  int x = b.relu6(b.conv_bn(b.input(), "features.0.0", "features.0.1", 32, 3, 2, 1), "features.0.2");
   index_t in = 32;
   int idx = 1;
   for (const setting& st : settings)
@@ -53,16 +40,16 @@ inline model mobilenet_v2(const model_options& o = {}) {
       const std::string p = "features." + std::to_string(idx) + ".conv.";
       int y = x, j = 0;
       if (st.t != 1) {
-        y = b.relu6(conv_bn(y, p + "0.0", p + "0.1", hidden, 1, 1, 1), p + "0.2");
+        y = b.relu6(b.conv_bn(y, p + "0.0", p + "0.1", hidden, 1, 1, 1), p + "0.2");
         j = 1;
       }
       const std::string dw = p + std::to_string(j) + ".";
-      y = b.relu6(conv_bn(y, dw + "0", dw + "1", hidden, 3, stride, hidden), dw + "2");
-      y = conv_bn(y, p + std::to_string(j + 1), p + std::to_string(j + 2), st.c, 1, 1, 1);
+      y = b.relu6(b.conv_bn(y, dw + "0", dw + "1", hidden, 3, stride, hidden), dw + "2");
+      y = b.conv_bn(y, p + std::to_string(j + 1), p + std::to_string(j + 2), st.c, 1, 1, 1);
       x = stride == 1 && in == st.c ? b.add(x, y, "features." + std::to_string(idx) + ".add") : y;
       in = st.c;
     }
-  x = b.relu6(conv_bn(x, "features.18.0", "features.18.1", 1280, 1, 1, 1), "features.18.2");
+  x = b.relu6(b.conv_bn(x, "features.18.0", "features.18.1", 1280, 1, 1, 1), "features.18.2");
   x = b.adaptive_avg_pool(x, "avgpool", 1, 1);
   const int logits = b.linear(x, "classifier.1", o.num_classes);
   return detail::finish_model(std::move(b), logits, o);

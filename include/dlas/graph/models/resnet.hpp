@@ -42,19 +42,7 @@ inline model resnet(int depth, const model_options& o = {}) {
   const std::string arch = "resnet" + std::to_string(depth);
   detail::check_options(o, arch);
   model_builder b(arch, o.input_dims());
-  auto conv_bn = [&](int x, const std::string& conv, const std::string& bn, index_t k, index_t r,
-                     index_t stride) {
-    x = b.conv(x, conv,
-               {.out_channels = k,
-                .kernel_h = r,
-                .kernel_w = r,
-                .stride_h = stride,
-                .stride_w = stride,
-                .pad_h = r / 2,
-                .pad_w = r / 2});
-    return b.batch_norm(x, bn);
-  };
-  int x = b.relu(conv_bn(b.input(), "conv1", "bn1", 64, 7, 2), "relu");
+  int x = b.relu(b.conv_bn(b.input(), "conv1", "bn1", 64, 7, 2), "relu");
   x = b.max_pool(
       x, "maxpool",
       {.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1});
@@ -67,18 +55,18 @@ inline model resnet(int depth, const model_options& o = {}) {
       const std::string p = "layer" + std::to_string(stage + 1) + "." + std::to_string(j) + ".";
       int identity = x, out;
       if (bottleneck) {
-        out = b.relu(conv_bn(x, p + "conv1", p + "bn1", planes, 1, 1), p + "relu");
-        out = b.relu(conv_bn(out, p + "conv2", p + "bn2", planes, 3, stride), p + "relu");
+        out = b.relu(b.conv_bn(x, p + "conv1", p + "bn1", planes, 1, 1), p + "relu");
+        out = b.relu(b.conv_bn(out, p + "conv2", p + "bn2", planes, 3, stride), p + "relu");
       } else {
-        out = b.relu(conv_bn(x, p + "conv1", p + "bn1", planes, 3, stride), p + "relu");
+        out = b.relu(b.conv_bn(x, p + "conv1", p + "bn1", planes, 3, stride), p + "relu");
       }
       // The shortcut is computed before the branch's last convolution, so that convolution
       // can take it as its fused residual.
       if (stride != 1 || inplanes != planes * expansion)
         identity =
-            conv_bn(x, p + "downsample.0", p + "downsample.1", planes * expansion, 1, stride);
-      out = bottleneck ? conv_bn(out, p + "conv3", p + "bn3", planes * expansion, 1, 1)
-                       : conv_bn(out, p + "conv2", p + "bn2", planes, 3, 1);
+            b.conv_bn(x, p + "downsample.0", p + "downsample.1", planes * expansion, 1, stride);
+      out = bottleneck ? b.conv_bn(out, p + "conv3", p + "bn3", planes * expansion, 1, 1)
+                       : b.conv_bn(out, p + "conv2", p + "bn2", planes, 3, 1);
       x = b.relu(b.add(out, identity, p + "add"), p + "relu");
       inplanes = planes * expansion;
     }
