@@ -108,11 +108,11 @@ struct dw8_sums {
 /// of 32 (four ymm) for a remainder of at least 32 channels.
 inline constexpr index_t dw8_quad_channels = 64;
 
-/// Channels [0, dw8_quad_end(c)) go through dw8_quad_sums, in blocks of 64 and at most one of 32.
+/// Channels [0, dw8_quad_end(c)) go through dw8_quad_accumulate, in blocks of 64 and at most one of 32.
 constexpr index_t dw8_quad_end(index_t c) noexcept { return c / 32 * 32; }
 
 /// The operations on a Width-channel block's register (64: zmm, 32: ymm), with the transpose
-/// of 128-bit lanes that dw8_quad_sums ends with.
+/// of 128-bit lanes that dw8_quad_accumulate ends with.
 template <int Width>
 struct dw8_quad_ops;
 template <>
@@ -163,21 +163,16 @@ template <int Width>
   ops::transpose(acc, ordered);
 }
 
-/// dw8_quad_accumulate's Width sums plus `bias` (wrapping int32 adds), stored to out.
+/// Channels [16 k, 16 k + 16) of dw8_quad_accumulate's ordered sums as one zmm register (a
+/// 32-channel block joins two ymm halves).
 template <int Width>
-[[gnu::always_inline]] inline void dw8_quad_sums(const std::uint8_t* const* src, index_t quads, index_t c0,
-                                                 const std::int8_t* w, const std::int32_t* bias,
-                                                 std::int32_t* out) noexcept {
-  using ops = dw8_quad_ops<Width>;
-  typename ops::reg ordered[4];
-  dw8_quad_accumulate<Width>(src, quads, c0, w, ordered);
-  constexpr int lanes = Width / 4;  // int32 per register
-  for (int k = 0; k < 4; ++k)
-    ops::store(out + lanes * k, ops::add(ordered[k], ops::load(bias + lanes * k)));
+[[gnu::always_inline]] inline __m512i dw8_quad_zmm(const typename dw8_quad_ops<Width>::reg (&ordered)[4], int k) noexcept {
+  if constexpr (Width == 64) return ordered[k];
+  else return _mm512_inserti64x4(_mm512_castsi256_si512(ordered[2 * k]), ordered[2 * k + 1], 1);
 }
 
 /// Index of the weight of channel ch (within its block of `width` channels), tap u (0-3) of
-/// a quad, within the quad's 4 * width bytes: the order of dw8_quad_sums' registers.
+/// a quad, within the quad's 4 * width bytes: the order of dw8_quad_accumulate's registers.
 constexpr index_t dw8_quad_slot(index_t width, index_t ch, index_t u) noexcept {
   const index_t lane = ch / 16, j = ch % 16 / 4, i = ch % 4;
   return j * width + lane * 16 + i * 4 + u;
@@ -330,7 +325,7 @@ class depthwise_int8_conv {
     return nhwc ? (sh.r * sh.s + 1) / 2 * 2 * padded_channels(sh) : sh.c * sh.r * sh.s;
   }
   /// NHWC with AVX-512 VNNI: the weights of whole 64-channel blocks once more, as groups of
-  /// four taps (dw8_quad_sums; uint8 codes take that path).
+  /// four taps (dw8_quad_accumulate; uint8 codes take that path).
   static constexpr index_t quad_weight_elements([[maybe_unused]] const conv2d_shape& sh) noexcept {
 #if DLAS_HAS_AVX512_VNNI
     if (nhwc && sh.r * sh.s <= dw8_max_taps)
@@ -528,6 +523,7 @@ class depthwise_int8_conv {
         // A block of Width channels from c0 for every pixel of the chunk.
         auto quad_block = [&]<int Width>(index_t c0) {
           const std::int8_t* w = quads_.data() + c0 * 4 * quads;
+          typename dw8_quad_ops<Width>::reg v[4];
           if constexpr (sizeof(Out) == 1) {
             if (fused_) {
               // 8-bit outputs, 32 channels per requantiser, the folded bias in its rounding term.
@@ -538,7 +534,6 @@ class depthwise_int8_conv {
                                                     std::numeric_limits<Out>::max());
               };
               const kernel::i8_row_requantizer32 r0 = requantizer(c0);
-              typename dw8_quad_ops<Width>::reg v[4];
               if constexpr (Width == 64) {
                 const kernel::i8_row_requantizer32 r1 = requantizer(c0 + 32);
                 for (index_t j = 0; j < count; ++j) {
@@ -548,22 +543,24 @@ class depthwise_int8_conv {
                   r1(v[2], v[3], o + 32);
                 }
               } else {
-                auto join = [](__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); };
                 for (index_t j = 0; j < count; ++j) {
                   dw8_quad_accumulate<Width>(src + j * stride, quads, c0, w, v);
-                  r0(join(v[0], v[1]), join(v[2], v[3]), out.data() + o0 + j * C + c0);
+                  r0(dw8_quad_zmm<Width>(v, 0), dw8_quad_zmm<Width>(v, 1), out.data() + o0 + j * C + c0);
                 }
               }
               return;
             }
           }
           const auto f = finishers<finisher>(c0, finish, std::make_index_sequence<Width / 16>{});
+          __m512i bias[Width / 16];
+          for (int k = 0; k < Width / 16; ++k) bias[k] = _mm512_loadu_si512(folded_.data() + c0 + 16 * k);
           for (index_t j = 0; j < count; ++j) {
-            alignas(64) std::int32_t t[Width];
-            dw8_quad_sums<Width>(src + j * stride, quads, c0, w, folded_.data() + c0, t);
+            // The sums plus the folded bias (wrapping int32 adds) straight from the registers.
+            dw8_quad_accumulate<Width>(src + j * stride, quads, c0, w, v);
             const index_t o = o0 + j * C + c0;
             for (int k = 0; k < Width / 16; ++k)
-              f[std::size_t(k)](t + 16 * k, residual ? residual + o + 16 * k : nullptr, out.data() + o + 16 * k);
+              f[std::size_t(k)](_mm512_add_epi32(dw8_quad_zmm<Width>(v, k), bias[k]),
+                                residual ? residual + o + 16 * k : nullptr, out.data() + o + 16 * k);
           }
         };
         for (index_t c0 = 0; c0 < c_quad; c0 += dw8_quad_channels) {
