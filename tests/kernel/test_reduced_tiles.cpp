@@ -13,6 +13,7 @@
 #include "dlas/core/buffer.hpp"
 #include "dlas/kernel/packing.hpp"
 #include "dlas/kernel/i8_requantize.hpp"
+#include "dlas/kernel/i8_requantized_tile.hpp"
 #include "dlas/kernel/registry.hpp"
 #include "dlas/optimize/requantize.hpp"
 #include "reference/data.hpp"
@@ -252,6 +253,74 @@ TEST_CASE("the fused row requantisation equals apply(acc + bias) wherever it fus
       const std::int32_t want = c(fm[j].apply(acc[j] + bias[j]) + zp);
       REQUIRE((c.lo >= 0 ? std::int32_t(out_u8[j]) : std::int32_t(out_s8[j])) == want);
     }
+  }
+}
+#endif
+
+#if DLAS_HAS_I8_REQUANTIZED_TILE
+TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised by apply", "[kernel][int8]") {
+  // Rows of 1-3 runs (an R x S kernel read in place: runs one image row apart, the panel's
+  // runs back to back or b_steps apart), depths of 1-40 steps, every clamp kind, both output
+  // types, output rows apart and out of order; sums up to the fused bound.
+  std::mt19937 gen(29);
+  const optimize::output_clamp clamps[] = {{0, 255}, {-128, 127}, {6, 200}, {-100, 90}, {0, 97}, {-128, 40}};
+  for (int rep = 0; rep < 240; ++rep) {
+    const index_t count = 1 + rep % 3, steps = 1 + index_t(gen() % 40), b_steps = rep % 2 ? steps + rep % 5 : 0;
+    const index_t stride = steps * 4 + index_t(gen() % 3) * 4, out_stride = 32 + index_t(gen() % 3) * 16;
+    const optimize::output_clamp c = clamps[rep % 6];
+    const bool u8 = c.lo >= 0;
+    CAPTURE(rep, count, steps, b_steps, stride, out_stride, c.lo, c.hi);
+    // Row i's runs at image + i * 7 + r * stride; extreme bytes in a quarter of the cases.
+    std::vector<std::uint8_t> image(std::size_t(8 * 7 + count * stride + 4));
+    std::vector<std::int8_t> panel(std::size_t(((count - 1) * (b_steps ? b_steps : steps) + steps) * 128));
+    for (auto& v : image) v = std::uint8_t(rep % 4 == 3 ? 255 : gen());
+    for (auto& v : panel) v = std::int8_t(rep % 4 == 3 ? (gen() % 2 ? 127 : -128) : std::int8_t(gen()));
+    const std::int8_t* a[8];
+    for (int i = 0; i < 8; ++i) a[i] = reinterpret_cast<const std::int8_t*>(image.data() + i * 7);
+    std::int64_t acc[8][32] = {};
+    for (int i = 0; i < 8; ++i)
+      for (index_t r = 0; r < count; ++r)
+        for (index_t q = 0; q < steps; ++q)
+          for (int j = 0; j < 32; ++j)
+            for (int t = 0; t < 4; ++t)
+              acc[i][j] += std::int64_t(image[std::size_t(i * 7 + r * stride + q * 4 + t)]) *
+                           panel[std::size_t(((r * (b_steps ? b_steps : steps) + q) * 32 + j) * 4 + t)];
+    kernel::i8_requant8 q[4] = {};
+    optimize::fixed_point_multiplier fm[32];
+    std::int32_t bias[32];
+    const std::int32_t zp = std::int32_t(gen() % 256) - 128;
+    for (int j = 0; j < 32; ++j) {
+      fm[j].multiplier = std::int32_t((1u << 30) + gen() % (1u << 30));
+      fm[j].shift = std::int32_t(32 + gen() % 16);
+      q[j / 8].set(j % 8, fm[j].multiplier, fm[j].shift);
+      bias[j] = std::int32_t(gen() % 2000001) - 1000000;
+    }
+    const kernel::i8_row_requantizer32 requantize(q, bias, zp, c.lo, c.hi, u8 ? 0 : -128, u8 ? 255 : 127);
+    std::vector<std::uint8_t> out(std::size_t(8 * out_stride), 0xA5);
+    std::uint8_t* row = out.data();  // rows in reverse order
+    const kernel::i8_requantized_tile_args args{
+        {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]},
+        panel.data(),
+        steps,
+        count,
+        stride - steps * 4,
+        ((b_steps ? b_steps : steps) - steps) * 128,
+        {row + 7 * out_stride, row + 6 * out_stride, row + 5 * out_stride, row + 4 * out_stride,
+         row + 3 * out_stride, row + 2 * out_stride, row + out_stride, row},
+        &requantize.constants()};
+    if (u8) kernel::i8_requantized_tile<std::uint8_t>(args, requantize);
+    else kernel::i8_requantized_tile<std::int8_t>(args, requantize);
+    for (int i = 0; i < 8; ++i)
+      for (index_t j = 0; j < out_stride; ++j) {
+        CAPTURE(i, j);
+        const std::uint8_t got = out[std::size_t((7 - i) * out_stride + j)];
+        if (j >= 32) {
+          REQUIRE(got == 0xA5);  // nothing past the row's 32 codes
+          continue;
+        }
+        const std::int32_t want = c(fm[j].apply(std::int32_t(acc[i][j] + bias[j])) + zp);
+        REQUIRE((u8 ? std::int32_t(got) : std::int32_t(std::int8_t(got))) == want);
+      }
   }
 }
 #endif

@@ -227,7 +227,10 @@ class i8_row_requantizer32 {
   /// Channels of q[0..3] (8 each), folded biases bias[0..32).
   i8_row_requantizer32(const i8_requant8* q, const std::int32_t* bias, std::int32_t zero_point, std::int32_t lo,
                        std::int32_t hi, std::int32_t type_min, std::int32_t type_max) noexcept
-      : lo_(_mm512_set1_epi32(lo)), hi_(_mm512_set1_epi32(hi)), clamp_lo_(lo > type_min), clamp_hi_(hi < type_max) {
+      : clamp_lo_(lo > type_min), clamp_hi_(hi < type_max) {
+    r_.lo = _mm512_set1_epi32(lo);
+    r_.hi = _mm512_set1_epi32(hi);
+    r_.order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
     auto join = [](const void* a, const void* b) {
       return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(a))),
                                 _mm256_loadu_si256(static_cast<const __m256i*>(b)), 1);
@@ -236,8 +239,8 @@ class i8_row_requantizer32 {
     const __m512i to_channels = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
     for (int b = 0; b < 2; ++b) {
       const i8_requant8* qb = q + 2 * b;
-      mult_[b] = join(qb[0].mult, qb[1].mult);
-      mult_odd_[b] = _mm512_srli_epi64(mult_[b], 32);
+      r_.mult[b] = join(qb[0].mult, qb[1].mult);
+      r_.mult_odd[b] = _mm512_srli_epi64(r_.mult[b], 32);
       __m512i shift64[2];
       for (int h = 0; h < 2; ++h) {  // even, odd
         const __m512i s = shift64[h] = join(qb[0].shift + 4 * h, qb[1].shift + 4 * h);
@@ -245,8 +248,8 @@ class i8_row_requantizer32 {
             _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(s, _mm512_set1_epi64(1))),
             _mm512_sllv_epi64(_mm512_set1_epi64(zero_point), s));
       }
-      shift_[b] = _mm512_sub_epi32(_mm512_permutex2var_epi32(shift64[0], to_channels, shift64[1]),
-                                   _mm512_set1_epi32(32));
+      r_.shift[b] = _mm512_sub_epi32(_mm512_permutex2var_epi32(shift64[0], to_channels, shift64[1]),
+                                     _mm512_set1_epi32(32));
     }
     rebias(bias);
   }
@@ -255,8 +258,8 @@ class i8_row_requantizer32 {
   void rebias(const std::int32_t* bias) noexcept {
     for (int b = 0; b < 2; ++b) {
       const __m512i v = _mm512_loadu_si512(bias + 16 * b);
-      sum_[b][0] = _mm512_add_epi64(_mm512_mul_epi32(v, mult_[b]), round_[b][0]);
-      sum_[b][1] = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), mult_odd_[b]), round_[b][1]);
+      r_.sum[b][0] = _mm512_add_epi64(_mm512_mul_epi32(v, r_.mult[b]), round_[b][0]);
+      r_.sum[b][1] = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), r_.mult_odd[b]), round_[b][1]);
     }
   }
 
@@ -269,24 +272,36 @@ class i8_row_requantizer32 {
     // 4-7 of r0, ...; the dword permutation restores the channel order.
     const __m512i w = _mm512_packs_epi32(r0, r1);
     const __m512i bytes = std::is_same_v<Out, std::uint8_t> ? _mm512_packus_epi16(w, w) : _mm512_packs_epi16(w, w);
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
-                        _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, bytes)));
+                        _mm512_castsi512_si256(_mm512_permutexvar_epi32(r_.order, bytes)));
   }
+
+  /// The constants of operator(), as registers of a tile's finish load them
+  /// (i8_requantized_tile.hpp): per 16-channel half b the multipliers of the even and odd
+  /// channels, the 64-bit sums of bias, rounding term and zero point, the 32-bit shifts; the
+  /// clamp; the dword order that undoes the packs' interleave.
+  struct registers {
+    __m512i mult[2], mult_odd[2], sum[2][2], shift[2], order, lo, hi;
+  };
+  const registers& constants() const noexcept { return r_; }
+  /// Whether the clamp to [lo, hi] is narrower than the output type's range at either end.
+  bool clamps_lo() const noexcept { return clamp_lo_; }
+  bool clamps_hi() const noexcept { return clamp_hi_; }
 
  private:
   [[gnu::always_inline]] __m512i codes(int b, __m512i acc) const noexcept {
-    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, mult_[b]), sum_[b][0]);
-    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), mult_odd_[b]), sum_[b][1]);
+    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, r_.mult[b]), r_.sum[b][0]);
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), r_.mult_odd[b]), r_.sum[b][1]);
     // The high 32 bits: the even channels' moved down into the even lanes, the odd ones'
     // already in the odd lanes.
-    __m512i r = _mm512_srav_epi32(_mm512_mask_shuffle_epi32(odd, 0x5555, even, _MM_PERM_DDBB), shift_[b]);
-    if (clamp_lo_) r = _mm512_max_epi32(r, lo_);
-    if (clamp_hi_) r = _mm512_min_epi32(r, hi_);
+    __m512i r = _mm512_srav_epi32(_mm512_mask_shuffle_epi32(odd, 0x5555, even, _MM_PERM_DDBB), r_.shift[b]);
+    if (clamp_lo_) r = _mm512_max_epi32(r, r_.lo);
+    if (clamp_hi_) r = _mm512_min_epi32(r, r_.hi);
     return r;
   }
 
-  __m512i mult_[2], mult_odd_[2], round_[2][2], sum_[2][2], shift_[2], lo_, hi_;
+  registers r_;
+  __m512i round_[2][2];
   bool clamp_lo_, clamp_hi_;
 };
 #endif

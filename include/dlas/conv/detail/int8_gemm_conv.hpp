@@ -32,6 +32,7 @@
 #include "dlas/core/tensor_view.hpp"
 #include "dlas/kernel/i8_gemm_tile.hpp"
 #include "dlas/kernel/i8_requantize.hpp"
+#include "dlas/kernel/i8_requantized_tile.hpp"
 #include "dlas/kernel/registry.hpp"
 #include "dlas/optimize/requantize.hpp"
 #include "dlas/policy/algorithm.hpp"
@@ -642,7 +643,8 @@ class int8_gemm_conv {
           static_assert(nr == 32, "i8_row_requantizer32 finishes rows of 32 channels");
           // Every tile's rows go from the accumulators to the output: row_out(o, v...) stores
           // a row's registers at o, the output offset of its pixel and the panel's first channel.
-          auto register_tiles = [&](auto&& rebias, auto&& row_out) {
+          // whole_tile(at, b) may finish a tap region's tile at once (returns whether it did).
+          auto register_tiles = [&](auto&& rebias, auto&& row_out, auto&& whole_tile) {
             if constexpr (Rows::consecutive) {
               for (index_t t = t0; t < t1; ++t) {
                 const index_t p0 = t * mr;
@@ -660,6 +662,7 @@ class int8_gemm_conv {
                 a_tile at;
                 rows.tile(t, at);
                 if (at.folded != tile_bias) rebias(tile_bias = at.folded);
+                if (whole_tile(at, b + at.b_offset)) continue;
                 with_tile<typename Rows::tail_tiles>(at.m, [&](auto sized) {
                   decltype(sized)::run_to(at.runs, at.a, b + at.b_offset, at.m, [&](int i, auto... v) {
                     row_out((first + at.pixel[i]) * k_out + k0, v...);
@@ -673,7 +676,16 @@ class int8_gemm_conv {
               if (fused) {  // tap regions (consecutive rows took fused_tiles)
                 kernel::i8_row_requantizer32 requantize = row_requantizer<Out>(g, j, folded, finish);
                 register_tiles([&](const std::int32_t* bias) { requantize.rebias(bias + k0); },
-                               [&](index_t o, auto v0, auto v1) { requantize(v0, v1, out + o); });
+                               [&](index_t o, auto v0, auto v1) { requantize(v0, v1, out + o); },
+                               [&](const a_tile& at, const std::int8_t* tb) {
+#if DLAS_HAS_I8_REQUANTIZED_TILE
+                                 return requantized_tile<Out>(at.a, at.m, at.runs, tb, requantize, [&](int i) {
+                                   return out + (first + at.pixel[i]) * k_out + k0;
+                                 });
+#else
+                                 return false;
+#endif
+                               });
                 continue;
               }
             }
@@ -682,7 +694,8 @@ class int8_gemm_conv {
                            [&](index_t o, auto... v) {
                              int jb = 0;
                              (((*panel_finish)(jb, v, residual, out, o + 16 * jb), ++jb), ...);
-                           });
+                           },
+                           [](const a_tile&, const std::int8_t*) { return false; });
             continue;
           }
         }
@@ -731,6 +744,30 @@ class int8_gemm_conv {
             std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()};
   }
 
+#if DLAS_HAS_I8_REQUANTIZED_TILE
+  /// A tile of 8 rows through the assembly tile with the fused finish
+  /// (kernel::i8_requantized_tile): rows a laid out as `runs`, the panel b, row i's 32 codes
+  /// at row_out(i); false (nothing done) for shorter tiles, which the intrinsics tiles take.
+  template <class Out, class RowOut>
+  static bool requantized_tile(const std::int8_t* const* a, int m, kernel::i8_row_runs runs, const std::int8_t* b,
+                               const kernel::i8_row_requantizer32& requantize, RowOut&& row_out) noexcept {
+    static_assert(mr == 8 && nr == 32, "kernel::i8_requantized_tile is 8 rows x 32 channels");
+    if (m != mr || runs.count < 1 || runs.steps < 1) return false;
+    constexpr index_t step_bytes = nr * kernel::i8_depth_step;  // one depth step of the panel
+    const kernel::i8_requantized_tile_args args{
+        {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]},
+        b,
+        runs.steps,
+        runs.count,
+        runs.stride - runs.steps * kernel::i8_depth_step,
+        ((runs.b_steps ? runs.b_steps : runs.steps) - runs.steps) * step_bytes,
+        {row_out(0), row_out(1), row_out(2), row_out(3), row_out(4), row_out(5), row_out(6), row_out(7)},
+        &requantize.constants()};
+    kernel::i8_requantized_tile<Out>(args, requantize);
+    return true;
+  }
+#endif
+
   /// Tiles [t0, t1) x full panels [j0, j1) of one group to 8-bit outputs through the fused
   /// requantisation (consecutive rows). Tiles outer and up to 8 panels inner, as many as fit in
   /// half of L1: a tile row's 32-channel pieces of neighbouring panels complete its output lines
@@ -759,6 +796,11 @@ class int8_gemm_conv {
         for (index_t j = jc; j < jn; ++j) {
           const index_t o0 = (first + p0) * k_out + g * kg + j * nr;  // row i at o0 + i * K
           const requantizer& requantize = requant[j - jc];
+#if DLAS_HAS_I8_REQUANTIZED_TILE
+          if (requantized_tile<Out>(a, m, rows.runs(), group_panels + j * nr * kd, requantize,
+                               [&](int i) { return out + o0 + i * k_out; }))
+            continue;
+#endif
           with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
             decltype(sized)::run_to(rows.runs(), a, group_panels + j * nr * kd, m,
                                     [&](int i, auto v0, auto v1) { requantize(v0, v1, out + o0 + i * k_out); });
