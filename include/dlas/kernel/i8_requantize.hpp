@@ -230,7 +230,9 @@ class i8_row_requantizer32 {
       : clamp_lo_(lo > type_min), clamp_hi_(hi < type_max) {
     r_.lo = _mm512_set1_epi32(lo);
     r_.hi = _mm512_set1_epi32(hi);
-    r_.order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+    // A row's packed codes in channel order; the upper half orders a second row's, packed
+    // with the first (i8_requantized_tile).
+    r_.order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     auto join = [](const void* a, const void* b) {
       return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(a))),
                                 _mm256_loadu_si256(static_cast<const __m256i*>(b)), 1);

@@ -9,7 +9,8 @@
 /// before and 16 reloads after every tile) and reloads the requantiser's constants once per
 /// row. Here the accumulators live in zmm0-15 from the first step to the last store, and the
 /// finish holds its eleven constants in zmm16-26 for the tile's eight rows. On the 1x1 layers
-/// with a reduction of 64 the finish is a third of the work, so this is where it shows.
+/// with a reduction of 64 the finish is a third of the work: there it gains 5-10%
+/// (docs/benchmarks.md).
 #pragma once
 
 #include <cstddef>
@@ -61,16 +62,22 @@ namespace detail {
   ".if %c[clamp_lo]\n\tvpmaxsd %c[lo](%%rax), %%zmm" #T ", %%zmm" #T "\n\t.endif\n\t" \
   ".if %c[clamp_hi]\n\tvpminsd %c[hi](%%rax), %%zmm" #T ", %%zmm" #T "\n\t.endif\n\t"
 
-// A row's 32 codes: both halves, the saturating packs, the order restored, one 32-byte store.
-#define DLAS_I8RT_FINISH_ROW(ROW, ACC0, ACC1)                                   \
+// Two rows' 32 codes: both halves of each, the saturating packs of both rows into one
+// register, the order restored (row ROW in the low 256 bits, ROW + 1 in the high), two stores.
+#define DLAS_I8RT_FINISH_ROWS(ROW, ROW1, ACC0, ACC1, ACC2, ACC3)            \
   DLAS_I8RT_CODES(ACC0, 27, 16, 18, 20, 21, 24)                             \
   DLAS_I8RT_CODES(ACC1, 28, 17, 19, 22, 23, 25)                             \
+  DLAS_I8RT_CODES(ACC2, 29, 16, 18, 20, 21, 24)                             \
+  DLAS_I8RT_CODES(ACC3, 30, 17, 19, 22, 23, 25)                             \
   "vpackssdw %%zmm28, %%zmm27, %%zmm27\n\t"                                 \
-  ".if %c[is_unsigned]\n\tvpackuswb %%zmm27, %%zmm27, %%zmm27\n\t"          \
-  ".else\n\tvpacksswb %%zmm27, %%zmm27, %%zmm27\n\t.endif\n\t"              \
+  "vpackssdw %%zmm30, %%zmm29, %%zmm29\n\t"                                 \
+  ".if %c[is_unsigned]\n\tvpackuswb %%zmm29, %%zmm27, %%zmm27\n\t"          \
+  ".else\n\tvpacksswb %%zmm29, %%zmm27, %%zmm27\n\t.endif\n\t"              \
   "vpermd %%zmm27, %%zmm26, %%zmm27\n\t"                                    \
   "mov %c[out]+8*" #ROW "(%[x]), %%rbx\n\t"                                  \
-  "vmovdqu32 %%ymm27, (%%rbx)\n\t"
+  "vmovdqu32 %%ymm27, (%%rbx)\n\t"                                          \
+  "mov %c[out]+8*" #ROW1 "(%[x]), %%rbx\n\t"                                 \
+  "vextracti64x4 $1, %%zmm27, (%%rbx)\n\t"
 
 template <bool Unsigned, bool ClampLo, bool ClampHi>
 [[gnu::noinline]] inline void i8_requantized_tile_8x32(const i8_requantized_tile_args* x) noexcept {
@@ -126,7 +133,7 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
       "add %c[b_skip](%[x]), %%rsi\n\t"
       "dec %%rdx\n\t"
       "jnz 1b\n\t"
-      // The finish: constants in zmm16-26, the odd-lane mask in k1, temporaries zmm27-28.
+      // The finish: constants in zmm16-26, the odd-lane mask in k1, temporaries zmm27-30.
       "mov %c[q](%[x]), %%rax\n\t"
       "vmovdqu64 %c[mult0](%%rax), %%zmm16\n\t"
       "vmovdqu64 %c[mult1](%%rax), %%zmm17\n\t"
@@ -141,14 +148,10 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
       "vmovdqu64 %c[order](%%rax), %%zmm26\n\t"
       "mov $0x5555, %%ecx\n\t"
       "kmovw %%ecx, %%k1\n\t"
-      DLAS_I8RT_FINISH_ROW(0, 0, 1)
-      DLAS_I8RT_FINISH_ROW(1, 2, 3)
-      DLAS_I8RT_FINISH_ROW(2, 4, 5)
-      DLAS_I8RT_FINISH_ROW(3, 6, 7)
-      DLAS_I8RT_FINISH_ROW(4, 8, 9)
-      DLAS_I8RT_FINISH_ROW(5, 10, 11)
-      DLAS_I8RT_FINISH_ROW(6, 12, 13)
-      DLAS_I8RT_FINISH_ROW(7, 14, 15)
+      DLAS_I8RT_FINISH_ROWS(0, 1, 0, 1, 2, 3)
+      DLAS_I8RT_FINISH_ROWS(2, 3, 4, 5, 6, 7)
+      DLAS_I8RT_FINISH_ROWS(4, 5, 8, 9, 10, 11)
+      DLAS_I8RT_FINISH_ROWS(6, 7, 12, 13, 14, 15)
       :
       : [x] "r"(x), [b] "i"(offsetof(args, b)), [steps] "i"(offsetof(args, steps)),
         [runs] "i"(offsetof(args, runs)), [a_skip] "i"(offsetof(args, a_skip)),
@@ -164,12 +167,12 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
       : "rax", "rbx", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "k1", "xmm0",
         "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
         "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",
-        "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "cc", "memory");
+        "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "cc", "memory");
 }
 
 #undef DLAS_I8RT_STEP_ROW
 #undef DLAS_I8RT_CODES
-#undef DLAS_I8RT_FINISH_ROW
+#undef DLAS_I8RT_FINISH_ROWS
 
 }  // namespace detail
 
