@@ -306,8 +306,7 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
         stride - steps * 4,
         ((b_steps ? b_steps : steps) - steps) * 128,
         {row + 7 * out_stride, row + 6 * out_stride, row + 5 * out_stride, row + 4 * out_stride,
-         row + 3 * out_stride, row + 2 * out_stride, row + out_stride, row},
-        &requantize.constants()};
+         row + 3 * out_stride, row + 2 * out_stride, row + out_stride, row}};
     if (u8) kernel::i8_requantized_tile<std::uint8_t>(args, requantize);
     else kernel::i8_requantized_tile<std::int8_t>(args, requantize);
     for (int i = 0; i < 8; ++i)

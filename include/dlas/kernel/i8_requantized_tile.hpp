@@ -28,7 +28,7 @@ namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 #define DLAS_HAS_I8_REQUANTIZED_TILE 1
 
 /// One tile of 8 rows: rows a[0..8) laid out as `runs` (i8_gemm_tile::run_to), the packed panel
-/// b (32 columns, c4), row i's 32 output codes at out[i].
+/// b (32 columns, c4), row i's 32 output codes at out[i]; q is set by i8_requantized_tile.
 struct i8_requantized_tile_args {
   const std::int8_t* a[8];
   const std::int8_t* b;
@@ -37,7 +37,7 @@ struct i8_requantized_tile_args {
   index_t a_skip;  // bytes from a run's end to the next run's start in A
   index_t b_skip;  // bytes from a run's end to the next run's start in the panel
   void* out[8];
-  const i8_row_requantizer32::registers* q;
+  const i8_row_requantizer32::registers* q = nullptr;
 };
 
 namespace detail {
@@ -49,8 +49,8 @@ namespace detail {
   "vpdpbusd %%zmm16, %%zmm" #BCAST ", %%zmm" #ACC0 "\n\t"   \
   "vpdpbusd %%zmm17, %%zmm" #BCAST ", %%zmm" #ACC1 "\n\t"
 
-// i8_row_requantizer32::codes for one 16-channel half (accumulator ACC, half H's constants,
-// result in zmm T) and the clamp where the caller asks for it.
+// i8_row_requantizer32::codes for one 16-channel half (accumulator ACC, the half's constants
+// in the registers named, result in zmm T) and the clamp where the tile asks for it.
 #define DLAS_I8RT_CODES(ACC, T, MULT, MULT_ODD, SUM_EVEN, SUM_ODD, SHIFT)  \
   "vpsrlq $32, %%zmm" #ACC ", %%zmm" #T "\n\t"                             \
   "vpmuldq %%zmm" #MULT ", %%zmm" #ACC ", %%zmm" #ACC "\n\t"               \
@@ -85,14 +85,14 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
   using regs = i8_row_requantizer32::registers;
   __asm__ volatile(
       // Rows in r8-r15, the depth offset in rax (runs advance it by a_skip), the panel in rsi.
-      "mov 0(%[x]), %%r8\n\t"
-      "mov 8(%[x]), %%r9\n\t"
-      "mov 16(%[x]), %%r10\n\t"
-      "mov 24(%[x]), %%r11\n\t"
-      "mov 32(%[x]), %%r12\n\t"
-      "mov 40(%[x]), %%r13\n\t"
-      "mov 48(%[x]), %%r14\n\t"
-      "mov 56(%[x]), %%r15\n\t"
+      "mov %c[a]+0(%[x]), %%r8\n\t"
+      "mov %c[a]+8(%[x]), %%r9\n\t"
+      "mov %c[a]+16(%[x]), %%r10\n\t"
+      "mov %c[a]+24(%[x]), %%r11\n\t"
+      "mov %c[a]+32(%[x]), %%r12\n\t"
+      "mov %c[a]+40(%[x]), %%r13\n\t"
+      "mov %c[a]+48(%[x]), %%r14\n\t"
+      "mov %c[a]+56(%[x]), %%r15\n\t"
       "mov %c[b](%[x]), %%rsi\n\t"
       "mov %c[runs](%[x]), %%rdx\n\t"
       "xor %%eax, %%eax\n\t"
@@ -153,7 +153,7 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
       DLAS_I8RT_FINISH_ROWS(4, 5, 8, 9, 10, 11)
       DLAS_I8RT_FINISH_ROWS(6, 7, 12, 13, 14, 15)
       :
-      : [x] "r"(x), [b] "i"(offsetof(args, b)), [steps] "i"(offsetof(args, steps)),
+      : [x] "r"(x), [a] "i"(offsetof(args, a)), [b] "i"(offsetof(args, b)), [steps] "i"(offsetof(args, steps)),
         [runs] "i"(offsetof(args, runs)), [a_skip] "i"(offsetof(args, a_skip)),
         [b_skip] "i"(offsetof(args, b_skip)), [out] "i"(offsetof(args, out)),
         [q] "i"(offsetof(args, q)),
@@ -180,9 +180,10 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
 /// Out (uint8_t or int8_t) through `requantize`, bit for bit what
 /// i8_gemm_tile<8, 4>::run_to followed by requantize(v0, v1, row) writes.
 template <class Out>
-inline void i8_requantized_tile(const i8_requantized_tile_args& x, const i8_row_requantizer32& requantize) noexcept {
+inline void i8_requantized_tile(i8_requantized_tile_args x, const i8_row_requantizer32& requantize) noexcept {
   static_assert(sizeof(Out) == 1, "dlas::kernel::i8_requantized_tile: 8-bit outputs");
   constexpr bool u = std::is_same_v<Out, std::uint8_t>;
+  x.q = &requantize.constants();
   const bool lo = requantize.clamps_lo(), hi = requantize.clamps_hi();
   if (lo && hi) return detail::i8_requantized_tile_8x32<u, true, true>(&x);
   if (lo) return detail::i8_requantized_tile_8x32<u, true, false>(&x);

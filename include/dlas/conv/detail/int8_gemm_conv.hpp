@@ -678,13 +678,9 @@ class int8_gemm_conv {
                 register_tiles([&](const std::int32_t* bias) { requantize.rebias(bias + k0); },
                                [&](index_t o, auto v0, auto v1) { requantize(v0, v1, out + o); },
                                [&](const a_tile& at, const std::int8_t* tb) {
-#if DLAS_HAS_I8_REQUANTIZED_TILE
                                  return requantized_tile<Out>(at.a, at.m, at.runs, tb, requantize, [&](int i) {
                                    return out + (first + at.pixel[i]) * k_out + k0;
                                  });
-#else
-                                 return false;
-#endif
                                });
                 continue;
               }
@@ -744,13 +740,16 @@ class int8_gemm_conv {
             std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()};
   }
 
-#if DLAS_HAS_I8_REQUANTIZED_TILE
   /// A tile of 8 rows through the assembly tile with the fused finish
   /// (kernel::i8_requantized_tile): rows a laid out as `runs`, the panel b, row i's 32 codes
-  /// at row_out(i); false (nothing done) for shorter tiles, which the intrinsics tiles take.
+  /// at row_out(i); false (nothing done) for shorter tiles, which the intrinsics tiles take,
+  /// and where the compiler cannot build the assembly tile.
   template <class Out, class RowOut>
-  static bool requantized_tile(const std::int8_t* const* a, int m, kernel::i8_row_runs runs, const std::int8_t* b,
-                               const kernel::i8_row_requantizer32& requantize, RowOut&& row_out) noexcept {
+  static bool requantized_tile([[maybe_unused]] const std::int8_t* const* a, [[maybe_unused]] int m,
+                               [[maybe_unused]] kernel::i8_row_runs runs, [[maybe_unused]] const std::int8_t* b,
+                               [[maybe_unused]] const kernel::i8_row_requantizer32& requantize,
+                               [[maybe_unused]] RowOut&& row_out) noexcept {
+#if DLAS_HAS_I8_REQUANTIZED_TILE
     static_assert(mr == 8 && nr == 32, "kernel::i8_requantized_tile is 8 rows x 32 channels");
     if (m != mr || runs.count < 1 || runs.steps < 1) return false;
     constexpr index_t step_bytes = nr * kernel::i8_depth_step;  // one depth step of the panel
@@ -761,12 +760,13 @@ class int8_gemm_conv {
         runs.count,
         runs.stride - runs.steps * kernel::i8_depth_step,
         ((runs.b_steps ? runs.b_steps : runs.steps) - runs.steps) * step_bytes,
-        {row_out(0), row_out(1), row_out(2), row_out(3), row_out(4), row_out(5), row_out(6), row_out(7)},
-        &requantize.constants()};
+        {row_out(0), row_out(1), row_out(2), row_out(3), row_out(4), row_out(5), row_out(6), row_out(7)}};
     kernel::i8_requantized_tile<Out>(args, requantize);
     return true;
-  }
+#else
+    return false;
 #endif
+  }
 
   /// Tiles [t0, t1) x full panels [j0, j1) of one group to 8-bit outputs through the fused
   /// requantisation (consecutive rows). Tiles outer and up to 8 panels inner, as many as fit in
@@ -796,11 +796,9 @@ class int8_gemm_conv {
         for (index_t j = jc; j < jn; ++j) {
           const index_t o0 = (first + p0) * k_out + g * kg + j * nr;  // row i at o0 + i * K
           const requantizer& requantize = requant[j - jc];
-#if DLAS_HAS_I8_REQUANTIZED_TILE
           if (requantized_tile<Out>(a, m, rows.runs(), group_panels + j * nr * kd, requantize,
-                               [&](int i) { return out + o0 + i * k_out; }))
+                                    [&](int i) { return out + o0 + i * k_out; }))
             continue;
-#endif
           with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
             decltype(sized)::run_to(rows.runs(), a, group_panels + j * nr * kd, m,
                                     [&](int i, auto v0, auto v1) { requantize(v0, v1, out + o0 + i * k_out); });
