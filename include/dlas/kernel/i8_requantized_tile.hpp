@@ -179,8 +179,10 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
 /// Runs one full tile (8 rows of A, every run and step) and writes its rows' 32 codes of type
 /// Out (uint8_t or int8_t) through `requantize`, bit for bit what
 /// i8_gemm_tile<8, 4>::run_to followed by requantize(v0, v1, row) writes.
+/// x is the caller's, completed in place: a copy of it made per tile measured 20-25% slower
+/// on 1x1 layers of 64 input channels.
 template <class Out>
-inline void i8_requantized_tile(i8_requantized_tile_args x, const i8_row_requantizer32& requantize) noexcept {
+inline void i8_requantized_tile(i8_requantized_tile_args& x, const i8_row_requantizer32& requantize) noexcept {
   static_assert(sizeof(Out) == 1, "dlas::kernel::i8_requantized_tile: 8-bit outputs");
   constexpr bool u = std::is_same_v<Out, std::uint8_t>;
   x.q = &requantize.constants();

@@ -753,7 +753,7 @@ class int8_gemm_conv {
     static_assert(mr == 8 && nr == 32, "kernel::i8_requantized_tile is 8 rows x 32 channels");
     if (m != mr || runs.count < 1 || runs.steps < 1) return false;
     constexpr index_t step_bytes = nr * kernel::i8_depth_step;  // one depth step of the panel
-    const kernel::i8_requantized_tile_args args{
+    kernel::i8_requantized_tile_args args{
         {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]},
         b,
         runs.steps,
