@@ -224,6 +224,8 @@ class i8_row_requantizer32 {
            2 * zp + 1 < (std::int64_t(1) << (63 - max_shift));  // (zp + 1/2) 2^s < 2^62
   }
 
+  /// Unset (registers undefined, no clamp): for arrays that a kernel fills per block of panels.
+  i8_row_requantizer32() noexcept = default;
   /// Channels of q[0..3] (8 each), folded biases bias[0..32).
   i8_row_requantizer32(const i8_requant8* q, const std::int32_t* bias, std::int32_t zero_point, std::int32_t lo,
                        std::int32_t hi, std::int32_t type_min, std::int32_t type_max) noexcept
@@ -304,7 +306,7 @@ class i8_row_requantizer32 {
 
   registers r_;
   __m512i round_[2][2];
-  bool clamp_lo_, clamp_hi_;
+  bool clamp_lo_ = false, clamp_hi_ = false;
 };
 #endif
 

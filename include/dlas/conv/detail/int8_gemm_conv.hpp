@@ -783,12 +783,11 @@ class int8_gemm_conv {
     const index_t kd = padded_depth(sh), kg = sh.k_per_group(), k_out = sh.k, panels = panels_per_group(sh);
     const std::int8_t* group_panels = panels_.data() + g * panels * nr * kd;
     const index_t chunk = std::clamp<index_t>(16384 / (kd * nr), 1, max_chunk);
-    alignas(64) unsigned char storage[max_chunk * sizeof(requantizer)];
-    requantizer* const requant = reinterpret_cast<requantizer*>(storage);
+    requantizer requant[max_chunk];  // set per chunk of panels below
     for (index_t jc = j0; jc < j1; jc += chunk) {
       const index_t jn = std::min(j1, jc + chunk);
       for (index_t j = jc; j < jn; ++j)
-        new (requant + (j - jc)) requantizer(row_requantizer<Out>(g, j, folded, finish));
+        requant[j - jc] = row_requantizer<Out>(g, j, folded, finish);
       for (index_t t = t0; t < t1; ++t) {
         const index_t p0 = t * mr;
         const std::int8_t* a[mr];
