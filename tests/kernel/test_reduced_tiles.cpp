@@ -299,7 +299,7 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
     std::vector<std::uint8_t> out(std::size_t(8 * out_stride), 0xA5);
     std::uint8_t* row = out.data();  // rows in reverse order
     kernel::i8_requantized_tile_args args{
-        {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]},
+        a,
         panel.data(),
         steps,
         count,

@@ -678,7 +678,7 @@ class int8_gemm_conv {
                 register_tiles([&](const std::int32_t* bias) { requantize.rebias(bias + k0); },
                                [&](index_t o, auto v0, auto v1) { requantize(v0, v1, out + o); },
                                [&](const a_tile& at, const std::int8_t* tb) {
-                                 return requantized_tile<Out>(at.a, at.m, at.runs, tb, requantize, [&](int i) {
+                                 return requantized_tiles<Out>(at.a, at.m, at.runs, tb, 1, &requantize, [&](int i) {
                                    return out + (first + at.pixel[i]) * k_out + k0;
                                  });
                                });
@@ -740,28 +740,33 @@ class int8_gemm_conv {
             std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()};
   }
 
-  /// A tile of 8 rows through the assembly tile with the fused finish
-  /// (kernel::i8_requantized_tile): rows a laid out as `runs`, the panel b, row i's 32 codes
-  /// at row_out(i); false (nothing done) for shorter tiles, which the intrinsics tiles take,
-  /// and where the compiler cannot build the assembly tile.
+  /// A tile of 8 rows against `panels` consecutive panels from b, through the assembly tile
+  /// with the fused finish (kernel::i8_requantized_tile): rows a laid out as `runs`, panel j
+  /// requantised by requantize[j], its row i's 32 codes at row_out(i) + j * NR; false (nothing
+  /// done) for shorter tiles, which the intrinsics tiles take, and where the compiler cannot
+  /// build the assembly tile. One set of arguments serves the panels: only the panel and the
+  /// output rows move.
   template <class Out, class RowOut>
-  static bool requantized_tile([[maybe_unused]] const std::int8_t* const* a, [[maybe_unused]] int m,
-                               [[maybe_unused]] kernel::i8_row_runs runs, [[maybe_unused]] const std::int8_t* b,
-                               [[maybe_unused]] const kernel::i8_row_requantizer32& requantize,
-                               [[maybe_unused]] RowOut&& row_out) noexcept {
+  bool requantized_tiles([[maybe_unused]] const std::int8_t* const* a, [[maybe_unused]] int m,
+                         [[maybe_unused]] kernel::i8_row_runs runs, [[maybe_unused]] const std::int8_t* b,
+                         [[maybe_unused]] index_t panels,
+                         [[maybe_unused]] const kernel::i8_row_requantizer32* requantize,
+                         [[maybe_unused]] RowOut&& row_out) const noexcept {
 #if DLAS_HAS_I8_REQUANTIZED_TILE
     static_assert(mr == 8 && nr == 32, "kernel::i8_requantized_tile is 8 rows x 32 channels");
     if (m != mr || runs.count < 1 || runs.steps < 1) return false;
     constexpr index_t step_bytes = nr * kernel::i8_depth_step;  // one depth step of the panel
     kernel::i8_requantized_tile_args args{
-        {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]},
-        b,
-        runs.steps,
-        runs.count,
-        runs.stride - runs.steps * kernel::i8_depth_step,
-        ((runs.b_steps ? runs.b_steps : runs.steps) - runs.steps) * step_bytes,
-        {row_out(0), row_out(1), row_out(2), row_out(3), row_out(4), row_out(5), row_out(6), row_out(7)}};
-    kernel::i8_requantized_tile<Out>(args, requantize);
+        a, b, runs.steps, runs.count, runs.stride - runs.steps * kernel::i8_depth_step,
+        ((runs.b_steps ? runs.b_steps : runs.steps) - runs.steps) * step_bytes, {}};
+    for (int i = 0; i < mr; ++i) args.out[i] = row_out(i);
+    for (index_t j = 0; j < panels; ++j) {
+      if (j > 0) {
+        args.b += nr * padded_depth(shape_);
+        for (void*& o : args.out) o = static_cast<Out*>(o) + nr;
+      }
+      kernel::i8_requantized_tile<Out>(args, requantize[j]);
+    }
     return true;
 #else
     return false;
@@ -792,12 +797,12 @@ class int8_gemm_conv {
         const index_t p0 = t * mr;
         const std::int8_t* a[mr];
         const int m = consecutive_tile(rows, t, np, a);
+        if (requantized_tiles<Out>(a, m, rows.runs(), group_panels + jc * nr * kd, jn - jc, requant,
+                                   [&](int i) { return out + (first + p0 + i) * k_out + g * kg + jc * nr; }))
+          continue;
         for (index_t j = jc; j < jn; ++j) {
           const index_t o0 = (first + p0) * k_out + g * kg + j * nr;  // row i at o0 + i * K
           const requantizer& requantize = requant[j - jc];
-          if (requantized_tile<Out>(a, m, rows.runs(), group_panels + j * nr * kd, requantize,
-                                    [&](int i) { return out + o0 + i * k_out; }))
-            continue;
           with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
             decltype(sized)::run_to(rows.runs(), a, group_panels + j * nr * kd, m,
                                     [&](int i, auto v0, auto v1) { requantize(v0, v1, out + o0 + i * k_out); });
