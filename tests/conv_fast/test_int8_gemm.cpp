@@ -106,6 +106,39 @@ TEMPLATE_TEST_CASE("int8 automatic picks pointwise or im2col_gemm and stays bit-
   check_int8_random<conv>(curated_shapes());
 }
 
+TEMPLATE_TEST_CASE("int8 NHWC panels with a channel shifted by 32 stay bit-exact", "[conv_fast][int8]",
+                   algo::pointwise, algo::im2col_gemm) {
+  // An all-zero weight channel keeps scale 1, so input over output scale, 0.4, is its
+  // requantisation multiplier: shift 32, which the assembly tile's finish declines
+  // (kernel::i8_row_requantizer32::rounds_high). Its panel takes the intrinsics tile; the
+  // other panels of the same tile row keep the assembly tile.
+  using conv = conv2d<layout::nhwc, precision::int8, sparsity::dense, TestType>;
+  const std::vector<named_shape> shapes = {
+      {"1x1_c64_k96_batch2", make_shape(2, 64, 7, 9, 96, 1, 1, 1, 0)},
+      {"1x1_c32_k160", make_shape(1, 32, 4, 6, 160, 1, 1, 1, 0)},
+      {"3x3_c16_k64_p1", make_shape(1, 16, 14, 14, 64, 3, 3, 1, 1)},
+      {"3x3_c8_k64_p0", make_shape(1, 8, 9, 11, 64, 3, 3, 1, 0)},
+  };
+  std::mt19937 gen(77);
+  for (const auto& [name, sh] : shapes) {
+    if (!conv::can_implement(sh).ok()) continue;
+    auto w = random_floats(std::size_t(sh.weight_elements()), gen(), -1, 1, 0.1);
+    const index_t per_channel = sh.weight_elements() / sh.k;
+    for (index_t k : {index_t(37), sh.k - 1})
+      std::fill(w.begin() + k * per_channel, w.begin() + (k + 1) * per_channel, 0.0f);
+    const auto b = random_floats(std::size_t(sh.k), gen(), -2, 2);
+    std::vector<float> codes(std::size_t(sh.input_dims().elements()));
+    for (float& v : codes) v = float(gen() % 256);
+    for (int act = 0; act < 3; ++act) {
+      CAPTURE(name, act);
+      check_int8_exact<conv, std::uint8_t, std::uint8_t>(sh, codes, w, b, {0.02f, 128}, quant_params{0.05f, 100},
+                                                         act, false);
+      check_int8_exact<conv, std::uint8_t, std::int8_t>(sh, codes, w, b, {0.02f, 3}, quant_params{0.05f, -20},
+                                                        act, false);
+    }
+  }
+}
+
 TEMPLATE_TEST_CASE("int8 kernels never saturate on adversarial data", "[conv_fast][int8]",
                    algo::pointwise, algo::im2col_gemm) {
   SECTION("nchw") { check_adversarial<layout::nchw, TestType>(); }

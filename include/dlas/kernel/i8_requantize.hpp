@@ -229,7 +229,8 @@ class i8_row_requantizer32 {
   /// Channels of q[0..3] (8 each), folded biases bias[0..32).
   i8_row_requantizer32(const i8_requant8* q, const std::int32_t* bias, std::int32_t zero_point, std::int32_t lo,
                        std::int32_t hi, std::int32_t type_min, std::int32_t type_max) noexcept
-      : clamp_lo_(lo > type_min), clamp_hi_(hi < type_max) {
+      : clamp_lo_(lo > type_min), clamp_hi_(hi < type_max), rounds_high_(true) {
+    const __m512i one = _mm512_set1_epi32(1), zp = _mm512_set1_epi32(zero_point);
     r_.lo = _mm512_set1_epi32(lo);
     r_.hi = _mm512_set1_epi32(hi);
     // A row's packed codes in channel order; the upper half orders a second row's, packed
@@ -254,6 +255,10 @@ class i8_row_requantizer32 {
       }
       r_.shift[b] = _mm512_sub_epi32(_mm512_permutex2var_epi32(shift64[0], to_channels, shift64[1]),
                                      _mm512_set1_epi32(32));
+      // 2^(s-33) + zp 2^(s-32), whole where s >= 33; fuses() keeps it and the sum in int32.
+      r_.round_high[b] = _mm512_add_epi32(_mm512_sllv_epi32(one, _mm512_sub_epi32(r_.shift[b], one)),
+                                          _mm512_sllv_epi32(zp, r_.shift[b]));
+      rounds_high_ = rounds_high_ && _mm512_cmpgt_epi32_mask(r_.shift[b], _mm512_setzero_si512()) == 0xFFFF;
     }
     rebias(bias);
   }
@@ -261,7 +266,7 @@ class i8_row_requantizer32 {
   /// Takes the folded biases bias[0..32) (a tap region's) in place of the current ones.
   void rebias(const std::int32_t* bias) noexcept {
     for (int b = 0; b < 2; ++b) {
-      const __m512i v = _mm512_loadu_si512(bias + 16 * b);
+      const __m512i v = r_.start[b] = _mm512_loadu_si512(bias + 16 * b);
       r_.sum[b][0] = _mm512_add_epi64(_mm512_mul_epi32(v, r_.mult[b]), round_[b][0]);
       r_.sum[b][1] = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), r_.mult_odd[b]), round_[b][1]);
     }
@@ -283,11 +288,16 @@ class i8_row_requantizer32 {
   /// The constants of operator(), as registers of a tile's finish load them
   /// (i8_requantized_tile.hpp): per 16-channel half b the multipliers of the even and odd
   /// channels, the 64-bit sums of bias, rounding term and zero point, the 32-bit shifts; the
-  /// clamp; the dword order that undoes the packs' interleave.
+  /// clamp; the dword order that undoes the packs' interleave. For a tile whose accumulators
+  /// start at the folded biases (start) where every shift is at least 33 (rounds_high()):
+  /// the rounding term and zero point over 2^32 (round_high), added to the products' high
+  /// words, since then floor((p + r) / 2^32) = floor(p / 2^32) + r / 2^32.
   struct registers {
-    __m512i mult[2], mult_odd[2], sum[2][2], shift[2], order, lo, hi;
+    __m512i mult[2], mult_odd[2], sum[2][2], shift[2], order, lo, hi, start[2], round_high[2];
   };
   const registers& constants() const noexcept { return r_; }
+  /// Whether every channel's shift is at least 33 (start and round_high apply).
+  bool rounds_high() const noexcept { return rounds_high_; }
   /// Whether the clamp to [lo, hi] is narrower than the output type's range at either end.
   bool clamps_lo() const noexcept { return clamp_lo_; }
   bool clamps_hi() const noexcept { return clamp_hi_; }
@@ -306,7 +316,7 @@ class i8_row_requantizer32 {
 
   registers r_;
   __m512i round_[2][2];
-  bool clamp_lo_ = false, clamp_hi_ = false;
+  bool clamp_lo_ = false, clamp_hi_ = false, rounds_high_ = false;
 };
 #endif
 

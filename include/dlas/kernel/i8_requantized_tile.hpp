@@ -8,9 +8,11 @@
 /// copy of the 16 zeroed accumulators around a depth loop that may run zero times (16 stores
 /// before and 16 reloads after every tile) and reloads the requantiser's constants once per
 /// row. Here the accumulators live in zmm0-15 from the first step to the last store, and the
-/// finish holds its eleven constants in zmm16-26 for the tile's eight rows. On the 1x1 layers
-/// with a reduction of 64 the finish is a third of the work: there it gains 5-10%
-/// (docs/benchmarks.md).
+/// finish holds its nine constants in zmm16-24 for the tile's eight rows. The accumulators
+/// start at the folded biases, so the rounding term and zero point join the products' high
+/// words as one 32-bit add where the shifts are at least 33 (i8_row_requantizer32::
+/// rounds_high): 6 operations per 16 channels where the 64-bit sums take 7. On the 1x1 layers
+/// with a reduction of 64 the finish is a sixth of the tile's time (docs/benchmarks.md).
 #pragma once
 
 #include <cstddef>
@@ -53,15 +55,17 @@ namespace detail {
   "vpdpbusd %%zmm16, %%zmm" #BCAST ", %%zmm" #ACC0 "\n\t"   \
   "vpdpbusd %%zmm17, %%zmm" #BCAST ", %%zmm" #ACC1 "\n\t"
 
-// i8_row_requantizer32::codes for one 16-channel half (accumulator ACC, the half's constants
-// in the registers named, result in zmm T) and the clamp where the tile asks for it.
-#define DLAS_I8RT_CODES(ACC, T, MULT, MULT_ODD, SUM_EVEN, SUM_ODD, SHIFT)  \
+// The codes of one 16-channel half (accumulator ACC, which started at the folded biases; the
+// half's constants in the registers named; result in zmm T): the high words of the 64-bit
+// products of the even and the odd channels, merged in channel order, plus the rounding term
+// and zero point over 2^32 (i8_row_requantizer32::registers::round_high), shifted by s - 32;
+// the clamp where the tile asks for it.
+#define DLAS_I8RT_CODES(ACC, T, MULT, MULT_ODD, ROUND, SHIFT)             \
   "vpsrlq $32, %%zmm" #ACC ", %%zmm" #T "\n\t"                             \
   "vpmuldq %%zmm" #MULT ", %%zmm" #ACC ", %%zmm" #ACC "\n\t"               \
   "vpmuldq %%zmm" #MULT_ODD ", %%zmm" #T ", %%zmm" #T "\n\t"               \
-  "vpaddq %%zmm" #SUM_EVEN ", %%zmm" #ACC ", %%zmm" #ACC "\n\t"            \
-  "vpaddq %%zmm" #SUM_ODD ", %%zmm" #T ", %%zmm" #T "\n\t"                 \
   "vpshufd $0xF5, %%zmm" #ACC ", %%zmm" #T "%{%%k1%}\n\t"                  \
+  "vpaddd %%zmm" #ROUND ", %%zmm" #T ", %%zmm" #T "\n\t"                   \
   "vpsravd %%zmm" #SHIFT ", %%zmm" #T ", %%zmm" #T "\n\t"                  \
   ".if %c[clamp_lo]\n\tvpmaxsd %c[lo](%%rax), %%zmm" #T ", %%zmm" #T "\n\t.endif\n\t" \
   ".if %c[clamp_hi]\n\tvpminsd %c[hi](%%rax), %%zmm" #T ", %%zmm" #T "\n\t.endif\n\t"
@@ -69,15 +73,15 @@ namespace detail {
 // Two rows' 32 codes: both halves of each, the saturating packs of both rows into one
 // register, the order restored (row ROW in the low 256 bits, ROW + 1 in the high), two stores.
 #define DLAS_I8RT_FINISH_ROWS(ROW, ROW1, ACC0, ACC1, ACC2, ACC3)            \
-  DLAS_I8RT_CODES(ACC0, 27, 16, 18, 20, 21, 24)                             \
-  DLAS_I8RT_CODES(ACC1, 28, 17, 19, 22, 23, 25)                             \
-  DLAS_I8RT_CODES(ACC2, 29, 16, 18, 20, 21, 24)                             \
-  DLAS_I8RT_CODES(ACC3, 30, 17, 19, 22, 23, 25)                             \
+  DLAS_I8RT_CODES(ACC0, 27, 16, 18, 20, 22)                                 \
+  DLAS_I8RT_CODES(ACC1, 28, 17, 19, 21, 23)                                 \
+  DLAS_I8RT_CODES(ACC2, 29, 16, 18, 20, 22)                                 \
+  DLAS_I8RT_CODES(ACC3, 30, 17, 19, 21, 23)                                 \
   "vpackssdw %%zmm28, %%zmm27, %%zmm27\n\t"                                 \
   "vpackssdw %%zmm30, %%zmm29, %%zmm29\n\t"                                 \
   ".if %c[is_unsigned]\n\tvpackuswb %%zmm29, %%zmm27, %%zmm27\n\t"          \
   ".else\n\tvpacksswb %%zmm29, %%zmm27, %%zmm27\n\t.endif\n\t"              \
-  "vpermd %%zmm27, %%zmm26, %%zmm27\n\t"                                    \
+  "vpermd %%zmm27, %%zmm24, %%zmm27\n\t"                                    \
   "mov %c[out]+8*" #ROW "(%[x]), %%rbx\n\t"                                  \
   "vmovdqu32 %%ymm27, (%%rbx)\n\t"                                          \
   "mov %c[out]+8*" #ROW1 "(%[x]), %%rbx\n\t"                                 \
@@ -101,22 +105,24 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
       "mov %c[b](%[x]), %%rsi\n\t"
       "mov %c[runs](%[x]), %%rdx\n\t"
       "xor %%eax, %%eax\n\t"
-      "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
-      "vpxord %%zmm1, %%zmm1, %%zmm1\n\t"
-      "vpxord %%zmm2, %%zmm2, %%zmm2\n\t"
-      "vpxord %%zmm3, %%zmm3, %%zmm3\n\t"
-      "vpxord %%zmm4, %%zmm4, %%zmm4\n\t"
-      "vpxord %%zmm5, %%zmm5, %%zmm5\n\t"
-      "vpxord %%zmm6, %%zmm6, %%zmm6\n\t"
-      "vpxord %%zmm7, %%zmm7, %%zmm7\n\t"
-      "vpxord %%zmm8, %%zmm8, %%zmm8\n\t"
-      "vpxord %%zmm9, %%zmm9, %%zmm9\n\t"
-      "vpxord %%zmm10, %%zmm10, %%zmm10\n\t"
-      "vpxord %%zmm11, %%zmm11, %%zmm11\n\t"
-      "vpxord %%zmm12, %%zmm12, %%zmm12\n\t"
-      "vpxord %%zmm13, %%zmm13, %%zmm13\n\t"
-      "vpxord %%zmm14, %%zmm14, %%zmm14\n\t"
-      "vpxord %%zmm15, %%zmm15, %%zmm15\n\t"
+      // The accumulators start at the folded biases (registers::start): two loads, copied.
+      "mov %c[q](%[x]), %%rbx\n\t"
+      "vmovdqu64 %c[start0](%%rbx), %%zmm0\n\t"
+      "vmovdqu64 %c[start1](%%rbx), %%zmm1\n\t"
+      "vmovdqa64 %%zmm0, %%zmm2\n\t"
+      "vmovdqa64 %%zmm1, %%zmm3\n\t"
+      "vmovdqa64 %%zmm0, %%zmm4\n\t"
+      "vmovdqa64 %%zmm1, %%zmm5\n\t"
+      "vmovdqa64 %%zmm0, %%zmm6\n\t"
+      "vmovdqa64 %%zmm1, %%zmm7\n\t"
+      "vmovdqa64 %%zmm0, %%zmm8\n\t"
+      "vmovdqa64 %%zmm1, %%zmm9\n\t"
+      "vmovdqa64 %%zmm0, %%zmm10\n\t"
+      "vmovdqa64 %%zmm1, %%zmm11\n\t"
+      "vmovdqa64 %%zmm0, %%zmm12\n\t"
+      "vmovdqa64 %%zmm1, %%zmm13\n\t"
+      "vmovdqa64 %%zmm0, %%zmm14\n\t"
+      "vmovdqa64 %%zmm1, %%zmm15\n\t"
       "1:\n\t"
       "mov %c[steps](%[x]), %%rcx\n\t"
       "2:\n\t"
@@ -138,19 +144,17 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
       "add %c[b_skip](%[x]), %%rsi\n\t"
       "dec %%rdx\n\t"
       "jnz 1b\n\t"
-      // The finish: constants in zmm16-26, the odd-lane mask in k1, temporaries zmm27-30.
-      "mov %c[q](%[x]), %%rax\n\t"
+      // The finish: constants in zmm16-24, the odd-lane mask in k1, temporaries zmm27-30.
+      "mov %%rbx, %%rax\n\t"
       "vmovdqu64 %c[mult0](%%rax), %%zmm16\n\t"
       "vmovdqu64 %c[mult1](%%rax), %%zmm17\n\t"
       "vmovdqu64 %c[mult_odd0](%%rax), %%zmm18\n\t"
       "vmovdqu64 %c[mult_odd1](%%rax), %%zmm19\n\t"
-      "vmovdqu64 %c[sum00](%%rax), %%zmm20\n\t"
-      "vmovdqu64 %c[sum01](%%rax), %%zmm21\n\t"
-      "vmovdqu64 %c[sum10](%%rax), %%zmm22\n\t"
-      "vmovdqu64 %c[sum11](%%rax), %%zmm23\n\t"
-      "vmovdqu64 %c[shift0](%%rax), %%zmm24\n\t"
-      "vmovdqu64 %c[shift1](%%rax), %%zmm25\n\t"
-      "vmovdqu64 %c[order](%%rax), %%zmm26\n\t"
+      "vmovdqu64 %c[round0](%%rax), %%zmm20\n\t"
+      "vmovdqu64 %c[round1](%%rax), %%zmm21\n\t"
+      "vmovdqu64 %c[shift0](%%rax), %%zmm22\n\t"
+      "vmovdqu64 %c[shift1](%%rax), %%zmm23\n\t"
+      "vmovdqu64 %c[order](%%rax), %%zmm24\n\t"
       "mov $0x5555, %%ecx\n\t"
       "kmovw %%ecx, %%k1\n\t"
       DLAS_I8RT_FINISH_ROWS(0, 1, 0, 1, 2, 3)
@@ -164,8 +168,8 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
         [q] "i"(offsetof(args, q)),
         [mult0] "i"(offsetof(regs, mult[0])), [mult1] "i"(offsetof(regs, mult[1])),
         [mult_odd0] "i"(offsetof(regs, mult_odd[0])), [mult_odd1] "i"(offsetof(regs, mult_odd[1])),
-        [sum00] "i"(offsetof(regs, sum[0][0])), [sum01] "i"(offsetof(regs, sum[0][1])),
-        [sum10] "i"(offsetof(regs, sum[1][0])), [sum11] "i"(offsetof(regs, sum[1][1])),
+        [start0] "i"(offsetof(regs, start[0])), [start1] "i"(offsetof(regs, start[1])),
+        [round0] "i"(offsetof(regs, round_high[0])), [round1] "i"(offsetof(regs, round_high[1])),
         [shift0] "i"(offsetof(regs, shift[0])), [shift1] "i"(offsetof(regs, shift[1])),
         [order] "i"(offsetof(regs, order)), [lo] "i"(offsetof(regs, lo)), [hi] "i"(offsetof(regs, hi)),
         [clamp_lo] "i"(int(ClampLo)), [clamp_hi] "i"(int(ClampHi)), [is_unsigned] "i"(int(Unsigned))
@@ -183,19 +187,22 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
 
 /// Runs one full tile (8 rows of A, every run and step) and writes its rows' 32 codes of type
 /// Out (uint8_t or int8_t) through `requantize`, bit for bit what
-/// i8_gemm_tile<8, 4>::run_to followed by requantize(v0, v1, row) writes.
+/// i8_gemm_tile<8, 4>::run_to followed by requantize(v0, v1, row) writes, for a requantiser
+/// whose shifts are all at least 33 (requantize.rounds_high(); false: nothing done).
 /// x is the caller's, completed in place: a copy of it made per tile measured 20-25% slower
 /// on 1x1 layers of 64 input channels.
 template <class Out>
-inline void i8_requantized_tile(i8_requantized_tile_args& x, const i8_row_requantizer32& requantize) noexcept {
+inline bool i8_requantized_tile(i8_requantized_tile_args& x, const i8_row_requantizer32& requantize) noexcept {
   static_assert(sizeof(Out) == 1, "dlas::kernel::i8_requantized_tile: 8-bit outputs");
   constexpr bool u = std::is_same_v<Out, std::uint8_t>;
+  if (!requantize.rounds_high()) return false;
   x.q = &requantize.constants();
   const bool lo = requantize.clamps_lo(), hi = requantize.clamps_hi();
-  if (lo && hi) return detail::i8_requantized_tile_8x32<u, true, true>(&x);
-  if (lo) return detail::i8_requantized_tile_8x32<u, true, false>(&x);
-  if (hi) return detail::i8_requantized_tile_8x32<u, false, true>(&x);
-  detail::i8_requantized_tile_8x32<u, false, false>(&x);
+  if (lo && hi) detail::i8_requantized_tile_8x32<u, true, true>(&x);
+  else if (lo) detail::i8_requantized_tile_8x32<u, true, false>(&x);
+  else if (hi) detail::i8_requantized_tile_8x32<u, false, true>(&x);
+  else detail::i8_requantized_tile_8x32<u, false, false>(&x);
+  return true;
 }
 
 #else

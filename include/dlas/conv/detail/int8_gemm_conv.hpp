@@ -678,9 +678,12 @@ class int8_gemm_conv {
                 register_tiles([&](const std::int32_t* bias) { requantize.rebias(bias + k0); },
                                [&](index_t o, auto v0, auto v1) { requantize(v0, v1, out + o); },
                                [&](const a_tile& at, const std::int8_t* tb) {
-                                 return requantized_tiles<Out>(at.a, at.m, at.runs, tb, 1, &requantize, [&](int i) {
-                                   return out + (first + at.pixel[i]) * k_out + k0;
-                                 });
+                                 bool declined = false;
+                                 return requantized_tiles<Out>(
+                                            at.a, at.m, at.runs, tb, 1, &requantize,
+                                            [&](int i) { return out + (first + at.pixel[i]) * k_out + k0; },
+                                            [&](index_t) { declined = true; }) &&
+                                        !declined;
                                });
                 continue;
               }
@@ -742,16 +745,17 @@ class int8_gemm_conv {
 
   /// A tile of 8 rows against `panels` consecutive panels from b, through the assembly tile
   /// with the fused finish (kernel::i8_requantized_tile): rows a laid out as `runs`, panel j
-  /// requantised by requantize[j], its row i's 32 codes at row_out(i) + j * NR; false (nothing
-  /// done) for shorter tiles, which the intrinsics tiles take, and where the compiler cannot
-  /// build the assembly tile. One set of arguments serves the panels: only the panel and the
-  /// output rows move.
-  template <class Out, class RowOut>
+  /// requantised by requantize[j], its row i's 32 codes at row_out(i) + j * NR, and
+  /// decline(j) for a panel the assembly tile declines (a channel shifted by 32); false
+  /// (nothing done) for shorter tiles, which the intrinsics tiles take, and where the compiler
+  /// cannot build the assembly tile. One set of arguments serves the panels: only the panel and
+  /// the output rows move.
+  template <class Out, class RowOut, class Decline>
   bool requantized_tiles([[maybe_unused]] const std::int8_t* const* a, [[maybe_unused]] int m,
                          [[maybe_unused]] kernel::i8_row_runs runs, [[maybe_unused]] const std::int8_t* b,
                          [[maybe_unused]] index_t panels,
                          [[maybe_unused]] const kernel::i8_row_requantizer32* requantize,
-                         [[maybe_unused]] RowOut&& row_out) const noexcept {
+                         [[maybe_unused]] RowOut&& row_out, [[maybe_unused]] Decline&& decline) const {
 #if DLAS_HAS_I8_REQUANTIZED_TILE
     static_assert(mr == 8 && nr == 32, "kernel::i8_requantized_tile is 8 rows x 32 channels");
     if (m != mr || runs.count < 1 || runs.steps < 1) return false;
@@ -765,7 +769,7 @@ class int8_gemm_conv {
         args.b += nr * padded_depth(shape_);
         for (void*& o : args.out) o = static_cast<Out*>(o) + nr;
       }
-      kernel::i8_requantized_tile<Out>(args, requantize[j]);
+      if (!kernel::i8_requantized_tile<Out>(args, requantize[j])) decline(j);
     }
     return true;
 #else
@@ -797,17 +801,18 @@ class int8_gemm_conv {
         const index_t p0 = t * mr;
         const std::int8_t* a[mr];
         const int m = consecutive_tile(rows, t, np, a);
-        if (requantized_tiles<Out>(a, m, rows.runs(), group_panels + jc * nr * kd, jn - jc, requant,
-                                   [&](int i) { return out + (first + p0 + i) * k_out + g * kg + jc * nr; }))
-          continue;
-        for (index_t j = jc; j < jn; ++j) {
-          const index_t o0 = (first + p0) * k_out + g * kg + j * nr;  // row i at o0 + i * K
-          const requantizer& requantize = requant[j - jc];
+        auto by_intrinsics = [&](index_t jj) {  // panel jc + jj
+          const index_t o0 = (first + p0) * k_out + g * kg + (jc + jj) * nr;  // row i at o0 + i * K
+          const requantizer& requantize = requant[jj];
           with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
-            decltype(sized)::run_to(rows.runs(), a, group_panels + j * nr * kd, m,
+            decltype(sized)::run_to(rows.runs(), a, group_panels + (jc + jj) * nr * kd, m,
                                     [&](int i, auto v0, auto v1) { requantize(v0, v1, out + o0 + i * k_out); });
           });
-        }
+        };
+        if (!requantized_tiles<Out>(a, m, rows.runs(), group_panels + jc * nr * kd, jn - jc, requant,
+                                    [&](int i) { return out + (first + p0 + i) * k_out + g * kg + jc * nr; },
+                                    by_intrinsics))
+          for (index_t jj = 0; jj < jn - jc; ++jj) by_intrinsics(jj);
       }
     }
   }
