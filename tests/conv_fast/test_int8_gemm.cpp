@@ -70,11 +70,18 @@ std::vector<named_shape> strided_pointwise_shapes() {
 
 /// NHWC 1x1 shapes with short reductions whose full panels run in chunks per tile (72 panels in
 /// 8 groups of 9: a chunk of 8 and one of 1; two convolution groups of 3 panels; a last panel
-/// of 16 channels after the chunks).
+/// of 16 channels after the chunks), and shapes whose tiles take 7 rows.
 std::vector<named_shape> panel_chunk_shapes() {
   return {{"1x1_c32_k2304", make_shape(1, 32, 4, 4, 2304, 1, 1, 1, 0)},
           {"1x1_c128_k192_groups2", make_shape(1, 128, 8, 9, 192, 1, 1, 1, 0, 1, 2)},
-          {"1x1_c32_k80_batch2", make_shape(2, 32, 17, 16, 80, 1, 1, 1, 0)}};
+          {"1x1_c32_k80_batch2", make_shape(2, 32, 17, 16, 80, 1, 1, 1, 0)},
+          // Tiles of 7 and 8 rows where 8 would leave a short last one: 49 pixels in seven of
+          // 7, 196 in 21 of 8 and 4 of 7, 50 in one of 8 and six of 7.
+          {"1x1_c64_k64_7x7", make_shape(1, 64, 7, 7, 64, 1, 1, 1, 0)},
+          {"1x1_c32_k96_14x14_batch2", make_shape(2, 32, 14, 14, 96, 1, 1, 1, 0)},
+          {"1x1_c16_k32_5x10", make_shape(1, 16, 5, 10, 32, 1, 1, 1, 0)},
+          // Tap regions with tiles of 7 rows: the 5x5 interior of a 7x7 output (7, 6, 6, 6).
+          {"3x3_c8_k32_7x7_p1", make_shape(1, 8, 7, 7, 32, 3, 3, 1, 1)}};
 }
 
 std::vector<named_shape> int8_shapes() {

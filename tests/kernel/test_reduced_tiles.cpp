@@ -261,8 +261,9 @@ TEST_CASE("the fused row requantisation equals apply(acc + bias) wherever it fus
 #if DLAS_HAS_I8_REQUANTIZED_TILE
 TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised by apply", "[kernel][int8]") {
   // Rows of 1-3 runs (an R x S kernel read in place: runs one image row apart, the panel's
-  // runs back to back or b_steps apart), depths of 1-40 steps, every clamp kind, both output
-  // types, output rows apart and out of order; sums up to the fused bound.
+  // runs back to back or b_steps apart), depths of 1-40 steps, tiles of 8 and 7 rows, every
+  // clamp kind, both output types, output rows apart and out of order; sums up to the fused
+  // bound; other row counts declined.
   std::mt19937 gen(29);
   const optimize::output_clamp clamps[] = {{0, 255}, {-128, 127}, {6, 200}, {-100, 90}, {0, 97}, {-128, 40}};
   for (int rep = 0; rep < 240; ++rep) {
@@ -310,9 +311,16 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
         ((b_steps ? b_steps : steps) - steps) * 128,
         {row + 7 * out_stride, row + 6 * out_stride, row + 5 * out_stride, row + 4 * out_stride,
          row + 3 * out_stride, row + 2 * out_stride, row + out_stride, row}};
-    const bool ran = u8 ? kernel::i8_requantized_tile<std::uint8_t>(args, requantize)
-                        : kernel::i8_requantized_tile<std::int8_t>(args, requantize);
+    // Tiles of 7 rows in a third of the cases: the eighth row's output is left alone.
+    const int rows = rep % 3 == 1 ? 7 : 8;
+    CAPTURE(rows);
+    const bool ran = u8 ? kernel::i8_requantized_tile<std::uint8_t>(args, requantize, rows)
+                        : kernel::i8_requantized_tile<std::int8_t>(args, requantize, rows);
     REQUIRE(ran == (rep % 8 != 7));
+    if (rep % 8 == 0) {  // other row counts: declined, nothing written
+      for (int other : {0, 1, 6, 9})
+        REQUIRE_FALSE(kernel::i8_requantized_tile<std::uint8_t>(args, requantize, other));
+    }
     REQUIRE(requantize.rounds_high() == ran);
     if (!ran) {
       REQUIRE(std::all_of(out.begin(), out.end(), [](std::uint8_t v) { return v == 0xA5; }));
@@ -322,8 +330,8 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
       for (index_t j = 0; j < out_stride; ++j) {
         CAPTURE(i, j);
         const std::uint8_t got = out[std::size_t((7 - i) * out_stride + j)];
-        if (j >= 32) {
-          REQUIRE(got == 0xA5);  // nothing past the row's 32 codes
+        if (j >= 32 || i >= rows) {
+          REQUIRE(got == 0xA5);  // nothing past the row's 32 codes, nothing in a row past the tile's
           continue;
         }
         const std::int32_t want = c(fm[j].apply(std::int32_t(acc[i][j] + bias[j])) + zp);

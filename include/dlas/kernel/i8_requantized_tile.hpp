@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file i8_requantized_tile.hpp
-/// \brief u8s32u8_gemm_8x32c4_avx512_vnni: the VNNI int8 tile of 8 rows x 32 channels and the
+/// \brief u8s32u8_gemm_8x32c4_avx512_vnni: the VNNI int8 tile of 8 (or 7) rows x 32 channels and the
 /// fused 8-bit requantisation of its rows (i8_row_requantizer32) as one assembly block.
 ///
 /// Why assembly: the same computation written with intrinsics (i8_gemm_tile::run_to and
@@ -29,7 +29,7 @@ namespace dlas::DLAS_ISA_NAMESPACE::kernel {
 #if DLAS_HAS_AVX512_VNNI && (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define DLAS_HAS_I8_REQUANTIZED_TILE 1
 
-/// One tile of 8 rows: rows a[0..8) laid out as `runs` (i8_gemm_tile::run_to), the packed panel
+/// One tile of 8 (or 7) rows: rows a[0..8) laid out as `runs` (i8_gemm_tile::run_to), the packed panel
 /// b (32 columns, c4), row i's 32 output codes at out[i]; q is set by i8_requantized_tile.
 /// The row pointers stay in the caller's array, where it has just written them one by one: a
 /// copy into this struct is one 64-byte load of eight 8-byte stores, which the store buffer
@@ -70,25 +70,37 @@ namespace detail {
   ".if %c[clamp_lo]\n\tvpmaxsd %c[lo](%%rax), %%zmm" #T ", %%zmm" #T "\n\t.endif\n\t" \
   ".if %c[clamp_hi]\n\tvpminsd %c[hi](%%rax), %%zmm" #T ", %%zmm" #T "\n\t.endif\n\t"
 
-// Two rows' 32 codes: both halves of each, the saturating packs of both rows into one
-// register, the order restored (row ROW in the low 256 bits, ROW + 1 in the high), two stores.
-#define DLAS_I8RT_FINISH_ROWS(ROW, ROW1, ACC0, ACC1, ACC2, ACC3)            \
-  DLAS_I8RT_CODES(ACC0, 27, 16, 18, 20, 22)                                 \
-  DLAS_I8RT_CODES(ACC1, 28, 17, 19, 21, 23)                                 \
-  DLAS_I8RT_CODES(ACC2, 29, 16, 18, 20, 22)                                 \
-  DLAS_I8RT_CODES(ACC3, 30, 17, 19, 21, 23)                                 \
-  "vpackssdw %%zmm28, %%zmm27, %%zmm27\n\t"                                 \
-  "vpackssdw %%zmm30, %%zmm29, %%zmm29\n\t"                                 \
-  ".if %c[is_unsigned]\n\tvpackuswb %%zmm29, %%zmm27, %%zmm27\n\t"          \
-  ".else\n\tvpacksswb %%zmm29, %%zmm27, %%zmm27\n\t.endif\n\t"              \
+// One row's codes as 16-bit words in zmm T0: both halves (accumulators ACC0, ACC1), packed.
+#define DLAS_I8RT_ROW_WORDS(ACC0, ACC1, T0, T1)                               \
+  DLAS_I8RT_CODES(ACC0, T0, 16, 18, 20, 22)                                 \
+  DLAS_I8RT_CODES(ACC1, T1, 17, 19, 21, 23)                                 \
+  "vpackssdw %%zmm" #T1 ", %%zmm" #T0 ", %%zmm" #T0 "\n\t"
+
+// The saturating bytes of the words in zmm27 (row ROW) and zmm HIGH, in channel order (ROW in
+// the low 256 bits, HIGH's row in the high), and ROW's store.
+#define DLAS_I8RT_BYTES_STORE(ROW, HIGH)                                      \
+  ".if %c[is_unsigned]\n\tvpackuswb %%zmm" #HIGH ", %%zmm27, %%zmm27\n\t"    \
+  ".else\n\tvpacksswb %%zmm" #HIGH ", %%zmm27, %%zmm27\n\t.endif\n\t"        \
   "vpermd %%zmm27, %%zmm24, %%zmm27\n\t"                                    \
   "mov %c[out]+8*" #ROW "(%[x]), %%rbx\n\t"                                  \
-  "vmovdqu32 %%ymm27, (%%rbx)\n\t"                                          \
+  "vmovdqu32 %%ymm27, (%%rbx)\n\t"
+
+// Two rows' 32 codes: both rows packed into one register, two stores.
+#define DLAS_I8RT_FINISH_ROWS(ROW, ROW1, ACC0, ACC1, ACC2, ACC3)            \
+  DLAS_I8RT_ROW_WORDS(ACC0, ACC1, 27, 28)                                   \
+  DLAS_I8RT_ROW_WORDS(ACC2, ACC3, 29, 30)                                   \
+  DLAS_I8RT_BYTES_STORE(ROW, 29)                                            \
   "mov %c[out]+8*" #ROW1 "(%[x]), %%rbx\n\t"                                 \
   "vextracti64x4 $1, %%zmm27, (%%rbx)\n\t"
 
-template <bool Unsigned, bool ClampLo, bool ClampHi>
-[[gnu::noinline]] inline void i8_requantized_tile_8x32(const i8_requantized_tile_args* x) noexcept {
+// One row's 32 codes (a 7-row tile's last), packed with themselves, one store.
+#define DLAS_I8RT_FINISH_ROW(ROW, ACC0, ACC1)                                \
+  DLAS_I8RT_ROW_WORDS(ACC0, ACC1, 27, 28)                                   \
+  DLAS_I8RT_BYTES_STORE(ROW, 27)
+
+template <int Rows, bool Unsigned, bool ClampLo, bool ClampHi>
+[[gnu::noinline]] inline void i8_requantized_tile_mx32(const i8_requantized_tile_args* x) noexcept {
+  static_assert(Rows == 7 || Rows == 8, "dlas::kernel::i8_requantized_tile: tiles of 7 or 8 rows");
   using args = i8_requantized_tile_args;
   using regs = i8_row_requantizer32::registers;
   __asm__ volatile(
@@ -135,7 +147,9 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
       DLAS_I8RT_STEP_ROW(r12, 18, 8, 9)
       DLAS_I8RT_STEP_ROW(r13, 19, 10, 11)
       DLAS_I8RT_STEP_ROW(r14, 18, 12, 13)
+      ".if %c[rows] == 8\n\t"
       DLAS_I8RT_STEP_ROW(r15, 19, 14, 15)
+      ".endif\n\t"
       "add $4, %%rax\n\t"
       "sub $-128, %%rsi\n\t"
       "dec %%rcx\n\t"
@@ -160,7 +174,11 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
       DLAS_I8RT_FINISH_ROWS(0, 1, 0, 1, 2, 3)
       DLAS_I8RT_FINISH_ROWS(2, 3, 4, 5, 6, 7)
       DLAS_I8RT_FINISH_ROWS(4, 5, 8, 9, 10, 11)
+      ".if %c[rows] == 8\n\t"
       DLAS_I8RT_FINISH_ROWS(6, 7, 12, 13, 14, 15)
+      ".else\n\t"
+      DLAS_I8RT_FINISH_ROW(6, 12, 13)
+      ".endif\n\t"
       :
       : [x] "r"(x), [a] "i"(offsetof(args, a)), [b] "i"(offsetof(args, b)), [steps] "i"(offsetof(args, steps)),
         [runs] "i"(offsetof(args, runs)), [a_skip] "i"(offsetof(args, a_skip)),
@@ -172,7 +190,8 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
         [round0] "i"(offsetof(regs, round_high[0])), [round1] "i"(offsetof(regs, round_high[1])),
         [shift0] "i"(offsetof(regs, shift[0])), [shift1] "i"(offsetof(regs, shift[1])),
         [order] "i"(offsetof(regs, order)), [lo] "i"(offsetof(regs, lo)), [hi] "i"(offsetof(regs, hi)),
-        [clamp_lo] "i"(int(ClampLo)), [clamp_hi] "i"(int(ClampHi)), [is_unsigned] "i"(int(Unsigned))
+        [clamp_lo] "i"(int(ClampLo)), [clamp_hi] "i"(int(ClampHi)), [is_unsigned] "i"(int(Unsigned)),
+        [rows] "i"(Rows)
       : "rax", "rbx", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "k1", "xmm0",
         "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
         "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",
@@ -181,27 +200,37 @@ template <bool Unsigned, bool ClampLo, bool ClampHi>
 
 #undef DLAS_I8RT_STEP_ROW
 #undef DLAS_I8RT_CODES
+#undef DLAS_I8RT_ROW_WORDS
+#undef DLAS_I8RT_BYTES_STORE
 #undef DLAS_I8RT_FINISH_ROWS
+#undef DLAS_I8RT_FINISH_ROW
 
 }  // namespace detail
 
-/// Runs one full tile (8 rows of A, every run and step) and writes its rows' 32 codes of type
-/// Out (uint8_t or int8_t) through `requantize`, bit for bit what
-/// i8_gemm_tile<8, 4>::run_to followed by requantize(v0, v1, row) writes, for a requantiser
-/// whose shifts are all at least 33 (requantize.rounds_high(); false: nothing done).
+/// Runs one tile of `rows` rows of A (8, or 7: the rows past it are not read), every run and
+/// step, and writes its rows' 32 codes of type Out (uint8_t or int8_t) through `requantize`,
+/// bit for bit what i8_gemm_tile<8, 4>::run_to followed by requantize(v0, v1, row) writes, for
+/// a requantiser whose shifts are all at least 33 (requantize.rounds_high(); false: nothing
+/// done, as for other row counts).
 /// x is the caller's, completed in place: a copy of it made per tile measured 20-25% slower
 /// on 1x1 layers of 64 input channels.
 template <class Out>
-inline bool i8_requantized_tile(i8_requantized_tile_args& x, const i8_row_requantizer32& requantize) noexcept {
+inline bool i8_requantized_tile(i8_requantized_tile_args& x, const i8_row_requantizer32& requantize,
+                                int rows = 8) noexcept {
   static_assert(sizeof(Out) == 1, "dlas::kernel::i8_requantized_tile: 8-bit outputs");
-  constexpr bool u = std::is_same_v<Out, std::uint8_t>;
-  if (!requantize.rounds_high()) return false;
+  if (!requantize.rounds_high() || (rows != 7 && rows != 8)) return false;
   x.q = &requantize.constants();
   const bool lo = requantize.clamps_lo(), hi = requantize.clamps_hi();
-  if (lo && hi) detail::i8_requantized_tile_8x32<u, true, true>(&x);
-  else if (lo) detail::i8_requantized_tile_8x32<u, true, false>(&x);
-  else if (hi) detail::i8_requantized_tile_8x32<u, false, true>(&x);
-  else detail::i8_requantized_tile_8x32<u, false, false>(&x);
+  auto run = [&](auto r) {
+    constexpr int R = decltype(r)::value;
+    constexpr bool u = std::is_same_v<Out, std::uint8_t>;
+    if (lo && hi) detail::i8_requantized_tile_mx32<R, u, true, true>(&x);
+    else if (lo) detail::i8_requantized_tile_mx32<R, u, true, false>(&x);
+    else if (hi) detail::i8_requantized_tile_mx32<R, u, false, true>(&x);
+    else detail::i8_requantized_tile_mx32<R, u, false, false>(&x);
+  };
+  if (rows == 8) run(std::integral_constant<int, 8>{});
+  else run(std::integral_constant<int, 7>{});
   return true;
 }
 

@@ -743,7 +743,7 @@ class int8_gemm_conv {
             std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()};
   }
 
-  /// A tile of 8 rows against `panels` consecutive panels from b, through the assembly tile
+  /// A tile of 8 (or 7) rows against `panels` consecutive panels from b, through the assembly tile
   /// with the fused finish (kernel::i8_requantized_tile): rows a laid out as `runs`, panel j
   /// requantised by requantize[j], its row i's 32 codes at row_out(i) + j * NR, and
   /// decline(j) for a panel the assembly tile declines (a channel shifted by 32); false
@@ -757,19 +757,19 @@ class int8_gemm_conv {
                          [[maybe_unused]] const kernel::i8_row_requantizer32* requantize,
                          [[maybe_unused]] RowOut&& row_out, [[maybe_unused]] Decline&& decline) const {
 #if DLAS_HAS_I8_REQUANTIZED_TILE
-    static_assert(mr == 8 && nr == 32, "kernel::i8_requantized_tile is 8 rows x 32 channels");
-    if (m != mr || runs.count < 1 || runs.steps < 1) return false;
+    static_assert(mr == 8 && nr == 32, "kernel::i8_requantized_tile is 8 (or 7) rows x 32 channels");
+    if (m < mr - 1 || runs.count < 1 || runs.steps < 1) return false;
     constexpr index_t step_bytes = nr * kernel::i8_depth_step;  // one depth step of the panel
     kernel::i8_requantized_tile_args args{
         a, b, runs.steps, runs.count, runs.stride - runs.steps * kernel::i8_depth_step,
         ((runs.b_steps ? runs.b_steps : runs.steps) - runs.steps) * step_bytes, {}};
-    for (int i = 0; i < mr; ++i) args.out[i] = row_out(i);
+    for (int i = 0; i < mr; ++i) args.out[i] = row_out(std::min(i, m - 1));
     for (index_t j = 0; j < panels; ++j) {
       if (j > 0) {
         args.b += nr * padded_depth(shape_);
         for (void*& o : args.out) o = static_cast<Out*>(o) + nr;
       }
-      if (!kernel::i8_requantized_tile<Out>(args, requantize[j])) decline(j);
+      if (!kernel::i8_requantized_tile<Out>(args, requantize[j], m)) decline(j);
     }
     return true;
 #else
@@ -798,9 +798,11 @@ class int8_gemm_conv {
       for (index_t j = jc; j < jn; ++j)
         requant[j - jc] = row_requantizer<Out>(g, j, folded, finish);
       for (index_t t = t0; t < t1; ++t) {
-        const index_t p0 = t * mr;
+        const std::pair<index_t, int> span = balanced_tile(t, np);
+        const index_t p0 = span.first;
+        const int m = span.second;
         const std::int8_t* a[mr];
-        const int m = consecutive_tile(rows, t, np, a);
+        rows.tile(p0, m, a);
         auto by_intrinsics = [&](index_t jj) {  // panel jc + jj
           const index_t o0 = (first + p0) * k_out + g * kg + (jc + jj) * nr;  // row i at o0 + i * K
           const requantizer& requantize = requant[jj];
@@ -845,6 +847,16 @@ class int8_gemm_conv {
   /// take the fused requantisation.
   bool fused_finish(const std::int32_t* folded) const noexcept {
     return fused_[folded == bias_u8_.data() ? 0 : 1];
+  }
+
+  /// Pixels [p0, p0 + m) of tile t of np consecutive rows for the assembly tile, which takes 7
+  /// rows as well as 8: where tiles of 8 would leave a last one shorter than 7 and np splits
+  /// into tiles of 7 and 8 (the same count), those (49 pixels: seven of 7, where the last tile
+  /// of one row is bound by the vpdpbusd latency); else tiles of 8 and a shorter last one.
+  static std::pair<index_t, int> balanced_tile(index_t t, index_t np) noexcept {
+    const index_t count = (np + mr - 1) / mr, full = np - count * (mr - 1);  // tiles of 8 first
+    if (np % mr == 0 || np % mr == mr - 1 || full < 0) return {t * mr, int(std::min<index_t>(mr, np - t * mr))};
+    return t < full ? std::pair<index_t, int>{t * mr, mr} : std::pair<index_t, int>{full * mr + (t - full) * (mr - 1), mr - 1};
   }
 
   /// The row pointers of tile t of consecutive rows (pixels [t * mr, t * mr + m) of np); m.
