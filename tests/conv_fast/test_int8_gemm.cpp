@@ -5,6 +5,7 @@
 // weights, long reductions); exact footprint; refusal of -128 weight codes.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -115,10 +116,11 @@ TEMPLATE_TEST_CASE("int8 automatic picks pointwise or im2col_gemm and stays bit-
 
 TEMPLATE_TEST_CASE("int8 NHWC panels with a channel shifted by 32 stay bit-exact", "[conv_fast][int8]",
                    algo::pointwise, algo::im2col_gemm) {
-  // An all-zero weight channel keeps scale 1, so input over output scale, 0.4, is its
-  // requantisation multiplier: shift 32, which the assembly tile's finish declines
-  // (kernel::i8_row_requantizer32::rounds_high). Its panel takes the intrinsics tile; the
-  // other panels of the same tile row keep the assembly tile.
+  // The last channel's weights are 100 times the others' (scale 100/127), so its
+  // requantisation multiplier is 0.4 * 100/127 = 0.31: shift 32, which the assembly tile's
+  // finish declines (kernel::i8_row_requantizer32::rounds_high). Its panel takes the
+  // intrinsics tile; the other panels of the same tile row keep the assembly tile. Channel 37
+  // is all zeros, as structured pruning leaves it (the largest scale of the others).
   using conv = conv2d<layout::nhwc, precision::int8, sparsity::dense, TestType>;
   const std::vector<named_shape> shapes = {
       {"1x1_c64_k96_batch2", make_shape(2, 64, 7, 9, 96, 1, 1, 1, 0)},
@@ -131,8 +133,10 @@ TEMPLATE_TEST_CASE("int8 NHWC panels with a channel shifted by 32 stay bit-exact
     if (!conv::can_implement(sh).ok()) continue;
     auto w = random_floats(std::size_t(sh.weight_elements()), gen(), -1, 1, 0.1);
     const index_t per_channel = sh.weight_elements() / sh.k;
-    for (index_t k : {index_t(37), sh.k - 1})
-      std::fill(w.begin() + k * per_channel, w.begin() + (k + 1) * per_channel, 0.0f);
+    std::fill(w.begin() + 37 * per_channel, w.begin() + 38 * per_channel, 0.0f);
+    const auto last = w.begin() + (sh.k - 1) * per_channel;
+    std::transform(last, w.end(), last, [](float v) { return 100.0f * v; });
+    *last = 100.0f;
     const auto b = random_floats(std::size_t(sh.k), gen(), -2, 2);
     std::vector<float> codes(std::size_t(sh.input_dims().elements()));
     for (float& v : codes) v = float(gen() % 256);

@@ -16,8 +16,16 @@ TEST_CASE("per-channel weights use the full symmetric range", "[optimize][quanti
   CHECK(q.scales[0] == 1.0f / 127.0f);
   CHECK(q.values[1] == -127);
   CHECK(q.values[0] == 64);  // 63.5 rounds half to even
-  CHECK(q.scales[1] == 1.0f);  // an all-zero channel
+  CHECK(q.scales[1] == q.scales[2]);  // an all-zero channel: the largest of the others
+  CHECK(q.scales[2] == 2.0f / 127.0f);
   CHECK(q.values[3] == 0);
+  CHECK(q.values[4] == 0);
+  CHECK(q.values[5] == 0);
+  const std::vector<float> zeros(6, 0.0f);  // every channel zero: scale 1
+  auto z = optimize::quantize_weights_per_channel(zeros, 2);
+  CHECK(z.scales[0] == 1.0f);
+  CHECK(z.scales[1] == 1.0f);
+  for (std::int8_t v : z.values) CHECK(v == 0);
   CHECK(q.values[6] == 127);
   CHECK(q.values[8] == -1);  // -0.5029 -> -1
   for (std::int8_t v : q.values) CHECK(v != -128);

@@ -18,8 +18,9 @@
 
 namespace dlas::testing {
 
-/// Weight codes and scales by the documented rule: scale = max|w| / 127 (1 for a zero
-/// channel), q = round-half-even(w / scale).
+/// Weight codes and scales by the documented rule: scale = max|w| / 127, q =
+/// round-half-even(w / scale); a zero channel takes the largest scale of the others (1 if all
+/// are zero).
 struct int8_weights {
   std::vector<std::int32_t> q;
   std::vector<float> scales;
@@ -27,14 +28,19 @@ struct int8_weights {
 
 inline int8_weights quantize_weights_oracle(const std::vector<float>& w, index_t k) {
   const std::size_t per = w.size() / std::size_t(k);
-  int8_weights out{std::vector<std::int32_t>(w.size()), std::vector<float>(std::size_t(k), 1.0f)};
+  int8_weights out{std::vector<std::int32_t>(w.size()), std::vector<float>(std::size_t(k), 0.0f)};
+  float largest = 0;
   for (std::size_t c = 0; c < std::size_t(k); ++c) {
     float amax = 0;
     for (std::size_t i = 0; i < per; ++i) amax = std::max(amax, std::fabs(w[c * per + i]));
-    if (amax > 0) out.scales[c] = amax / 127.0f;
+    if (amax == 0) continue;  // codes stay 0
+    out.scales[c] = amax / 127.0f;
+    largest = std::max(largest, out.scales[c]);
     for (std::size_t i = 0; i < per; ++i)
       out.q[c * per + i] = std::int32_t(std::nearbyint(w[c * per + i] / out.scales[c]));
   }
+  for (float& s : out.scales)
+    if (s == 0) s = largest > 0 ? largest : 1.0f;
   return out;
 }
 

@@ -32,7 +32,12 @@ inline float round_half_even(float x) noexcept { return std::nearbyint(x); }
 
 /// Symmetric per-channel quantisation of `weights` (channels x per_channel, row-major):
 /// scale_k = max_i |w_k,i| / 127 and q = round_half_even(w / scale_k) in [-127, 127].
-/// A channel of all zeros gets scale 1 and zero codes. Non-finite weights throw.
+/// A channel of all zeros gets zero codes and the largest scale of the other channels (1 where
+/// every channel is zero): its scale only sets the grid of its bias and its requantisation
+/// multiplier, and with the others' it keeps both where theirs are. Scale 1 gave a multiplier
+/// some hundred times the others', outside the shifts of the fused 8-bit finish, so one pruned
+/// channel sent the whole layer to the unfused path, and a bias grid that coarse. Non-finite
+/// weights throw.
 inline per_channel_weights quantize_weights_per_channel(std::span<const float> weights,
                                                         index_t channels) {
   core::require(channels > 0 && index_t(weights.size()) % channels == 0, errc::mismatched_buffer,
@@ -54,14 +59,21 @@ inline per_channel_weights quantize_weights_per_channel(std::span<const float> w
       });
       amax = std::max(amax, std::fabs(v));
     }
-    const float scale = amax > 0.0f ? amax / float(weight_qmax) : 1.0f;
+    const float scale = amax / float(weight_qmax);
     out.scales[std::size_t(k)] = scale;
+    if (scale == 0.0f) {  // zeros, or weights so small that their scale underflows
+      std::fill_n(out.values.data() + k * per, per, std::int8_t(0));
+      continue;
+    }
     for (index_t i = 0; i < per; ++i) {
       const float q = round_half_even(row[std::size_t(i)] / scale);
       out.values[k * per + i] =
           std::int8_t(std::clamp(q, -float(weight_qmax), float(weight_qmax)));
     }
   }
+  const float largest = *std::max_element(out.scales.begin(), out.scales.end());
+  for (float& scale : out.scales)
+    if (scale == 0.0f) scale = largest > 0.0f ? largest : 1.0f;
   return out;
 }
 
