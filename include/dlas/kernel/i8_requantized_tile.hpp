@@ -43,6 +43,9 @@ struct i8_requantized_tile_args {
   index_t a_skip;  // bytes from a run's end to the next run's start in A
   index_t b_skip;  // bytes from a run's end to the next run's start in the panel
   void* out[8];
+  /// Bytes from out[i] to row i's codes: the panels of one tile row move this alone, where
+  /// moving the eight pointers is a vector store that the tile's 8-byte loads of them wait on.
+  index_t out_col = 0;
   const i8_row_requantizer32::registers* q = nullptr;
 };
 
@@ -83,7 +86,7 @@ namespace detail {
   ".else\n\tvpacksswb %%zmm" #HIGH ", %%zmm27, %%zmm27\n\t.endif\n\t"        \
   "vpermd %%zmm27, %%zmm24, %%zmm27\n\t"                                    \
   "mov %c[out]+8*" #ROW "(%[x]), %%rbx\n\t"                                  \
-  "vmovdqu32 %%ymm27, (%%rbx)\n\t"
+  "vmovdqu32 %%ymm27, (%%rbx,%%rdx)\n\t"
 
 // Two rows' 32 codes: both rows packed into one register, two stores.
 #define DLAS_I8RT_FINISH_ROWS(ROW, ROW1, ACC0, ACC1, ACC2, ACC3)            \
@@ -91,7 +94,7 @@ namespace detail {
   DLAS_I8RT_ROW_WORDS(ACC2, ACC3, 29, 30)                                   \
   DLAS_I8RT_BYTES_STORE(ROW, 29)                                            \
   "mov %c[out]+8*" #ROW1 "(%[x]), %%rbx\n\t"                                 \
-  "vextracti64x4 $1, %%zmm27, (%%rbx)\n\t"
+  "vextracti64x4 $1, %%zmm27, (%%rbx,%%rdx)\n\t"
 
 // One row's 32 codes (a 7-row tile's last), packed with themselves, one store.
 #define DLAS_I8RT_FINISH_ROW(ROW, ACC0, ACC1)                                \
@@ -171,6 +174,7 @@ template <int Rows, bool Unsigned, bool ClampLo, bool ClampHi>
       "vmovdqu64 %c[order](%%rax), %%zmm24\n\t"
       "mov $0x5555, %%ecx\n\t"
       "kmovw %%ecx, %%k1\n\t"
+      "mov %c[out_col](%[x]), %%rdx\n\t"
       DLAS_I8RT_FINISH_ROWS(0, 1, 0, 1, 2, 3)
       DLAS_I8RT_FINISH_ROWS(2, 3, 4, 5, 6, 7)
       DLAS_I8RT_FINISH_ROWS(4, 5, 8, 9, 10, 11)
@@ -183,6 +187,7 @@ template <int Rows, bool Unsigned, bool ClampLo, bool ClampHi>
       : [x] "r"(x), [a] "i"(offsetof(args, a)), [b] "i"(offsetof(args, b)), [steps] "i"(offsetof(args, steps)),
         [runs] "i"(offsetof(args, runs)), [a_skip] "i"(offsetof(args, a_skip)),
         [b_skip] "i"(offsetof(args, b_skip)), [out] "i"(offsetof(args, out)),
+        [out_col] "i"(offsetof(args, out_col)),
         [q] "i"(offsetof(args, q)),
         [mult0] "i"(offsetof(regs, mult[0])), [mult1] "i"(offsetof(regs, mult[1])),
         [mult_odd0] "i"(offsetof(regs, mult_odd[0])), [mult_odd1] "i"(offsetof(regs, mult_odd[1])),

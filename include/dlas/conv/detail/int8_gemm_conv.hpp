@@ -764,10 +764,13 @@ class int8_gemm_conv {
         a, b, runs.steps, runs.count, runs.stride - runs.steps * kernel::i8_depth_step,
         ((runs.b_steps ? runs.b_steps : runs.steps) - runs.steps) * step_bytes, {}};
     for (int i = 0; i < mr; ++i) args.out[i] = row_out(std::min(i, m - 1));
+    // Computed once: the tile's "memory" clobber would have the shape reread and its depth
+    // divided again after every panel.
+    const index_t panel_bytes = nr * padded_depth(shape_);
     for (index_t j = 0; j < panels; ++j) {
       if (j > 0) {
-        args.b += nr * padded_depth(shape_);
-        for (void*& o : args.out) o = static_cast<Out*>(o) + nr;
+        args.b += panel_bytes;
+        args.out_col += nr * index_t(sizeof(Out));
       }
       if (!kernel::i8_requantized_tile<Out>(args, requantize[j], m)) decline(j);
     }
