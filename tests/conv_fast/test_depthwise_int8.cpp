@@ -56,6 +56,12 @@ std::vector<named_shape> dw8_shapes() {
       {"dilation2_c192", dw_shape(1, 192, 9, 10, 3, 3, 1, 2, 2)},
       {"9x9_c64_scalar", dw_shape(1, 64, 10, 10, 9, 9, 1, 4)},
       {"3x3_c48", dw_shape(1, 48, 7, 9, 3, 3, 1, 1)},  // a 32-channel block and 16 more
+      // 32 channels at stride 1: pairs of inner pixels as one 64-channel block (an odd count
+      // of them per row, borders and padded rows reading the zero-point row), and not at stride 2.
+      {"3x3_c32_pairs", dw_shape(1, 32, 9, 13, 3, 3, 1, 1)},
+      {"5x5_c32_d2_n2", dw_shape(2, 32, 11, 10, 5, 5, 1, 4, 2)},
+      {"3x3_c32_nopad", dw_shape(1, 32, 6, 8, 3, 3, 1, 0)},
+      {"3x3_s2_c32", dw_shape(1, 32, 10, 10, 3, 3, 2, 1)},
       {"rect_3x1", [] {
          conv2d_shape s = make_shape(1, 16, 9, 40, 16, 3, 1, 1, 0, 1, 16);
          s.pad_top = 2, s.pad_bottom = 0, s.stride_w = 2;
@@ -72,7 +78,7 @@ std::vector<named_shape> dw8_shapes() {
          return s;
        }()},
   };
-  add_random_depthwise_shapes(v, 40, 808);  // 24 above, 16 random
+  add_random_depthwise_shapes(v, 44, 808);  // 28 above, 16 random
   return v;
 }
 

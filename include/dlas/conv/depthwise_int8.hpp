@@ -329,9 +329,19 @@ class depthwise_int8_conv {
   static constexpr index_t quad_weight_elements([[maybe_unused]] const conv2d_shape& sh) noexcept {
 #if DLAS_HAS_AVX512_VNNI
     if (nhwc && sh.r * sh.s <= dw8_max_taps)
-      return dw8_quad_end(sh.c) * ((sh.r * sh.s + 3) / 4) * 4;
+      return (dw8_quad_end(sh.c) + (pairs_pixels(sh) ? 64 : 0)) * ((sh.r * sh.s + 3) / 4) * 4;
 #endif
     return 0;
+  }
+  /// NHWC with 32 channels and stride 1: two neighbouring pixels' 32 channels are one 64-byte
+  /// load per tap, summed as one 64-channel block against the weights twice over (after the
+  /// 64-channel blocks in quads_), which halves the sums' operations (MobileNet's first
+  /// depthwise layer). Needs a zero-point row of 64 bytes.
+  static constexpr bool pairs_pixels(const conv2d_shape& sh) noexcept {
+    return nhwc && sh.c == 32 && sh.stride_w == 1;
+  }
+  static constexpr index_t zp_row_bytes(const conv2d_shape& sh) noexcept {
+    return nhwc ? padded_channels(sh) + (pairs_pixels(sh) ? 32 : 0) : 0;
   }
   /// Packed weights, then per padded channel: the bias, the accumulator scale, the
   /// requantisation multiplier and (NHWC) the folded bias, the vector requantisation blocks
@@ -342,7 +352,7 @@ class depthwise_int8_conv {
            buffer_bytes<std::int8_t>(quad_weight_elements(sh)) + buffer_bytes<std::int32_t>(cp) +
            buffer_bytes<float>(cp) + buffer_bytes<optimize::fixed_point_multiplier>(cp) +
            (nhwc ? buffer_bytes<std::int32_t>(cp) + buffer_bytes<kernel::i8_requant8>(cp / 8) +
-                       buffer_bytes<std::uint8_t>(cp)
+                       buffer_bytes<std::uint8_t>(zp_row_bytes(sh))
                  : 0);
   }
   static constexpr index_t workspace_bytes(const conv2d_shape&) noexcept { return 0; }
@@ -352,7 +362,7 @@ class depthwise_int8_conv {
         bias_(padded_channels(sh)),
         scales_(padded_channels(sh)), multipliers_(padded_channels(sh)),
         folded_(nhwc ? padded_channels(sh) : 0), requant_(nhwc ? padded_channels(sh) / 8 : 0),
-        zp_row_(nhwc ? padded_channels(sh) : 0) {
+        zp_row_(zp_row_bytes(sh)) {
     can_implement(sh).throw_if_error();
     const std::int8_t* src = w.matrix().data();  // C x (R * S)
     const index_t taps = sh.r * sh.s, cp = padded_channels(sh);
@@ -380,13 +390,19 @@ class depthwise_int8_conv {
       const index_t quads = (taps + 3) / 4;
       // Block b of `width` channels from c0 starts at c0 * 4 * quads; quad q within it at
       // q * 4 * width.
-      for (index_t c = 0; c < quads_.size() / (quads * 4); ++c) {
+      const index_t c_end = quads_.size() == 0 ? 0 : dw8_quad_end(sh.c);
+      for (index_t c = 0; c < c_end; ++c) {
         const index_t c0 = c / dw8_quad_channels * dw8_quad_channels;
-        const index_t width = std::min(dw8_quad_channels, dw8_quad_end(sh.c) - c0);
+        const index_t width = std::min(dw8_quad_channels, c_end - c0);
         for (index_t t = 0; t < quads * 4; ++t)
           quads_[c0 * 4 * quads + t / 4 * 4 * width + dw8_quad_slot(width, c - c0, t % 4)] =
               t < taps ? src[c * taps + t] : std::int8_t(0);
       }
+      if (quads_.size() > 0 && pairs_pixels(sh))  // the pixel pairs' block: channel ch % 32
+        for (index_t ch = 0; ch < 64; ++ch)
+          for (index_t t = 0; t < quads * 4; ++t)
+            quads_[c_end * 4 * quads + t / 4 * 4 * 64 + dw8_quad_slot(64, ch, t % 4)] =
+                t < taps ? src[ch % 32 * taps + t] : std::int8_t(0);
 #endif
       // The code whose x - zero_point is 0, as a byte of either input type.
       std::fill(zp_row_.begin(), zp_row_.end(), std::uint8_t(opt.input_quant.zero_point));
@@ -500,6 +516,23 @@ class depthwise_int8_conv {
     const In* in_n = in.data() + n * sh.h * W * C;
     const index_t y0 = p * sh.stride_h - sh.pad_top;
     const In* src[dw8_chunk_pixels * (dw8_max_taps + 5)];
+    bool inner[dw8_chunk_pixels];  // pixel j's kernel lies within the image's columns
+    for (index_t j = 0; j < dw8_chunk_pixels; ++j) std::fill(src + j * stride + taps, src + (j + 1) * stride, zrow);
+    // Tap t of a pixel whose kernel lies within the image's columns: at row[t] + x0 * step[t],
+    // x0 its first column; a kernel row in the padding reads the zero-point row (step 0).
+    // Computed once per output row, since the pointers of every pixel cost more than the
+    // sums where channels are few (32 channels: twice the time of the sums).
+    const In* row[dw8_max_taps];
+    index_t step[dw8_max_taps];
+    for (index_t r = 0; r < sh.r; ++r) {
+      const index_t y = y0 + r * sh.dilation_h;
+      const bool inside = y >= 0 && y < sh.h;
+      for (index_t s = 0; s < sh.s; ++s) {
+        row[r * sh.s + s] = inside ? in_n + (y * W + s * sh.dilation_w) * C : zrow;
+        step[r * sh.s + s] = inside ? C : 0;
+      }
+    }
+    const index_t span = (sh.s - 1) * sh.dilation_w;  // columns from a kernel's first to its last
     index_t c_quad = 0;  // channels below it: whole 64-channel blocks of vpdpbusd
 #if DLAS_HAS_AVX512_VNNI
     if constexpr (std::is_same_v<In, std::uint8_t>) c_quad = dw8_quad_end(C);
@@ -510,12 +543,16 @@ class depthwise_int8_conv {
       for (index_t j = 0; j < count; ++j) {
         const In** sj = src + j * stride;
         const index_t x0 = (q0 + j) * sh.stride_w - sh.pad_left;
+        inner[j] = x0 >= 0 && x0 + span < W;
+        if (inner[j]) {
+          for (index_t t = 0; t < taps; ++t) sj[t] = row[t] + x0 * step[t];
+          continue;
+        }
         for (index_t r = 0; r < sh.r; ++r)
           for (index_t s = 0; s < sh.s; ++s) {
             const index_t y = y0 + r * sh.dilation_h, x = x0 + s * sh.dilation_w;
             sj[r * sh.s + s] = y < 0 || y >= sh.h || x < 0 || x >= W ? zrow : in_n + (y * W + x) * C;
           }
-        std::fill(sj + taps, sj + stride, zrow);
       }
       const index_t o0 = out.offset(n, 0, p, q0);  // pixel j's channels at o0 + j * C
 #if DLAS_HAS_AVX512_VNNI
@@ -543,9 +580,19 @@ class depthwise_int8_conv {
                   r1(v[2], v[3], o + 32);
                 }
               } else {
+                const bool pairs = pairs_pixels(sh);  // then c0 = 0 and C = 32
                 for (index_t j = 0; j < count; ++j) {
+                  Out* o = out.data() + o0 + j * C + c0;
+                  if (pairs && j + 1 < count && inner[j] && inner[j + 1]) {
+                    typename dw8_quad_ops<64>::reg v2[4];
+                    dw8_quad_accumulate<64>(src + j * stride, quads, 0, w + 32 * 4 * quads, v2);
+                    r0(v2[0], v2[1], o);
+                    r0(v2[2], v2[3], o + 32);
+                    ++j;
+                    continue;
+                  }
                   dw8_quad_accumulate<Width>(src + j * stride, quads, c0, w, v);
-                  r0(dw8_quad_zmm<Width>(v, 0), dw8_quad_zmm<Width>(v, 1), out.data() + o0 + j * C + c0);
+                  r0(dw8_quad_zmm<Width>(v, 0), dw8_quad_zmm<Width>(v, 1), o);
                 }
               }
               return;
