@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "dlas/core/buffer.hpp"
@@ -300,8 +301,12 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
       bias[j] = std::int32_t(gen() % 2000001) - 1000000;
     }
     const kernel::i8_row_requantizer32 requantize(q, bias, zp, c.lo, c.hi, u8 ? 0 : -128, u8 ? 255 : 127);
-    std::vector<std::uint8_t> out(std::size_t(8 * out_stride), 0xA5);
-    std::uint8_t* row = out.data();  // rows in reverse order
+    // The row pointers stop short of the rows by out_col (0, 16 or 32 bytes), which the tile
+    // adds: how the panels of one tile row move along it.
+    const index_t out_col = 16 * (rep % 3);
+    std::vector<std::uint8_t> storage(std::size_t(32 + 8 * out_stride), 0xA5);
+    const auto out = std::span<std::uint8_t>(storage).subspan(32);
+    std::uint8_t* row = storage.data() + 32 - out_col;  // rows in reverse order
     kernel::i8_requantized_tile_args args{
         a,
         panel.data(),
@@ -310,7 +315,8 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
         stride - steps * 4,
         ((b_steps ? b_steps : steps) - steps) * 128,
         {row + 7 * out_stride, row + 6 * out_stride, row + 5 * out_stride, row + 4 * out_stride,
-         row + 3 * out_stride, row + 2 * out_stride, row + out_stride, row}};
+         row + 3 * out_stride, row + 2 * out_stride, row + out_stride, row},
+        out_col};
     // Tiles of 7 rows in a third of the cases: the eighth row's output is left alone.
     const int rows = rep % 3 == 1 ? 7 : 8;
     CAPTURE(rows);
@@ -323,7 +329,7 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
     }
     REQUIRE(requantize.rounds_high() == ran);
     if (!ran) {
-      REQUIRE(std::all_of(out.begin(), out.end(), [](std::uint8_t v) { return v == 0xA5; }));
+      REQUIRE(std::all_of(storage.begin(), storage.end(), [](std::uint8_t v) { return v == 0xA5; }));
       continue;
     }
     for (int i = 0; i < 8; ++i)
@@ -337,6 +343,7 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
         const std::int32_t want = c(fm[j].apply(std::int32_t(acc[i][j] + bias[j])) + zp);
         REQUIRE((u8 ? std::int32_t(got) : std::int32_t(std::int8_t(got))) == want);
       }
+    REQUIRE(std::all_of(storage.begin(), storage.begin() + 32, [](std::uint8_t v) { return v == 0xA5; }));
   }
 }
 #endif

@@ -341,7 +341,7 @@ class depthwise_int8_conv {
     return nhwc && sh.c == 32 && sh.stride_w == 1;
   }
   static constexpr index_t zp_row_bytes(const conv2d_shape& sh) noexcept {
-    return nhwc ? padded_channels(sh) + (pairs_pixels(sh) ? 32 : 0) : 0;
+    return nhwc ? padded_channels(sh) + (pairs_pixels(sh) && quad_weight_elements(sh) > 0 ? 32 : 0) : 0;
   }
   /// Packed weights, then per padded channel: the bias, the accumulator scale, the
   /// requantisation multiplier and (NHWC) the folded bias, the vector requantisation blocks

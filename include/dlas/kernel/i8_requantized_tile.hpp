@@ -43,8 +43,8 @@ struct i8_requantized_tile_args {
   index_t a_skip;  // bytes from a run's end to the next run's start in A
   index_t b_skip;  // bytes from a run's end to the next run's start in the panel
   void* out[8];
-  /// Bytes from out[i] to row i's codes: the panels of one tile row move this alone, where
-  /// moving the eight pointers is a vector store that the tile's 8-byte loads of them wait on.
+  /// Bytes from out[i] to row i's codes: the panels of one tile row move this one offset, not
+  /// the eight pointers.
   index_t out_col = 0;
   const i8_row_requantizer32::registers* q = nullptr;
 };
