@@ -259,6 +259,70 @@ TEST_CASE("the fused row requantisation equals apply(acc + bias) wherever it fus
 }
 #endif
 
+#if defined(__AVX512F__)
+TEST_CASE("the single-precision row requantisation equals apply(acc + bias) bit for bit", "[kernel][int8]") {
+  // Multipliers of 24 significant bits, shifts 1-62 (c = m 2^-s below 2^6), totals acc + b
+  // up to 2^24 in magnitude: random, at the bound, and exact ties of the rounding (x * m an
+  // odd multiple of 2^(s-1)), which round up; every clamp kind, both output types.
+  using rq = kernel::i8_row_requantizer32;
+  std::mt19937 gen(31);
+  const optimize::output_clamp clamps[] = {{0, 255}, {-128, 127}, {6, 200}, {-100, 90}, {0, 97}, {-128, 40}};
+  const std::int64_t bound = rq::float_total_bound;
+  for (int rep = 0; rep < 6000; ++rep) {
+    const std::int32_t zp = std::int32_t(gen() % 256) - 128;
+    const optimize::output_clamp c = clamps[rep % 6];
+    kernel::i8_requant8 q[4] = {};
+    optimize::fixed_point_multiplier fm[32];
+    std::int32_t bias[32], acc[32];
+    for (int j = 0; j < 32; ++j) {
+      const int kind = int(gen() % 4);
+      // m = 2^30 with shifts of 33 and more makes ties reachable: x = (2k + 1) 2^(s-31).
+      fm[j].multiplier = kind == 0 ? (1 << 30) : std::int32_t(((1u << 30) + gen() % (1u << 30)) & ~0x7Fu);
+      fm[j].shift = kind == 0 ? std::int32_t(33 + gen() % 20) : std::int32_t(25 + gen() % 38);
+      q[j / 8].set(j % 8, fm[j].multiplier, fm[j].shift);
+      std::int64_t x;
+      if (kind == 0) {
+        const std::int64_t unit = std::int64_t(1) << (fm[j].shift - 31), odd = 2 * std::int64_t(gen() % 64) + 1;
+        x = std::min(odd * unit, bound) * (gen() % 2 ? 1 : -1);
+      } else if (kind == 1) {
+        const std::int64_t edges[] = {bound, -bound, bound - 1, -bound + 1, 0, 1, -1};
+        x = edges[gen() % 7];
+      } else {
+        x = std::int64_t(gen() % std::uint64_t(2 * bound + 1)) - bound;
+      }
+      bias[j] = std::int32_t(std::int64_t(gen() % 2000001) - 1000000);
+      acc[j] = std::int32_t(x - bias[j]);
+    }
+    const rq requantize(q, bias, zp, c.lo, c.hi, c.lo >= 0 ? 0 : -128, c.lo >= 0 ? 255 : 127, bound);
+    REQUIRE(requantize.in_float());
+    const __m512i a0 = _mm512_loadu_si512(acc), a1 = _mm512_loadu_si512(acc + 16);
+    std::uint8_t out_u8[32];
+    std::int8_t out_s8[32];
+    if (c.lo >= 0) requantize(a0, a1, out_u8);
+    else requantize(a0, a1, out_s8);
+    for (int j = 0; j < 32; ++j) {
+      CAPTURE(rep, j, acc[j], bias[j], fm[j].multiplier, fm[j].shift, zp, c.lo, c.hi);
+      const std::int32_t want = c(fm[j].apply(acc[j] + bias[j]) + zp);
+      REQUIRE((c.lo >= 0 ? std::int32_t(out_u8[j]) : std::int32_t(out_s8[j])) == want);
+    }
+  }
+  // Where it is not exact it is not taken: a bound past 2^24, a multiplier of 25 significant
+  // bits, a scale c of 2^6.
+  kernel::i8_requant8 q[4] = {};
+  for (int j = 0; j < 32; ++j) q[j / 8].set(j % 8, 1 << 30, 40);
+  const std::int32_t bias[32] = {};
+  CHECK(rq(q, bias, 0, 0, 255, 0, 255, bound).in_float());
+  CHECK_FALSE(rq(q, bias, 0, 0, 255, 0, 255, bound + 1).in_float());
+  CHECK_FALSE(rq(q, bias, 0, 0, 255, 0, 255).in_float());
+  q[3].set(7, (1 << 30) + (1 << 6), 40);
+  CHECK_FALSE(rq(q, bias, 0, 0, 255, 0, 255, bound).in_float());
+  q[3].set(7, 1 << 30, 24);
+  CHECK_FALSE(rq(q, bias, 0, 0, 255, 0, 255, bound).in_float());
+  q[3].set(7, 1 << 30, 25);
+  CHECK(rq(q, bias, 0, 0, 255, 0, 255, bound).in_float());
+}
+#endif
+
 #if DLAS_HAS_I8_REQUANTIZED_TILE
 TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised by apply", "[kernel][int8]") {
   // Rows of 1-3 runs (an R x S kernel read in place: runs one image row apart, the panel's
@@ -267,7 +331,8 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
   // bound; other row counts declined.
   std::mt19937 gen(29);
   const optimize::output_clamp clamps[] = {{0, 255}, {-128, 127}, {6, 200}, {-100, 90}, {0, 97}, {-128, 40}};
-  for (int rep = 0; rep < 240; ++rep) {
+  constexpr std::int64_t rq_float_bound = kernel::i8_row_requantizer32::float_total_bound;
+  for (int rep = 0; rep < 480; ++rep) {
     const index_t count = 1 + rep % 3, steps = 1 + index_t(gen() % 40), b_steps = rep % 2 ? steps + rep % 5 : 0;
     const index_t stride = steps * 4 + index_t(gen() % 3) * 4, out_stride = 32 + index_t(gen() % 3) * 16;
     const optimize::output_clamp c = clamps[rep % 6];
@@ -292,15 +357,26 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
     optimize::fixed_point_multiplier fm[32];
     std::int32_t bias[32];
     const std::int32_t zp = std::int32_t(gen() % 256) - 128;
+    // Half the cases with multipliers of 24 significant bits (make_fixed_point_multiplier's)
+    // and the bound on |acc + b| given: the single-precision finish where that bound is at
+    // most 2^24.
+    const bool float_case = rep % 2 == 0;
+    // (In every tenth case the bound given is past 2^24: the integer finish.)
+    const std::int64_t total_bound =
+        rep % 10 == 4 ? rq_float_bound + 1 : 255 * 128 * 4 * steps * count + 1000000;
     for (int j = 0; j < 32; ++j) {
       fm[j].multiplier = std::int32_t((1u << 30) + gen() % (1u << 30));
+      if (float_case) fm[j].multiplier &= ~0x7F;
       // Shifts of 33-54 (fuses() admits up to 54 for this zero point); in every eighth case one
-      // channel's is 32, which the tile declines.
+      // channel's is 32, which the integer finish declines.
       fm[j].shift = std::int32_t(rep % 8 == 7 && j == rep % 32 ? 32 : 33 + gen() % 22);
       q[j / 8].set(j % 8, fm[j].multiplier, fm[j].shift);
       bias[j] = std::int32_t(gen() % 2000001) - 1000000;
     }
-    const kernel::i8_row_requantizer32 requantize(q, bias, zp, c.lo, c.hi, u8 ? 0 : -128, u8 ? 255 : 127);
+    const kernel::i8_row_requantizer32 requantize =
+        float_case ? kernel::i8_row_requantizer32(q, bias, zp, c.lo, c.hi, u8 ? 0 : -128, u8 ? 255 : 127, total_bound)
+                   : kernel::i8_row_requantizer32(q, bias, zp, c.lo, c.hi, u8 ? 0 : -128, u8 ? 255 : 127);
+    REQUIRE(requantize.in_float() == (float_case && total_bound <= rq_float_bound));
     // The row pointers stop short of the rows by out_col (0, 16 or 32 bytes), which the tile
     // adds: how the panels of one tile row move along it.
     const index_t out_col = 16 * (rep % 3);
@@ -322,12 +398,12 @@ TEST_CASE("the assembly tile with the fused finish equals int64 sums requantised
     CAPTURE(rows);
     const bool ran = u8 ? kernel::i8_requantized_tile<std::uint8_t>(args, requantize, rows)
                         : kernel::i8_requantized_tile<std::int8_t>(args, requantize, rows);
-    REQUIRE(ran == (rep % 8 != 7));
+    REQUIRE(ran == (requantize.in_float() || rep % 8 != 7));
     if (rep % 8 == 0) {  // other row counts: declined, nothing written
       for (int other : {0, 1, 6, 9})
         REQUIRE_FALSE(kernel::i8_requantized_tile<std::uint8_t>(args, requantize, other));
     }
-    REQUIRE(requantize.rounds_high() == ran);
+    REQUIRE(ran == (requantize.in_float() || requantize.rounds_high()));
     if (!ran) {
       REQUIRE(std::all_of(storage.begin(), storage.end(), [](std::uint8_t v) { return v == 0xA5; }));
       continue;

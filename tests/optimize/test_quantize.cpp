@@ -57,12 +57,20 @@ TEST_CASE("fixed-point multipliers match the real product to the rounding rule",
   std::uniform_int_distribution<std::int32_t> accd(-(1 << 24), 1 << 24);
   for (int i = 0; i < 20000; ++i) {
     const double real = std::pow(2.0, expo(gen));
-    const auto m = optimize::make_fixed_point_multiplier(real);
+    const int bits = i % 2 ? optimize::float_multiplier_bits : 1 + i % 31;
+    const auto m = i % 2 ? optimize::make_fixed_point_multiplier(real) : optimize::make_fixed_point_multiplier(real, bits);
     REQUIRE(m.multiplier >= (1 << 30));
     REQUIRE(m.shift >= 1);
     REQUIRE(m.shift <= 62);
-    // The multiplier represents real to within half a unit in the 31st bit.
-    REQUIRE(std::fabs(std::ldexp(double(m.multiplier), -m.shift) - real) <= std::ldexp(real, -31));
+    // The multiplier represents real to within half a unit in its last significant bit, and
+    // the bits below it are zero.
+    REQUIRE(std::fabs(std::ldexp(double(m.multiplier), -m.shift) - real) <= std::ldexp(real, -bits));
+    REQUIRE(m.multiplier % (std::int32_t(1) << (31 - bits)) == 0);
+    // With the default precision the real multiplier it stands for is a float exactly.
+    if (bits == optimize::float_multiplier_bits) {
+      const double exact = std::ldexp(double(m.multiplier), -m.shift);
+      REQUIRE(double(float(exact)) == exact);
+    }
     const std::int32_t acc = accd(gen);
     const double exact = double(acc) * std::ldexp(double(m.multiplier), -m.shift);
     if (std::fabs(exact) < 0x1p31) REQUIRE(m.apply(acc) == std::int32_t(std::floor(exact + 0.5)));
@@ -71,5 +79,11 @@ TEST_CASE("fixed-point multipliers match the real product to the rounding rule",
   CHECK(optimize::make_fixed_point_multiplier(0.5).apply(-3) == -1);  // -1.5 -> -1 (ties up)
   CHECK_THROWS_AS(optimize::make_fixed_point_multiplier(0.0), error);
   CHECK_THROWS_AS(optimize::make_fixed_point_multiplier(std::ldexp(1.0, 31)), error);
+  CHECK_THROWS_AS(optimize::make_fixed_point_multiplier(0.3, 0), error);
+  CHECK_THROWS_AS(optimize::make_fixed_point_multiplier(0.3, 32), error);
+  // Rounding to 24 bits carries into the next power of two: 1 - 2^-26 becomes 2^30 * 2^-30.
+  STATIC_REQUIRE(optimize::make_fixed_point_multiplier(1.0 - 0x1p-26).multiplier == (1 << 30));
+  STATIC_REQUIRE(optimize::make_fixed_point_multiplier(1.0 - 0x1p-26).shift == 30);
+  STATIC_REQUIRE(optimize::make_fixed_point_multiplier(1.0 - 0x1p-26, 31).shift == 31);
   STATIC_REQUIRE(optimize::make_fixed_point_multiplier(0.25).shift == 32);
 }

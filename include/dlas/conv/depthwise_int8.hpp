@@ -417,6 +417,7 @@ class depthwise_int8_conv {
           hi = std::max(hi, multipliers_[c].shift);
         }
         fused_ = kernel::i8_row_requantizer32::fuses(taps * 255 * 128, bias_bound, lo, hi, opt.output_quant->zero_point);
+        total_bound_ = taps * 255 * 128 + bias_bound;  // for the finish's single-precision form
       }
 #endif
     } else {
@@ -568,7 +569,7 @@ class depthwise_int8_conv {
               auto requantizer = [&](index_t k0) {
                 return kernel::i8_row_requantizer32(requant_.data() + k0 / 8, folded_.data() + k0, finish.zero_point(),
                                                     clamp.lo, clamp.hi, std::numeric_limits<Out>::min(),
-                                                    std::numeric_limits<Out>::max());
+                                                    std::numeric_limits<Out>::max(), total_bound_);
               };
               const kernel::i8_row_requantizer32 r0 = requantizer(c0);
               if constexpr (Width == 64) {
@@ -732,6 +733,7 @@ class depthwise_int8_conv {
   /// NHWC, uint8 codes on AVX-512 VNNI, 8-bit outputs: the quad blocks requantise through
   /// kernel::i8_row_requantizer32, where its fuses() proves that form exact.
   bool fused_ = false;
+  std::int64_t total_bound_ = 0;  // the largest |sum + folded bias| there
 };
 
 }  // namespace detail

@@ -6,6 +6,7 @@
 /// dense and the CSR int8 kernels.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -31,6 +32,9 @@ struct i8_requant8 {
   std::uint64_t shift[8];
   std::uint64_t add[8];
   std::uint64_t sub[8];
+  /// multiplier * 2^-shift where that is a float exactly and below 2^6, else 0 (channel
+  /// order): the scale of i8_row_requantizer32's single-precision form.
+  float scale[8];
 
   /// Sets lane `lane` (0..7) from a fixed-point multiplier (shift in [1, 62]).
   void set(int lane, std::int32_t multiplier, std::int32_t shift_) noexcept {
@@ -39,6 +43,9 @@ struct i8_requant8 {
     shift[slot] = std::uint64_t(shift_);
     add[slot] = (std::uint64_t(1) << (shift_ - 1)) + (std::uint64_t(1) << 63);
     sub[slot] = std::uint64_t(1) << (63 - shift_);
+    const double c = std::ldexp(double(multiplier), -shift_);  // exact: 31 bits
+    // Below 2^6: |x * c| + |zp| + 1 < 2^31 for |x| <= 2^24, so the conversion cannot overflow.
+    scale[lane] = double(float(c)) == c && c < 0x1p6 ? float(c) : 0.0f;
   }
 };
 
@@ -210,6 +217,14 @@ class i8_requantizer16 {
 /// arithmetic 32-bit shift by s - 32: floor(floor(x / 2^32) / 2^(s-32)) = floor(x / 2^s).
 /// Per 32 outputs: 4 vpmuldq, 2 shifts to reach the odd channels, 4 adds, 2 shuffles, 2
 /// 32-bit shifts and 3 packing operations whose saturation is the clamp to the type's range.
+///
+/// Where in_float() holds, the same results come from single precision, in half the
+/// operations: with x = acc + b an integer of at most 2^24 in magnitude (a float exactly) and
+/// c = m * 2^-s a float exactly (m of at most 24 significant bits,
+/// optimize::float_multiplier_bits), the fused multiply-add rounded down,
+/// f = RD(x * c + zp + 1/2), and its conversion rounded down give floor(x * c + zp + 1/2) =
+/// ((x * m + 2^(s-1)) >> s) + zp: every integer below 2^24 in magnitude is a float, so
+/// floor(v) <= f <= v, and floor(f) = floor(v). Beyond 2^24 both lie past the clamp.
 class i8_row_requantizer32 {
  public:
   /// Whether the fused form is exact for sums |acc| <= acc_bound, folded biases
@@ -224,12 +239,19 @@ class i8_row_requantizer32 {
            2 * zp + 1 < (std::int64_t(1) << (63 - max_shift));  // (zp + 1/2) 2^s < 2^62
   }
 
+  /// The largest |acc + b| the single-precision form takes (in_float): every integer up to
+  /// it is a float.
+  static constexpr std::int64_t float_total_bound = std::int64_t(1) << 24;
+
   /// Unset (registers undefined, no clamp): for arrays that a kernel fills per block of panels.
   i8_row_requantizer32() noexcept = default;
-  /// Channels of q[0..3] (8 each), folded biases bias[0..32).
+  /// Channels of q[0..3] (8 each), folded biases bias[0..32); total_bound bounds |acc + b|
+  /// over every input (at most float_total_bound for the single-precision form).
   i8_row_requantizer32(const i8_requant8* q, const std::int32_t* bias, std::int32_t zero_point, std::int32_t lo,
-                       std::int32_t hi, std::int32_t type_min, std::int32_t type_max) noexcept
+                       std::int32_t hi, std::int32_t type_min, std::int32_t type_max,
+                       std::int64_t total_bound = std::numeric_limits<std::int64_t>::max()) noexcept
       : clamp_lo_(lo > type_min), clamp_hi_(hi < type_max), rounds_high_(true) {
+    set_float_scales(q, zero_point, total_bound);
     const __m512i one = _mm512_set1_epi32(1), zp = _mm512_set1_epi32(zero_point);
     r_.lo = _mm512_set1_epi32(lo);
     r_.hi = _mm512_set1_epi32(hi);
@@ -292,18 +314,43 @@ class i8_row_requantizer32 {
   /// start at the folded biases (start) where every shift is at least 33 (rounds_high()):
   /// the rounding term and zero point over 2^32 (round_high), added to the products' high
   /// words, since then floor((p + r) / 2^32) = floor(p / 2^32) + r / 2^32.
+  /// For the single-precision form (in_float): each channel's c = m * 2^-s (scale) and
+  /// zp + 1/2 (offset).
   struct registers {
     __m512i mult[2], mult_odd[2], sum[2][2], shift[2], order, lo, hi, start[2], round_high[2];
+    __m512 scale[2], offset;
   };
   const registers& constants() const noexcept { return r_; }
   /// Whether every channel's shift is at least 33 (start and round_high apply).
   bool rounds_high() const noexcept { return rounds_high_; }
+  /// Whether the single-precision form is exact here: every c = m * 2^-s a float below 2^6
+  /// and |acc + b| at most float_total_bound.
+  bool in_float() const noexcept { return in_float_; }
   /// Whether the clamp to [lo, hi] is narrower than the output type's range at either end.
   bool clamps_lo() const noexcept { return clamp_lo_; }
   bool clamps_hi() const noexcept { return clamp_hi_; }
 
  private:
+  void set_float_scales(const i8_requant8* q, std::int32_t zero_point, std::int64_t total_bound) noexcept {
+    in_float_ = total_bound <= float_total_bound;
+    for (int b = 0; b < 2; ++b) {
+      r_.scale[b] = _mm512_castsi512_ps(_mm512_inserti64x4(
+          _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[2 * b].scale))),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[2 * b + 1].scale)), 1));
+      in_float_ = in_float_ && _mm512_cmp_ps_mask(r_.scale[b], _mm512_setzero_ps(), _CMP_EQ_OQ) == 0;
+    }
+    r_.offset = _mm512_set1_ps(float(zero_point) + 0.5f);
+  }
+
   [[gnu::always_inline]] __m512i codes(int b, __m512i acc) const noexcept {
+    if (in_float_) {
+      constexpr int down = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
+      const __m512 x = _mm512_cvtepi32_ps(_mm512_add_epi32(acc, r_.start[b]));
+      __m512i r = _mm512_cvt_roundps_epi32(_mm512_fmadd_round_ps(x, r_.scale[b], r_.offset, down), down);
+      if (clamp_lo_) r = _mm512_max_epi32(r, r_.lo);
+      if (clamp_hi_) r = _mm512_min_epi32(r, r_.hi);
+      return r;
+    }
     const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, r_.mult[b]), r_.sum[b][0]);
     const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), r_.mult_odd[b]), r_.sum[b][1]);
     // The high 32 bits: the even channels' moved down into the even lanes, the odd ones'
@@ -316,7 +363,7 @@ class i8_row_requantizer32 {
 
   registers r_;
   __m512i round_[2][2];
-  bool clamp_lo_ = false, clamp_hi_ = false, rounds_high_ = false;
+  bool clamp_lo_ = false, clamp_hi_ = false, rounds_high_ = false, in_float_ = false;
 };
 #endif
 

@@ -28,18 +28,28 @@ struct fixed_point_multiplier {
   }
 };
 
-/// Represents `real` (in [2^-31, 2^30)) as a fixed-point multiplier; exact to 31 bits.
-constexpr fixed_point_multiplier make_fixed_point_multiplier(double real) {
+/// Significant bits of the multipliers make_fixed_point_multiplier gives by default: a float's.
+/// multiplier * 2^-shift is then a float exactly, and the AVX-512 kernels apply the rule
+/// above in single precision, bit for bit (kernel::i8_row_requantizer32::in_float); the
+/// multiplier is as close to the real one as oneDNN's float scale is.
+inline constexpr int float_multiplier_bits = 24;
+
+/// Represents `real` (in [2^-31, 2^30)) as a fixed-point multiplier, rounded to `bits`
+/// significant bits (1 to 31; the low 31 - bits bits of the multiplier are zero).
+constexpr fixed_point_multiplier make_fixed_point_multiplier(double real, int bits = float_multiplier_bits) {
   if (!(real >= 0x1p-31 && real < 0x1p30))
     throw error(errc::invalid_argument,
                 "requantisation multiplier " + std::to_string(real) +
                     " is outside [2^-31, 2^30): check the input, weight and output scales");
+  if (bits < 1 || bits > 31)
+    throw error(errc::invalid_argument,
+                "requantisation multiplier bits " + std::to_string(bits) + " is outside [1, 31]");
   // real = m * 2^e with m in [0.5, 1); powers of two scale exactly.
   double m = real;
   int e = 0;
   while (m >= 1.0) { m *= 0.5; ++e; }
   while (m < 0.5) { m *= 2.0; --e; }
-  std::int64_t q = std::int64_t(m * 2147483648.0 + 0.5);
+  std::int64_t q = std::int64_t(m * double(std::int64_t(1) << bits) + 0.5) << (31 - bits);
   if (q == (std::int64_t(1) << 31)) { q >>= 1; ++e; }
   return {std::int32_t(q), 31 - e};
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdlib>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -284,7 +285,7 @@ class int8_gemm_conv {
       }
       ++i;
     });
-    decide_fused_finish();
+    decide_fused_finish(src);
     const index_t per_group = panels_per_group(sh) * nr * padded_depth(sh);
     for (index_t g = 0; g < sh.groups; ++g)
       for (index_t p = 0; p < panels_per_group(sh); ++p)
@@ -740,7 +741,8 @@ class int8_gemm_conv {
     const index_t panels = panels_per_group(shape_), k0 = g * shape_.k_per_group() + j * nr;
     const auto clamp = finish.clamp();
     return {requant_.data() + (g * panels + j) * (nr / 8), folded + k0, finish.zero_point(), clamp.lo, clamp.hi,
-            std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()};
+            std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max(),
+            total_bound_[folded == bias_u8_.data() ? 0 : 1]};
   }
 
   /// A tile of 8 (or 7) rows against `panels` consecutive panels from b, through the assembly tile
@@ -825,8 +827,12 @@ class int8_gemm_conv {
 
   /// Decides, per input code type, whether 8-bit outputs take the fused requantisation
   /// (kernel::i8_row_requantizer32::fuses): from the largest folded bias of any channel and
-  /// tap region, the bound on the tile's sums and the channels' shifts.
-  void decide_fused_finish() noexcept {
+  /// tap region, the bound on the tile's sums and the channels' shifts. Also bounds, per input
+  /// type, the totals acc + b the fused finish sees (total_bound_), for its single-precision
+  /// form: the tile's bytes are in [0, 255] on the VNNI path, so a channel's total lies in
+  /// [b + 255 * (its negative weights' sum), b + 255 * (its positive weights' sum)], for its
+  /// folded bias b and every tap region's (a region's taps are a subset).
+  void decide_fused_finish([[maybe_unused]] const std::int8_t* src) noexcept {
     fused_[0] = fused_[1] = false;
     if (!opt_.output_quant || multipliers_.size() == 0) return;
     std::int32_t lo = 62, hi = 1;
@@ -845,6 +851,21 @@ class int8_gemm_conv {
       fused_[type] = kernel::i8_row_requantizer32::fuses(acc_bound, bias_bound, lo, hi, opt_.output_quant->zero_point);
 #endif
     }
+#if DLAS_HAS_AVX512_VNNI
+    static_assert(tile_offset() == 128, "the VNNI tile reads bytes in [0, 255]");
+    const index_t kdim = depth(shape_);
+    for (index_t k = 0; k < shape_.k; ++k) {
+      std::int64_t pos = 0, neg = 0;
+      for (index_t i = 0; i < kdim; ++i) (src[k * kdim + i] > 0 ? pos : neg) += src[k * kdim + i];
+      for (int type = 0; type < 2; ++type) {
+        auto bound = [&](std::int32_t b) {
+          total_bound_[type] = std::max({total_bound_[type], std::abs(b + 255 * pos), std::abs(b + 255 * neg)});
+        };
+        bound((type == 0 ? bias_u8_ : bias_s8_)[k]);
+        for (index_t i = 0; i < regions_.size(); ++i) bound(region_bias_[(2 * i + type) * shape_.k + k]);
+      }
+    }
+#endif
   }
   /// Whether 8-bit outputs from inputs whose folded bias is `folded` (bias_u8_ or bias_s8_)
   /// take the fused requantisation.
@@ -976,6 +997,7 @@ class int8_gemm_conv {
   aligned_buffer<std::int32_t> region_bias_;
   aligned_buffer<region_tile> region_tiles_;
   bool fused_[2] = {false, false};  // per input code type (uint8, int8): decide_fused_finish
+  std::int64_t total_bound_[2] = {0, 0};  // the same: the largest |acc + b|
 };
 
 }  // namespace dlas::conv::detail
