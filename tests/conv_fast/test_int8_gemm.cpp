@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -117,16 +118,20 @@ TEMPLATE_TEST_CASE("int8 automatic picks pointwise or im2col_gemm and stays bit-
 TEMPLATE_TEST_CASE("int8 NHWC panels with a channel shifted by 32 stay bit-exact", "[conv_fast][int8]",
                    algo::pointwise, algo::im2col_gemm) {
   // The last channel's weights are 100 times the others' (scale 100/127), so its
-  // requantisation multiplier is 0.4 * 100/127 = 0.31: shift 32, which the assembly tile's
-  // finish declines (kernel::i8_row_requantizer32::rounds_high). Its panel takes the
-  // intrinsics tile; the other panels of the same tile row keep the assembly tile. Channel 37
-  // is all zeros, as structured pruning leaves it (the largest scale of the others).
+  // requantisation multiplier is 0.4 * 100/127 = 0.31: shift 32. The single-precision finish
+  // takes it (kernel::i8_row_requantizer32::in_float); where the sums can pass 2^24 (channel
+  // 1's weights all positive, over a depth of 640 or 576) the integer finish runs, and the
+  // assembly tile's declines a shift of 32 (rounds_high): that panel takes the intrinsics
+  // tile, the other panels of the same tile row keep the assembly tile. Channel 37 is all
+  // zeros, as structured pruning leaves it (the largest scale of the others).
   using conv = conv2d<layout::nhwc, precision::int8, sparsity::dense, TestType>;
   const std::vector<named_shape> shapes = {
       {"1x1_c64_k96_batch2", make_shape(2, 64, 7, 9, 96, 1, 1, 1, 0)},
       {"1x1_c32_k160", make_shape(1, 32, 4, 6, 160, 1, 1, 1, 0)},
       {"3x3_c16_k64_p1", make_shape(1, 16, 14, 14, 64, 3, 3, 1, 1)},
       {"3x3_c8_k64_p0", make_shape(1, 8, 9, 11, 64, 3, 3, 1, 0)},
+      {"1x1_c640_k64_deep", make_shape(1, 640, 3, 5, 64, 1, 1, 1, 0)},
+      {"3x3_c64_k64_p1_deep", make_shape(1, 64, 9, 8, 64, 3, 3, 1, 1)},
   };
   std::mt19937 gen(77);
   for (const auto& [name, sh] : shapes) {
@@ -134,6 +139,8 @@ TEMPLATE_TEST_CASE("int8 NHWC panels with a channel shifted by 32 stay bit-exact
     auto w = random_floats(std::size_t(sh.weight_elements()), gen(), -1, 1, 0.1);
     const index_t per_channel = sh.weight_elements() / sh.k;
     std::fill(w.begin() + 37 * per_channel, w.begin() + 38 * per_channel, 0.0f);
+    std::transform(w.begin() + per_channel, w.begin() + 2 * per_channel, w.begin() + per_channel,
+                   [](float v) { return 0.9f + 0.1f * std::fabs(v); });
     const auto last = w.begin() + (sh.k - 1) * per_channel;
     std::transform(last, w.end(), last, [](float v) { return 100.0f * v; });
     *last = 100.0f;
