@@ -7,6 +7,7 @@
 
 #include "dlas/optimize/quantize.hpp"
 #include "dlas/optimize/requantize.hpp"
+#include "reference/errors.hpp"
 
 using namespace dlas;
 
@@ -79,8 +80,10 @@ TEST_CASE("fixed-point multipliers match the real product to the rounding rule",
   CHECK(optimize::make_fixed_point_multiplier(0.5).apply(-3) == -1);  // -1.5 -> -1 (ties up)
   CHECK_THROWS_AS(optimize::make_fixed_point_multiplier(0.0), error);
   CHECK_THROWS_AS(optimize::make_fixed_point_multiplier(std::ldexp(1.0, 31)), error);
-  CHECK_THROWS_AS(optimize::make_fixed_point_multiplier(0.3, 0), error);
-  CHECK_THROWS_AS(optimize::make_fixed_point_multiplier(0.3, 32), error);
+  REQUIRE_DLAS_ERROR(optimize::make_fixed_point_multiplier(0.3, 0), errc::invalid_argument,
+                     "requantisation multiplier bits 0 is outside [1, 31]");
+  REQUIRE_DLAS_ERROR(optimize::make_fixed_point_multiplier(0.3, 32), errc::invalid_argument,
+                     "requantisation multiplier bits 32 is outside [1, 31]");
   // Rounding to 24 bits carries into the next power of two: 1 - 2^-26 becomes 2^30 * 2^-30.
   STATIC_REQUIRE(optimize::make_fixed_point_multiplier(1.0 - 0x1p-26).multiplier == (1 << 30));
   STATIC_REQUIRE(optimize::make_fixed_point_multiplier(1.0 - 0x1p-26).shift == 30);
