@@ -206,6 +206,27 @@ TEST_CASE("the vector requantisation equals fixed_point_multiplier::apply bit fo
 }
 
 #if defined(__AVX512F__)
+namespace {
+
+/// requantize's 32 codes (uint8 where the clamp starts at 0 or above, else int8) for the
+/// accumulators acc, against fm[j].apply(acc[j] + bias[j]) + zp clamped by c.
+void check_row_requantizer(const kernel::i8_row_requantizer32& requantize, const std::int32_t* acc,
+                           const std::int32_t* bias, const optimize::fixed_point_multiplier* fm, std::int32_t zp,
+                           const optimize::output_clamp& c) {
+  const __m512i a0 = _mm512_loadu_si512(acc), a1 = _mm512_loadu_si512(acc + 16);
+  std::uint8_t out_u8[32];
+  std::int8_t out_s8[32];
+  if (c.lo >= 0) requantize(a0, a1, out_u8);
+  else requantize(a0, a1, out_s8);
+  for (int j = 0; j < 32; ++j) {
+    CAPTURE(j, acc[j], bias[j], fm[j].multiplier, fm[j].shift, zp, c.lo, c.hi);
+    const std::int32_t want = c(fm[j].apply(acc[j] + bias[j]) + zp);
+    REQUIRE((c.lo >= 0 ? std::int32_t(out_u8[j]) : std::int32_t(out_s8[j])) == want);
+  }
+}
+
+}  // namespace
+
 TEST_CASE("the fused row requantisation equals apply(acc + bias) wherever it fuses", "[kernel][int8]") {
   using rq = kernel::i8_row_requantizer32;
   // What fuses() admits: no int32 wrap of acc + bias, shifts of at least 32, and the zero
@@ -245,23 +266,13 @@ TEST_CASE("the fused row requantisation equals apply(acc + bias) wherever it fus
     }
     if (!rq::fuses(acc_bound, bias_bound, lo_shift, hi_shift, zp)) continue;
     const rq requantize(q, bias, zp, c.lo, c.hi, c.lo >= 0 ? 0 : -128, c.lo >= 0 ? 255 : 127);
-    const __m512i a0 = _mm512_loadu_si512(acc), a1 = _mm512_loadu_si512(acc + 16);
-    std::uint8_t out_u8[32];
-    std::int8_t out_s8[32];
-    if (c.lo >= 0) requantize(a0, a1, out_u8);
-    else requantize(a0, a1, out_s8);
-    for (int j = 0; j < 32; ++j) {
-      CAPTURE(rep, j, acc[j], bias[j], fm[j].multiplier, fm[j].shift, zp, c.lo, c.hi);
-      const std::int32_t want = c(fm[j].apply(acc[j] + bias[j]) + zp);
-      REQUIRE((c.lo >= 0 ? std::int32_t(out_u8[j]) : std::int32_t(out_s8[j])) == want);
-    }
+    CAPTURE(rep);
+    check_row_requantizer(requantize, acc, bias, fm, zp, c);
   }
 }
-#endif
 
-#if defined(__AVX512F__)
 TEST_CASE("the single-precision row requantisation equals apply(acc + bias) bit for bit", "[kernel][int8]") {
-  // Multipliers of 24 significant bits, shifts 1-62 (c = m 2^-s below 2^6), totals acc + b
+  // Multipliers of 24 significant bits, shifts 25-62 (c = m 2^-s below 2^6), totals acc + b
   // up to 2^24 in magnitude: random, at the bound, and exact ties of the rounding (x * m an
   // odd multiple of 2^(s-1)), which round up; every clamp kind, both output types.
   using rq = kernel::i8_row_requantizer32;
@@ -295,17 +306,20 @@ TEST_CASE("the single-precision row requantisation equals apply(acc + bias) bit 
     }
     const rq requantize(q, bias, zp, c.lo, c.hi, c.lo >= 0 ? 0 : -128, c.lo >= 0 ? 255 : 127, bound);
     REQUIRE(requantize.in_float());
-    const __m512i a0 = _mm512_loadu_si512(acc), a1 = _mm512_loadu_si512(acc + 16);
-    std::uint8_t out_u8[32];
-    std::int8_t out_s8[32];
-    if (c.lo >= 0) requantize(a0, a1, out_u8);
-    else requantize(a0, a1, out_s8);
-    for (int j = 0; j < 32; ++j) {
-      CAPTURE(rep, j, acc[j], bias[j], fm[j].multiplier, fm[j].shift, zp, c.lo, c.hi);
-      const std::int32_t want = c(fm[j].apply(acc[j] + bias[j]) + zp);
-      REQUIRE((c.lo >= 0 ? std::int32_t(out_u8[j]) : std::int32_t(out_s8[j])) == want);
-    }
+    CAPTURE(rep);
+    check_row_requantizer(requantize, acc, bias, fm, zp, c);
   }
+  // The scales, built from the bits, equal m * 2^-s wherever that is a float below 2^6.
+  for (int rep = 0; rep < 20000; ++rep) {
+    const auto m = std::int32_t(rep % 3 == 0 ? gen() >> (1 + gen() % 31) : ((1u << 30) + gen() % (1u << 30)) & ~0x7Fu);
+    const auto sh = std::int32_t(1 + gen() % 62);
+    const double c = std::ldexp(double(m), -sh);
+    CAPTURE(m, sh);
+    REQUIRE(kernel::i8_requant8::float_scale(m, sh) == (m > 0 && double(float(c)) == c && c < 0x1p6 ? float(c) : 0.0f));
+  }
+  STATIC_REQUIRE(kernel::i8_requant8::float_scale(1 << 30, 40) == 0x1p-10f);
+  STATIC_REQUIRE(kernel::i8_requant8::float_scale((1 << 30) + (1 << 6), 40) == 0.0f);
+  STATIC_REQUIRE(kernel::i8_requant8::float_scale((1 << 30) + (1 << 7), 40) == 0x1p-10f + 0x1p-33f);
   // Where it is not exact it is not taken: a bound past 2^24, a multiplier of 25 significant
   // bits, a scale c of 2^6.
   kernel::i8_requant8 q[4] = {};

@@ -6,7 +6,7 @@
 /// dense and the CSR int8 kernels.
 #pragma once
 
-#include <cmath>
+#include <bit>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -43,9 +43,21 @@ struct i8_requant8 {
     shift[slot] = std::uint64_t(shift_);
     add[slot] = (std::uint64_t(1) << (shift_ - 1)) + (std::uint64_t(1) << 63);
     sub[slot] = std::uint64_t(1) << (63 - shift_);
-    const double c = std::ldexp(double(multiplier), -shift_);  // exact: 31 bits
-    // Below 2^6: |x * c| + |zp| + 1 < 2^31 for |x| <= 2^24, so the conversion cannot overflow.
-    scale[lane] = double(float(c)) == c && c < 0x1p6 ? float(c) : 0.0f;
+    scale[lane] = float_scale(multiplier, shift_);
+  }
+
+  /// multiplier * 2^-shift as a float where that is exact and below 2^6 (|x * c| + |zp| + 1 <
+  /// 2^31 for |x| <= 2^24: the conversion cannot overflow), else 0. Built from the bits,
+  /// without a libm call: some kernels set their constants once per image row.
+  static constexpr float float_scale(std::int32_t multiplier, std::int32_t shift_) noexcept {
+    if (multiplier <= 0) return 0.0f;
+    const auto m = std::uint32_t(multiplier);
+    const int top = 31 - std::countl_zero(m);  // m = 1.f * 2^top
+    if (top > 23 && (m & ((std::uint32_t(1) << (top - 23)) - 1)) != 0) return 0.0f;  // over 24 bits
+    const int exponent = top - shift_;                                                  // in [-62, 30]
+    if (exponent >= 6) return 0.0f;
+    const std::uint32_t fraction = (top > 23 ? m >> (top - 23) : m << (23 - top)) & 0x7FFFFFu;
+    return std::bit_cast<float>(std::uint32_t(exponent + 127) << 23 | fraction);
   }
 };
 

@@ -5,9 +5,9 @@
 #pragma once
 
 #include <algorithm>
-#include <cstdlib>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory_resource>
@@ -17,6 +17,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #if defined(__AVX512BW__)
 #include <immintrin.h>
@@ -231,6 +232,11 @@ class int8_gemm_conv {
     return n;
   }
 
+  /// One output channel's positive and negative weight codes, summed (construction only).
+  struct weight_sums {
+    std::int64_t positive = 0, negative = 0;
+  };
+
   int8_gemm_conv(const conv2d_shape& sh, weights_type&& w, const conv2d_options& opt)
       : shape_(sh), opt_(opt), panels_(panel_elements(sh), uninitialized), bias_u8_(sh.k, uninitialized),
         bias_s8_(sh.k, uninitialized), scales_(w.output_scales()), multipliers_(sh.k),
@@ -254,9 +260,11 @@ class int8_gemm_conv {
         }
     }
     const std::int64_t zp = opt.input_quant.zero_point, t = tile_offset();
+    std::vector<weight_sums> sums(std::size_t(sh.k));
     for (index_t k = 0; k < sh.k; ++k) {
-      std::int64_t sum = 0;
-      for (index_t i = 0; i < kdim; ++i) sum += src[k * kdim + i];
+      weight_sums& ws = sums[std::size_t(k)];
+      for (index_t i = 0; i < kdim; ++i) (src[k * kdim + i] > 0 ? ws.positive : ws.negative) += src[k * kdim + i];
+      const std::int64_t sum = ws.positive + ws.negative;
       const std::int64_t b = w.bias()[std::size_t(k)];
       // Wrapped to int32: the final total fits, so wrapping intermediate sums is exact.
       bias_u8_[k] = std::int32_t(std::uint32_t(b + (i8_input_offset<std::uint8_t> - t - zp) * sum));
@@ -285,7 +293,7 @@ class int8_gemm_conv {
       }
       ++i;
     });
-    decide_fused_finish(src);
+    decide_fused_finish(sums);
     const index_t per_group = panels_per_group(sh) * nr * padded_depth(sh);
     for (index_t g = 0; g < sh.groups; ++g)
       for (index_t p = 0; p < panels_per_group(sh); ++p)
@@ -832,7 +840,7 @@ class int8_gemm_conv {
   /// form: the tile's bytes are in [0, 255] on the VNNI path, so a channel's total lies in
   /// [b + 255 * (its negative weights' sum), b + 255 * (its positive weights' sum)], for its
   /// folded bias b and every tap region's (a region's taps are a subset).
-  void decide_fused_finish([[maybe_unused]] const std::int8_t* src) noexcept {
+  void decide_fused_finish([[maybe_unused]] const std::vector<weight_sums>& sums) noexcept {
     fused_[0] = fused_[1] = false;
     if (!opt_.output_quant || multipliers_.size() == 0) return;
     std::int32_t lo = 62, hi = 1;
@@ -853,13 +861,12 @@ class int8_gemm_conv {
     }
 #if DLAS_HAS_AVX512_VNNI
     static_assert(tile_offset() == 128, "the VNNI tile reads bytes in [0, 255]");
-    const index_t kdim = depth(shape_);
     for (index_t k = 0; k < shape_.k; ++k) {
-      std::int64_t pos = 0, neg = 0;
-      for (index_t i = 0; i < kdim; ++i) (src[k * kdim + i] > 0 ? pos : neg) += src[k * kdim + i];
+      const weight_sums& ws = sums[std::size_t(k)];
       for (int type = 0; type < 2; ++type) {
         auto bound = [&](std::int32_t b) {
-          total_bound_[type] = std::max({total_bound_[type], std::abs(b + 255 * pos), std::abs(b + 255 * neg)});
+          total_bound_[type] = std::max(
+              {total_bound_[type], std::abs(b + 255 * ws.positive), std::abs(b + 255 * ws.negative)});
         };
         bound((type == 0 ? bias_u8_ : bias_s8_)[k]);
         for (index_t i = 0; i < regions_.size(); ++i) bound(region_bias_[(2 * i + type) * shape_.k + k]);
