@@ -189,6 +189,11 @@ TEST_CASE("benchdnn: malformed descriptors give parse errors naming the token",
   REQUIRE_DLAS_ERROR(parse("mb1ic99999999999999999999ih8oc4kh3"), errc::parse_error, "too large");
   REQUIRE_DLAS_ERROR(parse("mb1ic2199023255553ih8oc4kh3"), errc::parse_error, "too large");
   REQUIRE_DLAS_ERROR(parse("mb1ic4ih8oc4kh3ic5"), errc::parse_error, "given twice");
+  // Values under the 2^40 limit whose products are not (found by fuzz_benchdnn).
+  REQUIRE_DLAS_ERROR(parse("mb2ic3ih9oc4kh55873587503dh715870022ph2"), errc::parse_error,
+                     "kernel extent (kh - 1) * (dh + 1) + 1 is too large");
+  REQUIRE_DLAS_ERROR(parse("mb1ic4ih8oc4oh1099511627776kh3sh1099511627776"), errc::parse_error,
+                     "output size oh1099511627776 times the stride sh1099511627776 is too large");
   REQUIRE_DLAS_ERROR(parse("mb0ic4ih8oc4kh3"), errc::parse_error, "'mb' must be positive");
   REQUIRE_DLAS_ERROR(parse("mb1ic4ih8oc4kh3sh0"), errc::parse_error, "'sh' must be positive");
   REQUIRE_DLAS_ERROR(parse("mb1ic4ih2oc4kh3"), errc::parse_error, "kernel extent 3 exceeds");

@@ -188,7 +188,16 @@ inline conv_problem parse_descriptor(std::string_view text, std::optional<index_
                   index_t d0) -> axis_out {
     const index_t stride = st < 0 ? 1 : st;
     const index_t dil = (d0 < 0 ? 0 : d0) + 1;
-    const index_t extent = (k - 1) * dil + 1;  // KE = (k - 1) * (d + 1) + 1
+    // Every value is at most 2^40, so only the two products can overflow: bound them.
+    const index_t span = core::checked_mul(k - 1, dil);
+    if (span < 0 || span >= detail::max_value)
+      fail(ctx, std::string("kernel extent (k") + a + " - 1) * (d" + a +
+                    " + 1) + 1 is too large (limit 2^40)" + desc);
+    const index_t extent = span + 1;  // KE = (k - 1) * (d + 1) + 1
+    if (const index_t reach = o < 0 ? 0 : core::checked_mul(o - 1, stride);
+        reach < 0 || reach > detail::max_value)
+      fail(ctx, std::string("output size o") + a + std::to_string(o) + " times the stride s" + a +
+                    std::to_string(stride) + " is too large (limit 2^40)" + desc);
     index_t pad = p;
     if (o < 0) {
       if (pad < 0) pad = 0;
