@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// int8 pointwise, im2col_gemm and automatic, NCHW and NHWC: bit-exact against algo::reference and the
+// int8 pointwise, im2col_gemm, direct, spatial_pack and automatic, NCHW and NHWC: bit-exact against algo::reference and the
 // int32 oracle on the odd shapes, every input/output type, zero point and epilogue, and on
 // adversarial data that would saturate a plain vpmaddubsw (all 255 against all +127 / -127
 // weights, long reductions); exact footprint; refusal of -128 weight codes.
@@ -19,6 +19,9 @@
 using namespace dlas;
 using namespace dlas::testing;
 
+/// The int8 kernels built on int8_gemm_conv; every test below runs each of them.
+#define DLAS_TEST_INT8_ALGORITHMS algo::pointwise, algo::im2col_gemm, algo::direct, algo::spatial_pack
+
 namespace {
 
 /// Inputs at the extremes of the code range against weights that all quantise to +127 or
@@ -33,8 +36,8 @@ void check_adversarial() {
   });
 }
 
-/// NHWC im2col_gemm shapes whose taps the VNNI path reads from a padded copy of the image
-/// (K of whole 32-channel panels, one group, no dilation): every padding side, strides 1-3,
+/// Shapes whose taps spatial_pack reads in runs from its padded image and, in NHWC on the
+/// VNNI path, finishes in registers (K of whole 32-channel panels, one group, no dilation): every padding side, strides 1-3,
 /// batch 2, a kernel wider than tall, no padding at all, and kernel rows of S * C bytes that
 /// are not whole depth steps.
 std::vector<named_shape> padded_image_shapes() {
@@ -86,8 +89,21 @@ std::vector<named_shape> panel_chunk_shapes() {
           {"3x3_c8_k32_7x7_p1", make_shape(1, 8, 7, 7, 32, 3, 3, 1, 1)}};
 }
 
+/// Shapes that direct and spatial_pack read tap by tap: groups whose channels are whole depth
+/// steps (which direct reads in place from uint8 NHWC codes on the VNNI path) or not, dilation
+/// with padding and stride, and a padding wider than the dilated kernel's reach.
+std::vector<named_shape> tap_shapes() {
+  conv2d_shape dilated = make_shape(2, 4, 11, 10, 32, 3, 3, 2, 2, 2);
+  dilated.dilation_w = 3;
+  return {{"3x3_groups2_c16_p1", make_shape(1, 16, 7, 6, 64, 3, 3, 1, 1, 1, 2)},
+          {"3x3_groups4_c12_k20_s2", make_shape(1, 12, 9, 9, 20, 3, 3, 2, 1, 1, 4)},
+          {"3x3_dilation2x3_s2_batch2", dilated},
+          {"1x1_c8_p2", make_shape(1, 8, 3, 4, 32, 1, 1, 1, 2)}};
+}
+
 std::vector<named_shape> int8_shapes() {
   std::vector<named_shape> v = curated_shapes();
+  for (const auto& ns : tap_shapes()) v.push_back(ns);
   for (const auto& ns : padded_image_shapes()) v.push_back(ns);
   for (const auto& ns : strided_pointwise_shapes()) v.push_back(ns);
   for (const auto& ns : panel_chunk_shapes()) v.push_back(ns);
@@ -98,13 +114,13 @@ std::vector<named_shape> int8_shapes() {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("int8 pointwise and im2col_gemm are bit-exact with the reference", "[conv_fast][int8]",
-                   algo::pointwise, algo::im2col_gemm) {
+TEMPLATE_TEST_CASE("int8 GEMM-based kernels are bit-exact with the reference", "[conv_fast][int8]",
+                   DLAS_TEST_INT8_ALGORITHMS) {
   SECTION("nchw") { check_int8_random<conv2d<layout::nchw, precision::int8, sparsity::dense, TestType>>(int8_shapes()); }
   SECTION("nhwc") { check_int8_random<conv2d<layout::nhwc, precision::int8, sparsity::dense, TestType>>(int8_shapes()); }
 }
 
-TEMPLATE_TEST_CASE("int8 automatic picks pointwise or im2col_gemm and stays bit-exact",
+TEMPLATE_TEST_CASE("int8 automatic picks its kernel and stays bit-exact",
                    "[conv_fast][int8]", layout::nchw, layout::nhwc) {
   using conv = conv2d<TestType, precision::int8, sparsity::dense, algo::automatic>;
   const std::vector<float> w(16 * 8 * 9, 0.5f);
@@ -116,7 +132,7 @@ TEMPLATE_TEST_CASE("int8 automatic picks pointwise or im2col_gemm and stays bit-
 }
 
 TEMPLATE_TEST_CASE("int8 NHWC panels with a channel shifted by 32 stay bit-exact", "[conv_fast][int8]",
-                   algo::pointwise, algo::im2col_gemm) {
+                   DLAS_TEST_INT8_ALGORITHMS) {
   // The last channel's weights are 100 times the others' (scale 100/127), so its
   // requantisation multiplier is 0.4 * 100/127 = 0.31: shift 32. The single-precision finish
   // takes it (kernel::i8_row_requantizer32::in_float); where the sums can pass 2^24 (channel
@@ -158,7 +174,7 @@ TEMPLATE_TEST_CASE("int8 NHWC panels with a channel shifted by 32 stay bit-exact
 }
 
 TEMPLATE_TEST_CASE("int8 kernels never saturate on adversarial data", "[conv_fast][int8]",
-                   algo::pointwise, algo::im2col_gemm) {
+                   DLAS_TEST_INT8_ALGORITHMS) {
   SECTION("nchw") { check_adversarial<layout::nchw, TestType>(); }
   SECTION("nhwc") { check_adversarial<layout::nhwc, TestType>(); }
 }
@@ -189,7 +205,7 @@ void check_int8_footprint() {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("int8 footprint is exact", "[conv_fast][int8]", algo::pointwise, algo::im2col_gemm) {
+TEMPLATE_TEST_CASE("int8 footprint is exact", "[conv_fast][int8]", DLAS_TEST_INT8_ALGORITHMS) {
   SECTION("nchw") { check_int8_footprint<layout::nchw, TestType>(); }
   SECTION("nhwc") { check_int8_footprint<layout::nhwc, TestType>(); }
 }

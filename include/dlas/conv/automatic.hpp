@@ -72,11 +72,15 @@ constexpr auto_choice choose_fp32(const conv2d_shape& sh) noexcept {
   return nhwc ? auto_choice::direct : auto_choice::spatial_pack;
 }
 
-/// The int8 dense rule table: rules 1 and 2 of choose_fp32, then im2col_gemm (int8 has no
-/// direct, spatial_pack or winograd kernel).
+/// The int8 dense rule table: rules 1 and 2 of choose_fp32, then spatial_pack where its
+/// tile reads the padded image in runs and finishes in registers
+/// (int8_gemm_conv::spatial_pack_preferred), else im2col_gemm. int8 direct reads tap by tap
+/// and is never chosen (docs/dispatch.md); int8 has no winograd kernel.
+template <class Layout>
 constexpr auto_choice choose_int8(const conv2d_shape& sh) noexcept {
   if (DLAS_AUTOMATIC_HAS_DEPTHWISE && sh.is_depthwise()) return auto_choice::depthwise;
   if (sh.r == 1 && sh.s == 1) return auto_choice::pointwise;
+  if (detail::int8_gemm_conv<Layout, algo::spatial_pack>::spatial_pack_preferred(sh)) return auto_choice::spatial_pack;
   return auto_choice::im2col_gemm;
 }
 
@@ -178,14 +182,15 @@ using dense_float_automatic = chosen_kernel<
 #endif
     entry<Layout, Precision, sparsity::dense, algo::direct, auto_choice::direct>>;
 
-/// int8 dense: choose_int8's table (all three kernels bit-exact with algo::reference).
+/// int8 dense: choose_int8's table (every kernel bit-exact with algo::reference).
 template <class Layout>
 using int8_automatic = chosen_kernel<
-    &choose_int8,
+    &choose_int8<Layout>,
 #if DLAS_AUTOMATIC_HAS_DEPTHWISE
     entry<Layout, precision::int8, sparsity::dense, algo::depthwise, auto_choice::depthwise>,
 #endif
     entry<Layout, precision::int8, sparsity::dense, algo::pointwise, auto_choice::pointwise>,
+    entry<Layout, precision::int8, sparsity::dense, algo::spatial_pack, auto_choice::spatial_pack>,
     entry<Layout, precision::int8, sparsity::dense, algo::im2col_gemm, auto_choice::im2col_gemm>>;
 
 /// CSR, every precision: choose_csr's table.

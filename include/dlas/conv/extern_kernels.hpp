@@ -29,8 +29,9 @@
   X(L, fp16, dense, spatial_pack) X(L, fp16, dense, pointwise) X(L, fp16, dense, depthwise)        \
   X(L, fp16, dense, winograd) X(L, fp16, dense, automatic)
 #define DLAS_KERNELS_int8_dense(X, L)                                                              \
-  X(L, int8, dense, reference) X(L, int8, dense, im2col_gemm) X(L, int8, dense, pointwise)         \
-  X(L, int8, dense, depthwise) X(L, int8, dense, automatic)
+  X(L, int8, dense, reference) X(L, int8, dense, direct) X(L, int8, dense, im2col_gemm)            \
+  X(L, int8, dense, spatial_pack) X(L, int8, dense, pointwise) X(L, int8, dense, depthwise)        \
+  X(L, int8, dense, automatic)
 #define DLAS_KERNELS_CSR(X, L, P)                                                                  \
   X(L, P, csr, reference) X(L, P, csr, direct) X(L, P, csr, im2col_gemm) X(L, P, csr, spatial_pack) \
   X(L, P, csr, pointwise) X(L, P, csr, automatic)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file spatial_pack.hpp
-/// \brief algo::spatial_pack in fp32 and fp16: the input repacked into a zero-padded NHWC tile, kernel blocks packed, NCHW output unpacked with the epilogue.
+/// \brief algo::spatial_pack in fp32, fp16 and int8: the input repacked into a padded NHWC tile (zeros; int8: the input zero point), kernel blocks packed; fp32 NCHW output unpacked with the epilogue.
 #pragma once
 
 #include "dlas/config.hpp"
 #include "dlas/conv/detail/gemm_conv_impl.hpp"
+#include "dlas/conv/detail/int8_gemm_conv.hpp"
 
 namespace dlas::DLAS_ISA_NAMESPACE::conv {
 
@@ -22,6 +23,15 @@ class algorithm_impl<Layout, precision::fp16, sparsity::dense, algo::spatial_pac
     : public detail::gemm_conv<Layout, algo::spatial_pack, half> {
  public:
   using detail::gemm_conv<Layout, algo::spatial_pack, half>::gemm_conv;
+};
+
+/// int8 dense (uint8/int8 codes, int8 weights, exact int32 sums), NCHW and NHWC; see
+/// detail::int8_gemm_conv.
+template <layout_policy Layout>
+class algorithm_impl<Layout, precision::int8, sparsity::dense, algo::spatial_pack>
+    : public detail::int8_gemm_conv<Layout, algo::spatial_pack> {
+ public:
+  using detail::int8_gemm_conv<Layout, algo::spatial_pack>::int8_gemm_conv;
 };
 
 }  // namespace dlas::conv

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file int8_gemm_conv.hpp
-/// \brief int8_gemm_conv<Layout, Algorithm>: the int8 dense kernels of algo::pointwise and
-/// algo::im2col_gemm on kernel::i8_gemm_tile, bit-exact with algo::reference.
+/// \brief int8_gemm_conv<Layout, Algorithm>: the int8 dense kernels of algo::pointwise,
+/// im2col_gemm, direct and spatial_pack on kernel::i8_gemm_tile, bit-exact with algo::reference.
 #pragma once
 
 #include <algorithm>
@@ -46,15 +46,22 @@ namespace dlas::DLAS_ISA_NAMESPACE::conv::detail {
 template <class In>
 inline constexpr std::int32_t i8_input_offset = std::is_same_v<In, std::uint8_t> ? 128 : 0;
 
-/// The int8 dense convolution of algo::pointwise or algo::im2col_gemm, NCHW or NHWC.
-///
-/// Every output pixel's taps are gathered (im2col) into a row of the tile's bytes a = x' + t
-/// (x' = x - offset, see i8_input_offset; t = kernel::i8_a_offset of the tile's path) in
-/// chunks of pixels, then multiplied with the weights packed as i8_gemm_tile panels;
-/// pointwise is the same with one tap (its rows are copies of the input pixels in NHWC, with
-/// the xor that makes them what the tile reads; where no xor is needed, as for uint8 codes on
-/// the VNNI path, the tile reads the input pixels in place). Rows are in (r, s, c) order in
-/// NHWC (contiguous channel runs) and in the weights' own (c, r, s) order in NCHW.
+/// The int8 dense convolution of algo::pointwise, im2col_gemm, direct or spatial_pack, NCHW or
+/// NHWC. The tile multiplies rows of bytes a = x' + t (x' = x - offset, see i8_input_offset;
+/// t = kernel::i8_a_offset of the tile's path) with the weights packed as i8_gemm_tile
+/// panels; the algorithms differ in where the rows come from:
+///   im2col_gemm   every output pixel's taps gathered into a row, in chunks of pixels; rows
+///                 in (r, s, c) order in NHWC, in the weights' own (c, r, s) order in NCHW
+///   pointwise     the same with one tap; in NHWC, where no xor is needed (uint8 codes on the
+///                 VNNI path), the tile reads the input pixels in place
+///   spatial_pack  the image copied once per call into a padded NHWC image of the tile's
+///                 bytes (NCHW input transposed on the way), which the tile reads in place:
+///                 a kernel row's S taps are one run of S * C bytes (one group, no dilation),
+///                 else tap by tap
+///   direct        no copy where the input is NHWC in the tile's bytes with whole depth
+///                 steps per group (else an unpadded coded copy): the tile reads each tap
+///                 in place, a row of pad bytes standing in for taps outside the input, and
+///                 the sums of the taps add up in int32
 ///
 /// Exactness: sum (x - zp) * w = sum a * w + (offset - t - zp) * sum w. The second term and
 /// the bias are folded, per output channel and input type, into one int32 at construction
@@ -67,7 +74,9 @@ template <class Layout, class Algorithm>
 class int8_gemm_conv {
   static constexpr bool nhwc = std::is_same_v<Layout, layout::nhwc>;
   static constexpr bool is_pointwise = std::is_same_v<Algorithm, algo::pointwise>;
-  static_assert(is_pointwise || std::is_same_v<Algorithm, algo::im2col_gemm>);
+  static constexpr bool is_direct = std::is_same_v<Algorithm, algo::direct>;
+  static constexpr bool is_spatial = std::is_same_v<Algorithm, algo::spatial_pack>;
+  static_assert(is_pointwise || is_direct || is_spatial || std::is_same_v<Algorithm, algo::im2col_gemm>);
   using tile = kernel::i8_gemm_tile_default;
   static constexpr int mr = tile::mr;
   static constexpr int nr = tile::nr;
@@ -84,11 +93,18 @@ class int8_gemm_conv {
   }
 
   /// Depth of one group's GEMM (C/groups * R * S) and its padding to whole tile steps: at the
-  /// end of the row, or, where the tile reads the padded image in place, at the end of every
-  /// kernel row (run_bytes).
+  /// end of the row, or, where the tile reads the image in place, at the end of every kernel
+  /// row (run_bytes) or of every tap (tap_bytes).
   static constexpr index_t depth(const conv2d_shape& sh) noexcept { return sh.c_per_group() * sh.r * sh.s; }
   static constexpr index_t padded_depth(const conv2d_shape& sh) noexcept {
-    return reads_padded_image(sh) ? sh.r * run_bytes(sh) : kernel::i8_padded_depth(depth(sh));
+    return reads_padded_image(sh) ? sh.r * run_bytes(sh)
+           : reads_taps(sh)       ? sh.r * sh.s * tap_bytes(sh)
+                                  : kernel::i8_padded_depth(depth(sh));
+  }
+  /// Bytes the tile reads per tap where it reads tap by tap: a group's channels rounded up to
+  /// whole depth steps (the bytes past them meet zero weights).
+  static constexpr index_t tap_bytes(const conv2d_shape& sh) noexcept {
+    return kernel::i8_padded_depth(sh.c_per_group());
   }
   /// Bytes the tile reads per kernel row of the padded image: the row's S * C taps rounded up
   /// to whole depth steps. The bytes past the taps (the next pixel's, at most 3) meet zero
@@ -125,36 +141,52 @@ class int8_gemm_conv {
     constexpr index_t unit = rows_block_tiles * mr;
     return std::max<index_t>(unit, (index_t{1} << 20) / padded_depth(sh) / unit * unit);
   }
-  /// One call's workspace for input codes In: the padded image, nothing where the tile reads
-  /// the input pixels in place, else a chunk of gathered rows.
+  /// One call's workspace for input codes In: spatial_pack's padded image; direct's row of
+  /// pad bytes and, unless it reads the input in place, its coded copy; nothing where
+  /// pointwise reads the input pixels in place; else a chunk of gathered rows.
   template <class In = std::uint8_t>
   static constexpr index_t workspace_bytes(const conv2d_shape& sh) noexcept {
     static_assert(std::is_same_v<In, std::uint8_t> || std::is_same_v<In, std::int8_t>,
                   "dlas: int8 kernels take uint8_t or int8_t input codes");
-    if (reads_padded_image(sh)) return buffer_bytes<std::int8_t>(padded_image_bytes(sh));
+    if (is_spatial) return buffer_bytes<std::int8_t>(padded_image_bytes(sh));
+    if (is_direct)
+      return buffer_bytes<std::int8_t>(tap_bytes(sh) + (reads_input_in_place<In>(sh) ? 0 : sh.h * sh.w * pixel_bytes(sh)));
     if (reads_input_as_rows<In>(sh)) return 0;
     return buffer_bytes<std::int8_t>(std::min(sh.output_h() * sh.output_w(), chunk_pixels(sh)) *
                                      padded_depth(sh));
   }
 
-  /// Whether the tile reads each output pixel's taps from a padded copy of the image in place
-  /// (kernel::i8_row_runs: a kernel row's S taps are S * C consecutive bytes of an NHWC
-  /// image row) instead of gathering them into rows: NHWC on the path that finishes in
-  /// registers, one group, no dilation, K of whole panels, a kernel larger than 1x1, and at
-  /// most twice the depth of the gathered rows where S * C is not a whole number of depth
-  /// steps: a 7x7 stem on 3 channels reads 7 runs of 24 bytes for 147 taps, a 3x3 one 36
-  /// bytes for 27, and still runs 1.3x and 2.8x faster than from gathered rows. The copy is
-  /// the image once; the gathered rows are every pixel's R * S taps.
+  /// Whether spatial_pack's tile reads each output pixel's kernel rows as runs of its padded
+  /// image (kernel::i8_row_runs: a kernel row's S taps are S * C consecutive bytes of an NHWC
+  /// image row): one group and no dilation. Otherwise it reads tap by tap (reads_taps).
   static constexpr bool reads_padded_image(const conv2d_shape& sh) noexcept {
-    return nhwc && !is_pointwise && tile::finishes_in_registers && sh.groups == 1 && sh.dilation_h == 1 &&
-           sh.dilation_w == 1 && sh.k % nr == 0 && sh.r * sh.s > 1 &&
-           sh.r * run_bytes(sh) <= 2 * kernel::i8_padded_depth(depth(sh));
+    return is_spatial && sh.groups == 1 && sh.dilation_h == 1 && sh.dilation_w == 1;
   }
-  /// Bytes of the padded image, (H + pad_top + pad_bottom) x (W + pad_left + pad_right) x C,
-  /// and the bytes the last kernel row's run reads past it.
+  /// Whether the tile reads the image tap by tap: direct, and spatial_pack where a kernel row
+  /// is not one run.
+  static constexpr bool reads_taps(const conv2d_shape& sh) noexcept {
+    return is_direct || (is_spatial && !reads_padded_image(sh));
+  }
+  /// Whether spatial_pack is faster than im2col_gemm on a KxK layer (algo::automatic's rule):
+  /// NHWC on the path that finishes in registers, one group, no dilation, K of whole panels,
+  /// and at most twice the depth of the gathered rows where S * C is not a whole number of
+  /// depth steps: a 7x7 stem on 3 channels reads 7 runs of 24 bytes for 147 taps, a 3x3 one
+  /// 36 bytes for 27, and still runs 1.3x and 2.8x faster than from gathered rows. The copy
+  /// is the image once; the gathered rows are every pixel's R * S taps.
+  static constexpr bool spatial_pack_preferred(const conv2d_shape& sh) noexcept {
+    return nhwc && tile::finishes_in_registers && sh.groups == 1 && sh.dilation_h == 1 && sh.dilation_w == 1 &&
+           sh.k % nr == 0 && sh.r * sh.s > 1 && sh.r * run_bytes(sh) <= 2 * kernel::i8_padded_depth(depth(sh));
+  }
+  /// Bytes per pixel of a coded image: C where kernel rows are runs (and the input's own
+  /// pixels), else each group's channels rounded up to whole depth steps.
+  static constexpr index_t pixel_bytes(const conv2d_shape& sh) noexcept {
+    return reads_padded_image(sh) ? sh.c : sh.groups * tap_bytes(sh);
+  }
+  /// Bytes of spatial_pack's padded image, (H + pad_top + pad_bottom) x (W + pad_left +
+  /// pad_right) pixels, and the bytes the last kernel row's run reads past it.
   static constexpr index_t padded_image_bytes(const conv2d_shape& sh) noexcept {
-    return (sh.h + sh.pad_top + sh.pad_bottom) * (sh.w + sh.pad_left + sh.pad_right) * sh.c + run_bytes(sh) -
-           sh.s * sh.c;
+    return (sh.h + sh.pad_top + sh.pad_bottom) * (sh.w + sh.pad_left + sh.pad_right) * pixel_bytes(sh) +
+           (reads_padded_image(sh) ? run_bytes(sh) - sh.s * sh.c : 0);
   }
 
   /// Output pixels of the padded image that leave out the same taps in the padding: output
@@ -327,9 +359,10 @@ class int8_gemm_conv {
       return;
     }
     const std::int8_t pad = pad_byte<In>();
-    if (reads_padded_image(sh)) {
+    if constexpr (is_spatial) {
       aligned_buffer<std::int8_t> image(padded_image_bytes(sh), uninitialized, mr_);
-      const index_t wp = sh.w + sh.pad_left + sh.pad_right, row = wp * sh.c;
+      const index_t hp = sh.h + sh.pad_top + sh.pad_bottom, wp = sh.w + sh.pad_left + sh.pad_right;
+      const index_t row = wp * pixel_bytes(sh);
       // Regions exist only where the padded taps are left out (skips_padded_taps).
       const bool by_region = regions_.size() > 0;
       const std::int32_t* region_bias =
@@ -337,14 +370,39 @@ class int8_gemm_conv {
       const region_rows regions{image.data(), row, this, region_bias};
       const image_rows pixels{image.data(), sh.output_w(), sh.stride_h * row, sh.stride_w * sh.c,
                               kernel::i8_row_runs{sh.r, run_bytes(sh) / kernel::i8_depth_step, row}};
-      const index_t rows_end = (sh.h + sh.pad_top + sh.pad_bottom) * row;
-      std::fill(image.data() + rows_end, image.data() + padded_image_bytes(sh), pad);  // read, times 0
+      std::fill(image.data() + hp * row, image.data() + padded_image_bytes(sh), pad);  // read, times 0
       for (index_t img = 0; img < sh.n; ++img) {
-        core::parallel_for(sh.h + sh.pad_top + sh.pad_bottom, [&](index_t yp) {
-          pad_image_row(in, img, yp, pad, image.data() + yp * row);
+        core::parallel_for(hp, [&](index_t yp) {
+          code_image_row(in, img, yp - sh.pad_top, sh.pad_left, sh.pad_right, pad, image.data() + yp * row);
         });
-        if (by_region) gemm(regions, pq, img, 0, 0, out.data(), residual, folded, finish);
-        else gemm(pixels, pq, img, 0, 0, out.data(), residual, folded, finish);
+        if (!reads_padded_image(sh)) {
+          for (index_t g = 0; g < sh.groups; ++g)
+            gemm(tap_rows{this, image.data() + g * tap_bytes(sh), hp, wp, 0, 0, nullptr}, pq, img, g, 0,
+                 out.data(), residual, folded, finish);
+        } else if (by_region) {
+          gemm(regions, pq, img, 0, 0, out.data(), residual, folded, finish);
+        } else {
+          gemm(pixels, pq, img, 0, 0, out.data(), residual, folded, finish);
+        }
+      }
+      return;
+    }
+    if constexpr (is_direct) {
+      const bool in_place = reads_input_in_place<In>(sh);
+      aligned_buffer<std::int8_t> ws(workspace_bytes<In>(sh) / index_t(sizeof(std::int8_t)), uninitialized, mr_);
+      std::int8_t* const pad_row = ws.data();
+      std::int8_t* const image = ws.data() + tap_bytes(sh);
+      std::fill(pad_row, pad_row + tap_bytes(sh), pad);
+      const index_t row = sh.w * pixel_bytes(sh);
+      for (index_t img = 0; img < sh.n; ++img) {
+        const std::int8_t* source = reinterpret_cast<const std::int8_t*>(in.data() + in.offset(img, 0, 0, 0));
+        if (!in_place) {
+          core::parallel_for(sh.h, [&](index_t y) { code_image_row(in, img, y, 0, 0, pad, image + y * row); });
+          source = image;
+        }
+        for (index_t g = 0; g < sh.groups; ++g)
+          gemm(tap_rows{this, source + g * tap_bytes(sh), sh.h, sh.w, sh.pad_top, sh.pad_left, pad_row}, pq, img,
+               g, 0, out.data(), residual, folded, finish);
       }
       return;
     }
@@ -381,6 +439,7 @@ class int8_gemm_conv {
   struct contiguous_rows {
     using tail_tiles = kernel::i8_gemm_tail_tiles;
     static constexpr bool consecutive = true;  // tile t: pixels [t * MR, t * MR + m)
+    static constexpr bool in_registers = true;  // the tile reads all its depth at once
     const std::int8_t* data;
     index_t depth;
     static index_t tiles(index_t np) noexcept { return (np + mr - 1) / mr; }
@@ -396,6 +455,7 @@ class int8_gemm_conv {
   struct image_rows {
     using tail_tiles = kernel::i8_gemm_tail_tiles;
     static constexpr bool consecutive = true;
+    static constexpr bool in_registers = true;
     const std::int8_t* image;
     index_t q;          // output pixels per row
     index_t row_step;   // bytes between output rows' first taps (stride_h image rows)
@@ -418,6 +478,7 @@ class int8_gemm_conv {
   struct region_rows {
     using tail_tiles = kernel::i8_gemm_short_tiles;
     static constexpr bool consecutive = false;
+    static constexpr bool in_registers = true;
     const std::int8_t* image;  // the padded copy
     index_t row;               // bytes per padded image row
     const int8_gemm_conv* conv;
@@ -442,21 +503,64 @@ class int8_gemm_conv {
     }
   };
 
-  /// Row yp of image img's padded copy: the tile's bytes (codes with the xor of gather_row),
-  /// `pad` around the image.
+  /// A's rows read tap by tap (reads_taps) from a coded NHWC image of pixel_bytes per pixel,
+  /// h x w pixels, whose pixel (top, left) is the input's (0, 0): tap (r, s) of output pixel
+  /// p at its input pixel, or, outside the image, at `pad`, a row of pad bytes. The tile's
+  /// passes over the taps add up (tile_sums); the rows never take the register path.
+  struct tap_rows {
+    using tail_tiles = kernel::i8_gemm_tail_tiles;
+    static constexpr bool consecutive = true;
+    static constexpr bool in_registers = false;
+    const int8_gemm_conv* conv;
+    const std::int8_t* image;  // at the group's first channel
+    index_t h, w, top, left;
+    const std::int8_t* pad;
+    static index_t tiles(index_t np) noexcept { return (np + mr - 1) / mr; }
+    void tile(index_t, int, const std::int8_t**) const noexcept {}  // set per tap: tap()
+    kernel::i8_row_runs runs() const noexcept { return {}; }         // tile_sums reads tap by tap
+    void tap(index_t p0, int m, index_t r, index_t s, const std::int8_t** a) const noexcept {
+      const conv2d_shape& sh = conv->shape_;
+      const index_t q = sh.output_w(), pixel = pixel_bytes(sh);
+      index_t y = p0 / q, x = p0 % q;
+      for (int i = 0; i < mr; ++i) {
+        const index_t iy = y * sh.stride_h + r * sh.dilation_h - top, ix = x * sh.stride_w + s * sh.dilation_w - left;
+        a[i] = iy >= 0 && iy < h && ix >= 0 && ix < w ? image + (iy * w + ix) * pixel : pad;
+        if (i + 1 < m && ++x == q) x = 0, ++y;
+      }
+    }
+  };
+
+  /// Input row y (outside [0, H): padding) of image img as a row of a coded image: the tile's
+  /// bytes of each pixel (codes with the xor of gather_row; pixel_bytes per pixel, each group
+  /// from g * tap_bytes where those differ), with `left` and `right` pixels of `pad` around.
   template <class In>
-  void pad_image_row(tensor_view<const In, Layout> in, index_t img, index_t yp, std::int8_t pad,
-                     std::int8_t* dst) const noexcept {
+  void code_image_row(tensor_view<const In, Layout> in, index_t img, index_t y, index_t left, index_t right,
+                      std::int8_t pad, std::int8_t* dst) const noexcept {
     const conv2d_shape& sh = shape_;
-    const index_t c = sh.c, y = yp - sh.pad_top, wp = sh.w + sh.pad_left + sh.pad_right;
+    const index_t pb = pixel_bytes(sh), cg = sh.c_per_group(), tb = tap_bytes(sh);
     if (y < 0 || y >= sh.h) {
-      std::fill(dst, dst + wp * c, pad);
+      std::fill(dst, dst + (left + sh.w + right) * pb, pad);
       return;
     }
-    std::fill(dst, dst + sh.pad_left * c, pad);
-    copy_coded(in.data() + in.offset(img, 0, y, 0), dst + sh.pad_left * c, sh.w * c,
-               std::uint8_t(i8_input_offset<In> ^ tile_offset()));
-    std::fill(dst + (sh.pad_left + sh.w) * c, dst + wp * c, pad);
+    const std::uint8_t flip = std::uint8_t(i8_input_offset<In> ^ tile_offset());
+    std::fill(dst, dst + left * pb, pad);
+    std::int8_t* d = dst + left * pb;
+    if (nhwc && pb == sh.c) {
+      copy_coded(in.data() + in.offset(img, 0, y, 0), d, sh.w * sh.c, flip);
+    } else {
+      const index_t step = pb == sh.c ? cg : tb;  // a group's bytes in the coded pixel
+      for (index_t x = 0; x < sh.w; ++x, d += pb)
+        for (index_t g = 0; g < sh.groups; ++g) {
+          std::int8_t* dg = d + g * step;
+          if constexpr (nhwc) {
+            copy_coded(in.data() + in.offset(img, g * cg, y, x), dg, cg, flip);
+          } else {
+            for (index_t c = 0; c < cg; ++c) dg[c] = std::int8_t(std::uint8_t(in(img, g * cg + c, y, x)) ^ flip);
+          }
+          std::fill(dg + cg, dg + step, std::int8_t(0));  // meets zero weights
+        }
+    }
+    std::fill(dst + (left + sh.w) * pb, dst + (left + sh.w + right) * pb, pad);
   }
 
   /// The offset of the tile's A bytes on the path in use (kernel::i8_a_offset).
@@ -482,23 +586,35 @@ class int8_gemm_conv {
            depth(sh) % kernel::i8_depth_step == 0 && (i8_input_offset<In> ^ tile_offset()) == 0;
   }
 
-  /// Depth of the packed panels before their padding to whole steps: the taps, or R runs of
-  /// run_bytes where the padded image is read in place.
+  /// Depth of the packed panels before their padding to whole steps: the taps, or, where the
+  /// tile reads the image in place, R runs of run_bytes or R * S taps of tap_bytes.
   static constexpr index_t packed_depth(const conv2d_shape& sh) noexcept {
-    return reads_padded_image(sh) ? padded_depth(sh) : depth(sh);
+    return reads_padded_image(sh) || reads_taps(sh) ? padded_depth(sh) : depth(sh);
   }
 
-  /// Weight column (c * R + r) * S + s of packed row kk: (r, s, c) order in NHWC, each kernel
-  /// row's run padded to run_bytes where the padded image is read in place (-1: a zero weight
-  /// past the run's taps).
+  /// Whether direct reads input codes In in place: NHWC whose codes are the tile's bytes, with
+  /// each group's channels whole depth steps (the tile reads no byte past the image).
+  template <class In>
+  static constexpr bool reads_input_in_place(const conv2d_shape& sh) noexcept {
+    return is_direct && nhwc && (i8_input_offset<In> ^ tile_offset()) == 0 && sh.c_per_group() % kernel::i8_depth_step == 0;
+  }
+
+  /// Weight column (c * R + r) * S + s of packed row kk (-1: a zero weight): (r, s, c) order,
+  /// each kernel row's run padded to run_bytes where the padded image is read in runs, each
+  /// tap's channels padded to tap_bytes where it is read tap by tap; else the gathered row's
+  /// order, (r, s, c) in NHWC and (c, r, s) in NCHW.
   index_t column(index_t kk) const noexcept {
-    if constexpr (!nhwc) return kk;
     const conv2d_shape& sh = shape_;
     index_t rs = kk / sh.c_per_group(), c = kk % sh.c_per_group();
     if (reads_padded_image(sh)) {
       const index_t r = kk / run_bytes(sh), j = kk % run_bytes(sh);
       if (j >= sh.s * sh.c) return -1;
       rs = r * sh.s + j / sh.c, c = j % sh.c;
+    } else if (reads_taps(sh)) {
+      rs = kk / tap_bytes(sh), c = kk % tap_bytes(sh);
+      if (c >= sh.c_per_group()) return -1;
+    } else if constexpr (!nhwc) {
+      return kk;
     }
     return (c * sh.r + rs / sh.s) * sh.s + rs % sh.s;
   }
@@ -604,6 +720,40 @@ class int8_gemm_conv {
     std::fill(row + kdim, row + padded_depth(sh), std::int8_t(0));
   }
 
+  /// The tile's int32 sums of m rows into acc (MR x NR) on the memory path: one pass over rows
+  /// of one run; for rows of several runs (kernel rows of the padded image) and rows read tap
+  /// by tap (tap_rows), one pass per run or tap, added with wrapping int32 arithmetic (the
+  /// total fits, see the class comment). Run k of the rows starts k * runs.stride bytes after
+  /// a[i], its weights k * runs.b_steps steps (0: runs.steps) into the panel b.
+  template <class Tile, class Rows>
+  void tile_sums(const Rows& rows, index_t p0, int m, const std::int8_t* const* a, kernel::i8_row_runs runs,
+                 const std::int8_t* b, std::int32_t* acc) const noexcept {
+    alignas(64) std::int32_t part[mr * nr];
+    auto pass = [&](bool first, index_t steps, const std::int8_t* const* rows_a, const std::int8_t* rows_b) {
+      Tile::run(steps, rows_a, rows_b, first ? acc : part, m);
+      if (!first)
+        for (int i = 0; i < mr * nr; ++i) acc[i] = std::int32_t(std::uint32_t(acc[i]) + std::uint32_t(part[i]));
+    };
+    const std::int8_t* at[mr];
+    if constexpr (std::is_same_v<Rows, tap_rows>) {
+      const conv2d_shape& sh = shape_;
+      const index_t steps = tap_bytes(sh) / kernel::i8_depth_step;
+      for (index_t r = 0; r < sh.r; ++r)
+        for (index_t s = 0; s < sh.s; ++s) {
+          rows.tap(p0, m, r, s, at);
+          pass(r == 0 && s == 0, steps, at, b + (r * sh.s + s) * tap_bytes(sh) * nr);
+        }
+    } else {
+      (void)rows, (void)p0;
+      if (runs.count == 1) return Tile::run(runs.steps, a, b, acc, m);
+      const index_t b_run = (runs.b_steps ? runs.b_steps : runs.steps) * kernel::i8_depth_step * nr;
+      for (index_t k = 0; k < runs.count; ++k) {
+        for (int i = 0; i < mr; ++i) at[i] = a[i] + k * runs.stride;
+        pass(k == 0, runs.steps, at, b + k * b_run);
+      }
+    }
+  }
+
   /// Output pixels [c0, c0 + np) of image img, group g, from their gathered rows: blocks of
   /// row tiles x groups of panels in parallel, each tile's int32 sums finished at once (in
   /// registers where the tile offers it, NHWC full panels).
@@ -611,7 +761,7 @@ class int8_gemm_conv {
   void gemm(const Rows& rows, index_t np, index_t img, index_t g, index_t c0, Out* y, const Out* residual,
             const std::int32_t* folded, const Epilogue& finish) const {
     const conv2d_shape& sh = shape_;
-    const index_t kd = padded_depth(sh), kq = kd / kernel::i8_depth_step, kg = sh.k_per_group();
+    const index_t kd = padded_depth(sh), kg = sh.k_per_group();
     const index_t pq = sh.output_h() * sh.output_w();
     const index_t tiles = rows.tiles(np), panels = panels_per_group(sh);
     const index_t row_blocks = (tiles + rows_block_tiles - 1) / rows_block_tiles;
@@ -630,7 +780,8 @@ class int8_gemm_conv {
       alignas(64) std::int32_t acc[mr * nr];
       index_t j_rest = j0;  // the panels the loop below finishes
 #if DLAS_HAS_AVX512_VNNI
-      if constexpr (nhwc && tile::finishes_in_registers && sizeof(Out) == 1 && Rows::consecutive) {
+      if constexpr (nhwc && tile::finishes_in_registers && sizeof(Out) == 1 && Rows::consecutive &&
+                    Rows::in_registers) {
         if (fused) {
           j_rest = std::clamp(kg / nr, j0, j1);  // the full panels
           fused_tiles(rows, np, t0, t1, g, j0, j_rest, first, out, folded, finish);
@@ -648,7 +799,7 @@ class int8_gemm_conv {
           if (vec > 0) panel_finish.emplace(*this, k0, (g * panels + j) * (nr / 8), vec, folded, finish);
         };
 #if DLAS_HAS_AVX512_VNNI
-        if constexpr (nhwc && tile::finishes_in_registers) {
+        if constexpr (nhwc && tile::finishes_in_registers && Rows::in_registers) {
           static_assert(nr == 32, "i8_row_requantizer32 finishes rows of 32 channels");
           // Every tile's rows go from the accumulators to the output: row_out(o, v...) stores
           // a row's registers at o, the output offset of its pixel and the panel's first channel.
@@ -709,13 +860,14 @@ class int8_gemm_conv {
         }
 #endif
         make_panel_finish();
-        // Rows of one run here: the padded image's (R runs) always take the register path.
         if constexpr (Rows::consecutive) {
           for (index_t t = t0; t < t1; ++t) {
             const index_t p0 = t * mr;
             const std::int8_t* a[mr];
             const int m = consecutive_tile(rows, t, np, a);
-            with_tile<typename Rows::tail_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, a, b, acc, m); });
+            with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
+              tile_sums<decltype(sized)>(rows, p0, m, a, rows.runs(), b, acc);
+            });
             index_t pixels[mr];
             for (int i = 0; i < mr; ++i) pixels[i] = c0 + p0 + i;
             finish_sums(acc, m, pixels, img, k0, n, vec, folded, panel_finish, residual, out, finish);
@@ -730,7 +882,9 @@ class int8_gemm_conv {
               if (panel_finish) panel_finish->rebias(tile_bias, k0, vec);
             }
             const int m = at.m;
-            with_tile<typename Rows::tail_tiles>(m, [&](auto sized) { decltype(sized)::run(kq, at.a, b + at.b_offset, acc, m); });
+            with_tile<typename Rows::tail_tiles>(m, [&](auto sized) {
+              tile_sums<decltype(sized)>(rows, 0, m, at.a, at.runs, b + at.b_offset, acc);
+            });
             index_t pixels[mr];
             for (int i = 0; i < mr; ++i) pixels[i] = c0 + at.pixel[i];
             finish_sums(acc, m, pixels, img, k0, n, vec, tile_bias, panel_finish, residual, out, finish);
