@@ -33,6 +33,20 @@ TEST_CASE("automatic follows the rule table of docs/dispatch.md", "[conv_fast][a
 #if DLAS_AUTOMATIC_HAS_DEPTHWISE
   CHECK(conv::choose_fp32<layout::nhwc>(dw) == auto_choice::depthwise);
 #endif
+  // int8 KxK layers: spatial_pack in NCHW, and in NHWC where its tile reads kernel-row runs and
+  // finishes in registers (VNNI, one group, K of whole 32-channel panels); else im2col_gemm.
+  const bool vnni = conv::detail::int8_gemm_conv<layout::nhwc, algo::spatial_pack>::spatial_pack_preferred(c3);
+  CHECK(vnni == bool(DLAS_HAS_AVX512_VNNI));
+  CHECK(conv::choose_int8<layout::nhwc>(pw) == auto_choice::pointwise);
+  CHECK(conv::choose_int8<layout::nhwc>(c3) == (vnni ? auto_choice::spatial_pack : auto_choice::im2col_gemm));
+  CHECK(conv::choose_int8<layout::nhwc>(first) == (vnni ? auto_choice::spatial_pack : auto_choice::im2col_gemm));
+  CHECK(conv::choose_int8<layout::nchw>(c3) == auto_choice::spatial_pack);
+  CHECK(conv::choose_int8<layout::nchw>(pw) == auto_choice::pointwise);
+  CHECK(conv::choose_int8<layout::nhwc>(make_shape(1, 64, 14, 14, 48, 3, 3, 1, 1)) == auto_choice::im2col_gemm);
+  CHECK(conv::choose_int8<layout::nhwc>(make_shape(1, 64, 14, 14, 64, 3, 3, 1, 1, 1, 2)) == auto_choice::im2col_gemm);
+#if DLAS_AUTOMATIC_HAS_DEPTHWISE
+  CHECK(conv::choose_int8<layout::nhwc>(dw) == auto_choice::depthwise);
+#endif
   using f32 = conv2d<layout::nhwc, precision::fp32, sparsity::dense, algo::automatic>;
   using winograd = conv2d<layout::nhwc, precision::fp32, sparsity::dense, algo::winograd>;
   constexpr conv2d_shape c3k{.n = 1, .c = 64, .h = 56, .w = 56, .k = 64, .r = 3, .s = 3,

@@ -72,8 +72,8 @@ constexpr auto_choice choose_fp32(const conv2d_shape& sh) noexcept {
   return nhwc ? auto_choice::direct : auto_choice::spatial_pack;
 }
 
-/// The int8 dense rule table: rules 1 and 2 of choose_fp32, then spatial_pack where its
-/// tile reads the padded image in runs and finishes in registers
+/// The int8 dense rule table: rules 1 and 2 of choose_fp32, then spatial_pack in NCHW and
+/// where its NHWC tile reads the padded image in runs and finishes in registers
 /// (int8_gemm_conv::spatial_pack_preferred), else im2col_gemm. int8 direct reads tap by tap
 /// and is never chosen (docs/dispatch.md); int8 has no winograd kernel.
 template <class Layout>
