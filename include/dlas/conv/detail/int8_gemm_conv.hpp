@@ -570,13 +570,17 @@ class int8_gemm_conv {
   static constexpr std::int32_t tile_offset() noexcept { return kernel::i8_a_offset_in_use; }
 
   /// The tile's byte for a tap in the padding with input codes In (the zero point, coded as
-  /// gather_row codes inputs), and the value the VNNI tile multiplies it as (unsigned).
+  /// gather_row codes inputs), and the value the tile multiplies it as: unsigned on the VNNI
+  /// path (x' + 128), signed on the others (x').
   template <class In>
   std::int8_t pad_byte() const noexcept {
     return std::int8_t(opt_.input_quant.zero_point - i8_input_offset<In> + tile_offset());
   }
   template <class In>
-  std::int32_t pad_value() const noexcept { return std::uint8_t(pad_byte<In>()); }
+  std::int32_t pad_value() const noexcept {
+    const std::int8_t b = pad_byte<In>();
+    return tile_offset() != 0 ? std::int32_t(std::uint8_t(b)) : std::int32_t(b);
+  }
 
   /// Whether the gathered rows would be input pixels byte for byte, so that the tile reads
   /// them in place: pointwise in NHWC, one group, no padding (any stride), a depth of whole
