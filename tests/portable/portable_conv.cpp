@@ -155,6 +155,8 @@ int main(int argc, char** argv) {
     checked += check_fp32<conv2d<layout::nchw, precision::fp32, sparsity::dense, algo::automatic>>(ns, seed += 10);
     checked += check_fp16<conv2d<layout::nhwc, precision::fp16, sparsity::dense, algo::automatic>>(ns, seed += 10);
     checked += check_int8<conv2d<layout::nhwc, precision::int8, sparsity::dense, algo::automatic>>(ns, seed += 10);
+    // NCHW: spatial_pack for the KxK layers, its tap regions included, on every level's tile.
+    checked += check_int8<conv2d<layout::nchw, precision::int8, sparsity::dense, algo::automatic>>(ns, seed += 10);
   }
   std::printf("copy %s (%zu floats a vector, int8 path %s): %d kernel runs on %zu shapes, %d failed\n",
               DLAS_ISA_NAME, floats, int8.c_str(), checked, shapes().size(), failures);
