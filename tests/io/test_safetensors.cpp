@@ -63,6 +63,9 @@ TEST_CASE("malformed safetensors files get a parse_error that says what is wrong
   REQUIRE_DLAS_ERROR(with("[1, 2]"), errc::parse_error, "not a JSON object");
   REQUIRE_DLAS_ERROR(with(R"({"a":{"dtype":"F32","shape":[2]}})"), errc::parse_error,
                      "tensor 'a': needs \"dtype\"");
+  // A tensor named "" (found by fuzz_weight_file): the writer could not write it back.
+  REQUIRE_DLAS_ERROR(with(R"({"":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})"), errc::parse_error,
+                     "a tensor name is empty");
   REQUIRE_DLAS_ERROR(with(R"({"a":{"dtype":"F8_E4M3","shape":[8],"data_offsets":[0,8]}})"),
                      errc::parse_error, "unsupported dtype 'F8_E4M3'");
   REQUIRE_DLAS_ERROR(with(R"({"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})"),

@@ -74,6 +74,7 @@ inline std::vector<named_tensor> parse_safetensors(std::span<const std::byte> by
         if (!v.is_string()) throw fail("'__metadata__' must be an object of strings");
       continue;
     }
+    if (key.empty()) throw fail("a tensor name is empty");  // the writer refuses it too
     const std::string at = where + ": tensor '" + key + "'";
     const auto& info = *it;
     if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") ||
